@@ -1,0 +1,1 @@
+"""The operator CLI ``cardadmin``: projects, numbers, tariffs, cards, money and quotes."""

@@ -1,0 +1,33 @@
+"""Operator-facing errors: one line on stderr, exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+EXIT_BAD_INPUT = 2
+T = TypeVar("T")
+
+
+class OperatorError(click.ClickException):
+    """A refusal the operator can act on; printed as one line."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+def parse_or_fail(parser: Callable[[str], T], text: str, what: str) -> T:
+    """Run ``parser(text)`` and turn ValueError/TypeError into an OperatorError naming ``what``."""
+    try:
+        return parser(text)
+    except (ValueError, TypeError) as exc:
+        raise OperatorError(f"{what}: {exc}") from exc
+
+
+def parse_count(text: str) -> int:
+    """A non-negative whole number as typed by a person (``"120"``), never a float."""
+    cleaned = text.strip()
+    if not cleaned.isdigit():
+        raise ValueError(f"must be a whole number of 0 or more, got {text!r}")
+    return int(cleaned)
