@@ -1,0 +1,1 @@
+"""Persistence and money: projects, numbers, tariffs, cards, PINs, lines, ledger, reservations."""

@@ -1,0 +1,193 @@
+"""The tables of the money domain (SQLAlchemy 2 declarative); migrations mirror them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+Money = BigInteger  # 1/10,000 EUR or card seconds, per the project's unit
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class Project(Base):
+    """A billing profile (seed 003): owns numbers, tariffs and cards; its unit is fixed."""
+
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    unit: Mapped[str] = mapped_column(String(16))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class Tariff(Base):
+    __tablename__ = "tariffs"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    initial: Mapped[int] = mapped_column(Integer)
+    subsequent: Mapped[int] = mapped_column(Integer)
+    rates: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    connect_fee: Mapped[int] = mapped_column(Money, default=0)
+    charging_start: Mapped[str] = mapped_column(String(24), default="answer")
+    free_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    rounding_step: Mapped[int] = mapped_column(Integer, default=1)
+    max_call_seconds: Mapped[int] = mapped_column(Integer, default=14_400)
+
+
+class Number(Base):
+    """An E.164 number routed to the engine: a card (activation) or an advisor number."""
+
+    __tablename__ = "numbers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    e164: Mapped[str] = mapped_column(String(20), unique=True)
+    role: Mapped[str] = mapped_column(String(8))
+    destination: Mapped[str | None] = mapped_column(String(120))
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
+    first_caller_tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
+    first_caller_days: Mapped[int] = mapped_column(Integer, default=0)
+    first_caller_calls: Mapped[int] = mapped_column(Integer, default=0)
+    accepts_mobile: Mapped[bool] = mapped_column(Boolean, default=True)
+    accepts_foreign: Mapped[bool] = mapped_column(Boolean, default=True)
+    accepts_payphone: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_default_advisor: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Card(Base):
+    __tablename__ = "cards"
+    __table_args__ = (UniqueConstraint("project_id", "pin_hash"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    serial: Mapped[str] = mapped_column(String(24), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    balance: Mapped[int] = mapped_column(Money, default=0)
+    sold_price: Mapped[int] = mapped_column(Money, default=0)
+    label: Mapped[str | None] = mapped_column(String(120))
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class LineBinding(Base):
+    """One card per caller line per project; a card is bound to at most one line."""
+
+    __tablename__ = "line_bindings"
+    __table_args__ = (UniqueConstraint("project_id", "line"), UniqueConstraint("card_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    line: Mapped[str] = mapped_column(String(20))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    bound_at: Mapped[datetime]
+
+
+class LedgerEntry(Base):
+    """Append-only: the balance of a card is the sum of its entries."""
+
+    __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_card_at", "card_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Money)
+    balance_after: Mapped[int] = mapped_column(Money)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+
+class Reservation(Base):
+    """What a live call holds of a card (seed 000: reserve, then capture)."""
+
+    __tablename__ = "reservations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    call_id: Mapped[str] = mapped_column(String(120), unique=True)
+    amount: Mapped[int] = mapped_column(Money)
+    used_at_checkpoint: Mapped[int] = mapped_column(Money, default=0)
+    created_at: Mapped[datetime]
+    checkpoint_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CallRecord(Base):
+    """EVN: one row per call that reached the rating stage, searchable by caller."""
+
+    __tablename__ = "call_records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(120), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
+    caller: Mapped[str] = mapped_column(String(20), index=True)
+    dialed: Mapped[str] = mapped_column(String(20))
+    advisor: Mapped[str | None] = mapped_column(String(120))
+    arrived_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    charge_start_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime]
+    billed_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[int] = mapped_column(Money, default=0)
+    charged: Mapped[int] = mapped_column(Money, default=0)
+    quote: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    hangup_cause: Mapped[str | None] = mapped_column(String(60))
+    hangup_side: Mapped[str | None] = mapped_column(String(12))
+
+
+class FirstCaller(Base):
+    """Callers that got the first-caller tariff (seed 003 "Anruferliste")."""
+
+    __tablename__ = "first_callers"
+    __table_args__ = (UniqueConstraint("project_id", "line"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    line: Mapped[str] = mapped_column(String(20))
+    first_call_at: Mapped[datetime]
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LinePrice(Base):
+    """An individual tariff for one caller line (seed 004 "individuelle Staffelung")."""
+
+    __tablename__ = "line_prices"
+    __table_args__ = (UniqueConstraint("project_id", "line"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    line: Mapped[str] = mapped_column(String(20))
+    tariff_id: Mapped[int] = mapped_column(ForeignKey("tariffs.id"))
+
+
+class PinFailure(Base):
+    __tablename__ = "pin_failures"
+    __table_args__ = (
+        Index("ix_pin_failures_line", "project_id", "line", "at"),
+        Index("ix_pin_failures_card", "card_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    line: Mapped[str] = mapped_column(String(20))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    at: Mapped[datetime]
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)

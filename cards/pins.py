@@ -1,0 +1,42 @@
+"""PINs: random generation from ``secrets`` and a keyed hash (HMAC-SHA256); never stored plain."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+
+from cards.errors import InvalidInput
+
+PIN_SECRET_ENV = "MINUTECARD_PIN_SECRET"
+PIN_MIN_LENGTH = 4
+PIN_MAX_LENGTH = 12
+
+
+def pin_secret(configured: str | None = None) -> bytes:
+    """The server secret from config, else ``MINUTECARD_PIN_SECRET``; refuse to run without one."""
+    value = configured or os.environ.get(PIN_SECRET_ENV)
+    if not value or len(value) < 16:
+        raise InvalidInput(
+            f"set {PIN_SECRET_ENV} (at least 16 characters): PINs are hashed with it"
+        )
+    return value.encode()
+
+
+def check_length(length: int) -> int:
+    if not PIN_MIN_LENGTH <= length <= PIN_MAX_LENGTH:
+        raise InvalidInput(f"PIN length must be {PIN_MIN_LENGTH}–{PIN_MAX_LENGTH}, got {length}")
+    return length
+
+
+def new_pin(length: int) -> str:
+    """A uniformly random PIN of ``length`` digits (leading zeros allowed)."""
+    check_length(length)
+    return "".join(secrets.choice("0123456789") for _ in range(length))
+
+
+def hash_pin(secret: bytes, project_id: int, pin: str) -> str:
+    """Keyed hash of a PIN, salted by its project so equal PINs differ across projects."""
+    message = f"{project_id}:{pin}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()

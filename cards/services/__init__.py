@@ -1,0 +1,1 @@
+"""Service functions: the only way money and bindings move. Each runs in one transaction."""

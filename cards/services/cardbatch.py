@@ -1,0 +1,132 @@
+"""Cards: batches with random PINs, lookup by serial, block and unblock."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.clock import utcnow
+from cards.db import Database
+from cards.errors import Conflict, InvalidInput, NotFound
+from cards.models import Card, Project
+from cards.pins import hash_pin, new_pin
+from cards.services.ledger import EntryKind, append
+from cards.services.projects import find_project, settings_of
+
+MAX_BATCH = 10_000
+SERIAL_DIGITS = 10
+
+
+@dataclass(frozen=True)
+class NewCard:
+    """A created card with its PIN: the only moment the plain PIN exists (for the operator)."""
+
+    serial: str
+    pin: str
+    balance: int
+    card_id: int
+
+
+async def create_cards(
+    db: Database,
+    project_ref: str | int,
+    count: int,
+    value: int,
+    *,
+    secret: bytes,
+    sold_price: int = 0,
+    label: str | None = None,
+    expires_at: datetime | None = None,
+    actor: str = "cardadmin",
+    now: datetime | None = None,
+) -> list[NewCard]:
+    """Create ``count`` cards worth ``value`` each; the load is a voucher entry in the ledger."""
+    if not 1 <= count <= MAX_BATCH:
+        raise InvalidInput(f"count must be 1–{MAX_BATCH}, got {count}")
+    if value <= 0:
+        raise InvalidInput("a card must be worth more than zero")
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        project = await find_project(session, project_ref)
+        length = settings_of(project).pin_length
+        taken = set(
+            (
+                await session.scalars(select(Card.pin_hash).where(Card.project_id == project.id))
+            ).all()
+        )
+        serials = set((await session.scalars(select(Card.serial))).all())
+        if count > 10**length // 100 - len(taken):
+            raise InvalidInput(f"{length}-digit PINs are too few for {count} more cards")
+        created = []
+        for _ in range(count):
+            pin, digest = _fresh_pin(secret, project, length, taken)
+            serial = _fresh_serial(serials)
+            card = Card(
+                project_id=project.id,
+                serial=serial,
+                pin_hash=digest,
+                status="new",
+                balance=0,
+                sold_price=sold_price,
+                label=label,
+                expires_at=expires_at,
+                created_at=moment,
+            )
+            session.add(card)
+            await session.flush()
+            await append(
+                session,
+                card,
+                EntryKind.VOUCHER,
+                value,
+                actor=actor,
+                reason="card issued",
+                now=moment,
+            )
+            created.append(NewCard(serial, pin, value, card.id))
+        return created
+
+
+def _fresh_pin(secret: bytes, project: Project, length: int, taken: set[str]) -> tuple[str, str]:
+    while True:
+        pin = new_pin(length)
+        digest = hash_pin(secret, project.id, pin)
+        if digest not in taken:
+            taken.add(digest)
+            return pin, digest
+
+
+def _fresh_serial(taken: set[str]) -> str:
+    while True:
+        serial = "".join(secrets.choice("0123456789") for _ in range(SERIAL_DIGITS))
+        if serial not in taken:
+            taken.add(serial)
+            return serial
+
+
+async def find_card(session: AsyncSession, ref: str) -> Card:
+    """A card by its serial."""
+    card = await session.scalar(select(Card).where(Card.serial == str(ref).strip()))
+    if card is None:
+        raise NotFound(f"no card {ref!r}")
+    return card
+
+
+async def get_card(db: Database, ref: str) -> Card:
+    async with db.transaction() as session:
+        return await find_card(session, ref)
+
+
+async def set_blocked(db: Database, ref: str, blocked: bool) -> Card:
+    async with db.transaction() as session:
+        card = await find_card(session, ref)
+        if blocked and card.status == "blocked":
+            raise Conflict(f"card {card.serial} is already blocked")
+        if not blocked and card.status != "blocked":
+            raise Conflict(f"card {card.serial} is not blocked")
+        card.status = "blocked" if blocked else "active"
+        return card

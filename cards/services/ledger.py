@@ -1,0 +1,162 @@
+"""Ledger writes: the one function that changes a card's balance, and top-up / adjust on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.clock import utcnow
+from cards.db import Database
+from cards.errors import Conflict, InvalidInput, NotFound, Refused
+from cards.models import Card, LedgerEntry, Project, Reservation
+from cards.settings import ProjectSettings
+from rating import format_eur
+
+
+class EntryKind(StrEnum):
+    TOPUP = "topup"
+    BONUS = "bonus"
+    VOUCHER = "voucher"
+    CALL = "call"
+    ADJUST = "adjust"
+    REFUND = "refund"
+    EXPIRY = "expiry"
+
+
+async def locked_card(session: AsyncSession, card_id: int) -> Card:
+    """The card row, locked for this transaction (row lock on PostgreSQL; SQLite holds the db)."""
+    card = await session.scalar(select(Card).where(Card.id == card_id).with_for_update())
+    if card is None:
+        raise NotFound(f"no card with id {card_id}")
+    return card
+
+
+async def held(session: AsyncSession, card_id: int) -> int:
+    """What the card's open reservations hold: available = balance - held."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Reservation.amount), 0)).where(
+            Reservation.card_id == card_id, Reservation.state == "open"
+        )
+    )
+    return int(total or 0)
+
+
+async def append(
+    session: AsyncSession,
+    card: Card,
+    kind: EntryKind,
+    amount: int,
+    *,
+    actor: str,
+    reason: str | None = None,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Append one entry and move the balance with it; the caller holds the card's lock."""
+    card.balance += amount
+    entry = LedgerEntry(
+        card_id=card.id,
+        kind=kind.value,
+        amount=amount,
+        balance_after=card.balance,
+        at=now or utcnow(),
+        actor=actor,
+        reason=reason,
+        idempotency_key=key,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def _existing(session: AsyncSession, key: str) -> LedgerEntry | None:
+    return await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+
+
+async def topup(
+    db: Database,
+    card_id: int,
+    amount: int,
+    *,
+    actor: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> list[LedgerEntry]:
+    """Credit ``amount`` (and its bonus as its own entry); a repeated key credits nothing again."""
+    async with db.transaction() as session:
+        if key is not None and (done := await _existing(session, key)):
+            if done.card_id != card_id or done.amount != amount:
+                raise Conflict(f"idempotency key {key!r} was used for another top-up")
+            bonus = await _existing(session, f"{key}:bonus")
+            return [done] + ([bonus] if bonus else [])
+        card = await locked_card(session, card_id)
+        project = await session.get_one(Project, card.project_id)
+        settings = ProjectSettings.from_dict(project.settings)
+        _check_topup(settings, amount, project.unit)
+        if card.status == "blocked":
+            raise Refused(f"card {card.serial} is blocked")
+        entries = [
+            await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=now)
+        ]
+        bonus = settings.bonus_for(amount)
+        if bonus:
+            entries.append(
+                await append(
+                    session,
+                    card,
+                    EntryKind.BONUS,
+                    bonus,
+                    actor=actor,
+                    reason=f"bonus for top-up {amount}",
+                    key=f"{key}:bonus" if key else None,
+                    now=now,
+                )
+            )
+        return entries
+
+
+def _check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
+    def show(value: int) -> str:
+        return f"{format_eur(value)} EUR" if unit == "money" else f"{value // 60} min"
+
+    if amount <= 0:
+        raise InvalidInput("a top-up must be more than zero")
+    if settings.denominations and amount not in settings.denominations:
+        allowed = ", ".join(show(d) for d in settings.denominations)
+        raise InvalidInput(f"{show(amount)} is not an allowed amount; allowed: {allowed}")
+    if amount < settings.minimum_topup:
+        raise InvalidInput(f"the minimum top-up is {show(settings.minimum_topup)}")
+
+
+async def adjust(
+    db: Database,
+    card_id: int,
+    amount: int,
+    *,
+    actor: str,
+    reason: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """A manual correction (±); it may not take the balance below what open calls hold."""
+    if amount == 0 or not reason.strip():
+        raise InvalidInput("an adjustment needs a non-zero amount and a reason")
+    async with db.transaction() as session:
+        if key is not None and (done := await _existing(session, key)):
+            return done
+        card = await locked_card(session, card_id)
+        if card.balance + amount - await held(session, card.id) < 0:
+            raise InvalidInput("the adjustment would take the card below zero")
+        return await append(
+            session,
+            card,
+            EntryKind.ADJUST,
+            amount,
+            actor=actor,
+            reason=reason.strip(),
+            key=key,
+            now=now,
+        )

@@ -1,0 +1,85 @@
+"""Read-side reports: a card's or a line's transactions, and the ledger audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from cards.db import Database
+from cards.models import Card, LedgerEntry, LineBinding
+from cards.phone import to_e164
+from cards.services.cardbatch import find_card
+
+
+@dataclass(frozen=True)
+class Transactions:
+    entries: list[LedgerEntry]
+    topup_count: int
+    last_topup: LedgerEntry | None
+
+
+async def transactions(
+    db: Database,
+    *,
+    card_ref: str | None = None,
+    line: str | None = None,
+    since: datetime | None = None,
+) -> Transactions:
+    """Ledger entries of a card, or of the cards bound to a caller line (seed 003)."""
+    async with db.transaction() as session:
+        if card_ref is not None:
+            card_ids = [(await find_card(session, card_ref)).id]
+        else:
+            card_ids = list(
+                (
+                    await session.scalars(
+                        select(LineBinding.card_id).where(LineBinding.line == to_e164(line or ""))
+                    )
+                ).all()
+            )
+        query = select(LedgerEntry).where(LedgerEntry.card_id.in_(card_ids))
+        if since is not None:
+            query = query.where(LedgerEntry.at >= since)
+        entries = list((await session.scalars(query.order_by(LedgerEntry.id))).all())
+    topups = [e for e in entries if e.kind == "topup"]
+    return Transactions(entries, len(topups), topups[-1] if topups else None)
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    serial: str
+    balance: int
+    ledger_sum: int
+    last_balance_after: int | None
+
+
+async def audit(db: Database) -> tuple[int, list[AuditProblem]]:
+    """Every card's balance must equal the sum of its ledger and its last ``balance_after``."""
+    async with db.transaction() as session:
+        sums = (
+            await session.execute(
+                select(
+                    LedgerEntry.card_id, func.sum(LedgerEntry.amount), func.max(LedgerEntry.id)
+                ).group_by(LedgerEntry.card_id)
+            )
+        ).all()
+        by_card = {card_id: (int(total), last) for card_id, total, last in sums}
+        lasts = dict(
+            (
+                await session.execute(
+                    select(LedgerEntry.id, LedgerEntry.balance_after).where(
+                        LedgerEntry.id.in_([last for _, last in by_card.values()])
+                    )
+                )
+            ).all()
+        )
+        cards = (await session.scalars(select(Card).order_by(Card.id))).all()
+    problems = []
+    for card in cards:
+        total, last = by_card.get(card.id, (0, None))
+        last_after = lasts.get(last) if last is not None else None
+        if card.balance != total or (last_after is not None and last_after != card.balance):
+            problems.append(AuditProblem(card.serial, card.balance, total, last_after))
+    return len(cards), problems

@@ -1,0 +1,214 @@
+"""Reservations: hold credit before a call connects, checkpoint it, settle or release it.
+
+Available credit is the balance minus every open hold, computed under the card's lock, so two
+calls on one card (on one engine or several sharing PostgreSQL) can never spend the same second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.clock import aware, utcnow
+from cards.db import Database
+from cards.errors import Conflict, Insufficient, InvalidInput, NotFound
+from cards.models import CallRecord, LedgerEntry, Reservation
+from cards.services.ledger import EntryKind, append, held, locked_card
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What the engine knows at hang-up; becomes the call record (EVN)."""
+
+    project_id: int
+    caller: str
+    dialed: str
+    arrived_at: datetime
+    ended_at: datetime
+    used: int = 0
+    billed_seconds: int = 0
+    cost: int = 0
+    tariff_id: int | None = None
+    advisor: str | None = None
+    answered_at: datetime | None = None
+    charge_start_at: datetime | None = None
+    quote: dict[str, Any] = field(default_factory=dict)
+    hangup_cause: str | None = None
+    hangup_side: str | None = None
+
+
+async def available(db: Database, card_id: int) -> int:
+    """Balance minus open holds, right now."""
+    async with db.transaction() as session:
+        card = await locked_card(session, card_id)
+        return card.balance - await held(session, card_id)
+
+
+async def reserve(
+    db: Database,
+    card_id: int,
+    amount: int,
+    call_id: str,
+    *,
+    info: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Reservation:
+    """Hold ``amount`` for ``call_id``; Insufficient when the available credit is smaller."""
+    if amount <= 0:
+        raise InvalidInput("a reservation must hold more than zero")
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        card = await locked_card(session, card_id)
+        free = card.balance - await held(session, card_id)
+        if amount > free:
+            raise Insufficient(f"card {card.serial}: {free} available, {amount} asked")
+        if await session.scalar(select(Reservation.id).where(Reservation.call_id == call_id)):
+            raise Conflict(f"call {call_id} already holds a reservation")
+        reservation = Reservation(
+            card_id=card_id,
+            call_id=call_id,
+            amount=amount,
+            used_at_checkpoint=0,
+            created_at=moment,
+            checkpoint_at=moment,
+            state="open",
+            info={"project_id": card.project_id, **(info or {})},
+        )
+        session.add(reservation)
+        await session.flush()
+        return reservation
+
+
+async def _open(session: AsyncSession, reservation_id: int) -> Reservation:
+    reservation = await session.get(Reservation, reservation_id, with_for_update=True)
+    if reservation is None:
+        raise NotFound(f"no reservation {reservation_id}")
+    if reservation.state != "open":
+        raise Conflict(f"reservation {reservation_id} is {reservation.state}")
+    return reservation
+
+
+async def extend(db: Database, reservation_id: int, new_amount: int) -> Reservation:
+    """Raise a live call's hold to ``new_amount`` (after a top-up); Insufficient if it won't fit."""
+    async with db.transaction() as session:
+        reservation = await _open(session, reservation_id)
+        card = await locked_card(session, reservation.card_id)
+        extra = new_amount - reservation.amount
+        if extra < 0:
+            raise InvalidInput("extend only raises a hold")
+        free = card.balance - await held(session, card.id)
+        if extra > free:
+            raise Insufficient(f"card {card.serial}: {free} available, {extra} more asked")
+        reservation.amount = new_amount
+        return reservation
+
+
+async def checkpoint(
+    db: Database, reservation_id: int, used: int, *, now: datetime | None = None
+) -> None:
+    """Record what the call has used so far, so a crash settles at most this much too little."""
+    async with db.transaction() as session:
+        reservation = await _open(session, reservation_id)
+        if not reservation.used_at_checkpoint <= used <= reservation.amount:
+            raise InvalidInput(f"checkpoint {used} outside 0..{reservation.amount} or going back")
+        reservation.used_at_checkpoint = used
+        reservation.checkpoint_at = now or utcnow()
+
+
+async def settle(
+    db: Database, reservation_id: int, outcome: CallOutcome
+) -> tuple[LedgerEntry, CallRecord]:
+    """Charge the used amount (never more than held) as one ledger entry, with the call record."""
+    async with db.transaction() as session:
+        reservation = await _open(session, reservation_id)
+        return await _settle(session, reservation, outcome)
+
+
+async def _settle(
+    session: AsyncSession, reservation: Reservation, outcome: CallOutcome
+) -> tuple[LedgerEntry, CallRecord]:
+    card = await locked_card(session, reservation.card_id)
+    charge = min(max(outcome.used, 0), reservation.amount)
+    entry = await append(
+        session,
+        card,
+        EntryKind.CALL,
+        -charge,
+        actor="engine",
+        reason=f"call {reservation.call_id} {outcome.billed_seconds}s",
+        key=f"call:{reservation.call_id}",
+        now=outcome.ended_at,
+    )
+    reservation.state = "settled"
+    record = CallRecord(
+        call_id=reservation.call_id,
+        project_id=outcome.project_id,
+        card_id=card.id,
+        tariff_id=outcome.tariff_id,
+        caller=outcome.caller,
+        dialed=outcome.dialed,
+        advisor=outcome.advisor,
+        arrived_at=outcome.arrived_at,
+        answered_at=outcome.answered_at,
+        charge_start_at=outcome.charge_start_at,
+        ended_at=outcome.ended_at,
+        billed_seconds=outcome.billed_seconds,
+        cost=outcome.cost,
+        charged=charge,
+        quote=outcome.quote,
+        hangup_cause=outcome.hangup_cause,
+        hangup_side=outcome.hangup_side,
+    )
+    session.add(record)
+    await session.flush()
+    return entry, record
+
+
+async def release(db: Database, reservation_id: int) -> None:
+    """Give a hold back untouched (advisor busy, no answer): nothing is charged."""
+    async with db.transaction() as session:
+        reservation = await _open(session, reservation_id)
+        reservation.state = "released"
+
+
+async def recover_stale(
+    db: Database,
+    *,
+    older_than: timedelta | None = None,
+    call_ids: set[str] | None = None,
+    now: datetime | None = None,
+) -> list[CallRecord]:
+    """Settle open holds of calls that died with an engine at their last checkpoint.
+
+    ``older_than`` picks holds not checkpointed for that long; ``call_ids`` picks named calls
+    (the engine's reconcile after a reconnect). The record says ``hangup_cause=recovered``.
+    """
+    moment = now or utcnow()
+    query = select(Reservation.id).where(Reservation.state == "open")
+    if call_ids is not None:
+        query = query.where(Reservation.call_id.in_(call_ids))
+    if older_than is not None:
+        query = query.where(Reservation.checkpoint_at < moment - older_than)
+    records = []
+    async with db.transaction() as session:
+        for reservation_id in (await session.scalars(query)).all():
+            reservation = await _open(session, reservation_id)
+            info = reservation.info
+            outcome = CallOutcome(
+                project_id=int(info.get("project_id", 0)),
+                caller=str(info.get("caller", "")),
+                dialed=str(info.get("dialed", "")),
+                arrived_at=aware(reservation.created_at),
+                ended_at=aware(reservation.checkpoint_at),
+                used=reservation.used_at_checkpoint,
+                cost=reservation.used_at_checkpoint,
+                tariff_id=info.get("tariff_id"),
+                hangup_cause="recovered",
+                hangup_side="engine",
+            )
+            records.append((await _settle(session, reservation, outcome))[1])
+    return records

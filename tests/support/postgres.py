@@ -1,0 +1,73 @@
+"""A private PostgreSQL cluster for the tests: Debian's binaries, a temp dir, a free port."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+@dataclass
+class PrivatePostgres:
+    root: Path
+    port: int
+    bindir: Path
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            # initdb refuses to run as root: run the cluster as Debian's postgres user.
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=60)
+
+    @classmethod
+    def start(cls) -> PrivatePostgres:
+        bindir = pg_bin()
+        if bindir is None:
+            raise RuntimeError("PostgreSQL is not installed (make test installs it)")
+        root = Path(tempfile.mkdtemp(prefix="minutecard-pg-"))
+        root.chmod(0o755)
+        data = root / "data"
+        data.mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres")
+            shutil.chown(data, "postgres")
+        server = cls(root, free_port(), bindir)
+        server._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        options = (
+            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=200 -c synchronous_commit=off"
+        )
+        server._run(
+            "pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"
+        )
+        return server
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
