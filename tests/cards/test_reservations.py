@@ -1,4 +1,4 @@
-"""Reservations on SQLite and PostgreSQL: no overspend under concurrency, settle, release, recover."""
+"""Reservations on SQLite and PostgreSQL: no overspend, settle, release, recover."""
 
 from __future__ import annotations
 
