@@ -6,7 +6,17 @@ import sys
 
 import click
 
+from admin_cli.card_cmds import (
+    adjust,
+    audit,
+    card_group,
+    cards_group,
+    line_group,
+    topup,
+    transactions,
+)
 from admin_cli.errors import EXIT_BAD_INPUT
+from admin_cli.project_cmds import db_group, number_group, project_group, tariff_group
 from admin_cli.quote_cmd import quote_cmd
 
 
@@ -15,7 +25,21 @@ def cli() -> None:
     """Operate minutecard: projects, numbers, tariffs, cards, top-ups, audits."""
 
 
-cli.add_command(quote_cmd)
+for command in (
+    quote_cmd,
+    db_group,
+    project_group,
+    number_group,
+    tariff_group,
+    cards_group,
+    card_group,
+    topup,
+    adjust,
+    line_group,
+    transactions,
+    audit,
+):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="cardadmin", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0)
     except click.Abort:
         click.echo("cardadmin: aborted", err=True)
         return 1

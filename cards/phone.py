@@ -26,8 +26,8 @@ def to_e164(text: str, region: str = HOME_REGION) -> str:
         parsed = phonenumbers.parse(raw, region)
     except NumberParseException as exc:
         raise InvalidInput(f"not a phone number: {raw!r}") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidInput(f"not a possible phone number: {raw!r}")
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(f"not a valid phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

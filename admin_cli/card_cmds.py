@@ -1,0 +1,287 @@
+"""``cardadmin cards|card|topup|adjust|line|transactions|audit``: cards and their money."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from admin_cli.amounts import parse_amount, show_amount
+from admin_cli.errors import OperatorError, parse_count, parse_or_fail
+from admin_cli.output import emit_record, emit_rows
+from admin_cli.runner import run_with_db, secret
+from cards.clock import aware
+from cards.db import Database
+from cards.models import Card, LedgerEntry, Project
+from cards.services import activation, cardbatch, ledger, projects, reports, reservations
+
+
+def _date(text: str, what: str) -> datetime:
+    try:
+        return datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise OperatorError(f"{what}: write a date as YYYY-MM-DD, got {text!r}") from exc
+
+
+@click.group("cards")
+def cards_group() -> None:
+    """Batches of cards."""
+
+
+@cards_group.command("create")
+@click.option("--project", required=True)
+@click.option("--count", required=True)
+@click.option("--minutes", help="value of each card (minute projects)")
+@click.option("--amount", help="value of each card in EUR (money projects)")
+@click.option("--price", help="sold price per card in EUR, for the books")
+@click.option("--label")
+@click.option("--expires", help="YYYY-MM-DD")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="write serial;pin;value to this file (else to stdout)",
+)
+def cards_create(
+    project: str,
+    count: str,
+    minutes: str | None,
+    amount: str | None,
+    price: str | None,
+    label: str | None,
+    expires: str | None,
+    csv_path: Path | None,
+) -> None:
+    """Create COUNT cards with random PINs; the PINs are shown once, here."""
+    n = parse_or_fail(parse_count, count, "--count")
+    if (minutes is None) == (amount is None):
+        raise OperatorError("give exactly one of --minutes and --amount")
+    sold = parse_amount(price, "money") if price else 0
+    expires_at = _date(expires, "--expires") if expires else None
+    pin_key = secret()
+
+    async def action(db: Database) -> tuple[Project, list[cardbatch.NewCard]]:
+        found = await projects.get_project(db, project)
+        if (found.unit == "minutes") != (minutes is not None):
+            raise OperatorError(
+                f"project {found.name} counts {found.unit}: use "
+                f"{'--minutes' if found.unit == 'minutes' else '--amount'}"
+            )
+        value = parse_amount(minutes or amount or "", found.unit)
+        created = await cardbatch.create_cards(
+            db,
+            found.id,
+            n,
+            value,
+            secret=pin_key,
+            sold_price=sold,
+            label=label,
+            expires_at=expires_at,
+        )
+        return found, created
+
+    found, created = run_with_db(action)
+    rows = [(c.serial, c.pin, show_amount(c.balance, found.unit)) for c in created]
+    if csv_path:
+        with csv_path.open("w", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";")
+            writer.writerow(["serial", "pin", "value"])
+            writer.writerows(rows)
+        click.echo(f"{len(rows)} cards written to {csv_path}")
+    else:
+        writer = csv.writer(sys.stdout, delimiter=";")
+        writer.writerow(["serial", "pin", "value"])
+        writer.writerows(rows)
+
+
+async def _card_view(db: Database, ref: str) -> dict[str, object]:
+    card = await cardbatch.get_card(db, ref)
+    project = await projects.get_project(db, card.project_id)
+    free = await reservations.available(db, card.id)
+    return {
+        "serial": card.serial,
+        "project": project.name,
+        "status": card.status,
+        "balance": card.balance,
+        "available": free,
+        "balance_text": show_amount(card.balance, project.unit),
+        "line": await activation.line_of(db, card.serial),
+        "unit": project.unit,
+        "sold_price": card.sold_price,
+        "label": card.label,
+        "expires_at": card.expires_at.date().isoformat() if card.expires_at else None,
+    }
+
+
+@click.group("card")
+def card_group() -> None:
+    """One card."""
+
+
+@card_group.command("show")
+@click.argument("card")
+@click.option("--json", "as_json", is_flag=True)
+def card_show(card: str, as_json: bool) -> None:
+    emit_record(run_with_db(lambda db: _card_view(db, card)), as_json=as_json, title="card")
+
+
+@card_group.command("block")
+@click.argument("card")
+def card_block(card: str) -> None:
+    found: Card = run_with_db(lambda db: cardbatch.set_blocked(db, card, True))
+    click.echo(f"card {found.serial} blocked")
+
+
+@card_group.command("unblock")
+@click.argument("card")
+def card_unblock(card: str) -> None:
+    found: Card = run_with_db(lambda db: cardbatch.set_blocked(db, card, False))
+    click.echo(f"card {found.serial} unblocked")
+
+
+def _entry_dict(entry: LedgerEntry, unit: str) -> dict[str, object]:
+    return {
+        "id": entry.id,
+        "at": aware(entry.at).isoformat(timespec="seconds"),
+        "kind": entry.kind,
+        "amount": entry.amount,
+        "amount_text": show_amount(entry.amount, unit),
+        "balance_after": entry.balance_after,
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "key": entry.idempotency_key,
+    }
+
+
+async def _unit_of(db: Database, card_id: int) -> str:
+    async with db.transaction() as session:
+        card = await session.get_one(Card, card_id)
+        return (await session.get_one(Project, card.project_id)).unit
+
+
+@click.command("topup")
+@click.argument("card")
+@click.argument("amount")
+@click.option("--idempotency-key", help="the same key credits only once")
+@click.option("--json", "as_json", is_flag=True)
+def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) -> None:
+    """Credit AMOUNT ("25", "25 Euro", "25 €", "25,00"; minutes for minute cards)."""
+
+    async def action(db: Database) -> tuple[list[LedgerEntry], str]:
+        found = await cardbatch.get_card(db, card)
+        unit = await _unit_of(db, found.id)
+        value = parse_amount(amount, unit)
+        return await ledger.topup(db, found.id, value, actor="cardadmin", key=idempotency_key), unit
+
+    entries, unit = run_with_db(action)
+    emit_rows(
+        [_entry_dict(e, unit) for e in entries],
+        ["kind", "amount_text", "balance_after", "key"],
+        as_json=as_json,
+        title="top-up",
+    )
+
+
+@click.command("adjust", context_settings={"ignore_unknown_options": True})
+@click.argument("card")
+@click.argument("amount")
+@click.option("--reason", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def adjust(card: str, amount: str, reason: str, as_json: bool) -> None:
+    """Correct a balance by ±AMOUNT, with a reason for the books."""
+
+    async def action(db: Database) -> tuple[LedgerEntry, str]:
+        found = await cardbatch.get_card(db, card)
+        unit = await _unit_of(db, found.id)
+        value = parse_amount(amount, unit, signed=True)
+        return await ledger.adjust(db, found.id, value, actor="cardadmin", reason=reason), unit
+
+    entry, unit = run_with_db(action)
+    emit_record(_entry_dict(entry, unit), as_json=as_json, title="adjustment")
+
+
+@click.group("line")
+def line_group() -> None:
+    """Caller lines bound to cards."""
+
+
+@line_group.command("show")
+@click.argument("card")
+@click.option("--json", "as_json", is_flag=True)
+def line_show(card: str, as_json: bool) -> None:
+    line = run_with_db(lambda db: activation.line_of(db, card))
+    emit_record({"card": card, "line": line}, as_json=as_json, title="line")
+
+
+@line_group.command("move")
+@click.argument("card")
+@click.argument("new_line")
+def line_move(card: str, new_line: str) -> None:
+    """Bind CARD to NEW_LINE (the customer's number changed)."""
+    old = run_with_db(lambda db: activation.move_line(db, card, new_line))
+    click.echo(f"card {card} moved from {old or 'no line'} to the new line")
+
+
+@click.command("transactions")
+@click.option("--card")
+@click.option("--caller", help="caller line, E.164 or national")
+@click.option("--since", help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+def transactions(card: str | None, caller: str | None, since: str | None, as_json: bool) -> None:
+    """Ledger of a card or of a caller line, with the count and the last top-up (seed 003)."""
+    if (card is None) == (caller is None):
+        raise OperatorError("give exactly one of --card and --caller")
+    since_at = _date(since, "--since") if since else None
+
+    async def action(db: Database) -> tuple[reports.Transactions, dict[int, str]]:
+        report = await reports.transactions(db, card_ref=card, line=caller, since=since_at)
+        units = {e.card_id: await _unit_of(db, e.card_id) for e in report.entries}
+        return report, units
+
+    report, units = run_with_db(action)
+    rows = [_entry_dict(e, units[e.card_id]) for e in report.entries]
+    last = report.last_topup
+    if as_json:
+        emit_record(
+            {
+                "entries": rows,
+                "topup_count": report.topup_count,
+                "last_topup": _entry_dict(last, units[last.card_id]) if last else None,
+            },
+            as_json=True,
+        )
+        return
+    emit_rows(
+        rows,
+        ["at", "kind", "amount_text", "balance_after", "actor", "reason"],
+        as_json=False,
+        title="transactions",
+    )
+    click.echo(
+        f"top-ups: {report.topup_count}; last: "
+        f"{last.at.isoformat(timespec='seconds') if last else 'none'}"
+    )
+
+
+@click.command("audit")
+@click.option("--json", "as_json", is_flag=True)
+def audit(as_json: bool) -> None:
+    """Prove every card's balance equals the sum of its ledger; exit 1 when one does not."""
+    checked, problems = run_with_db(reports.audit)
+    rows = [vars(p) for p in problems]
+    if as_json:
+        emit_record({"cards_checked": checked, "problems": rows}, as_json=True)
+    else:
+        if rows:
+            emit_rows(
+                rows,
+                ["serial", "balance", "ledger_sum", "last_balance_after"],
+                as_json=False,
+                title="audit problems",
+            )
+        click.echo(f"{checked} cards checked, {len(rows)} problems")
+    if problems:
+        raise SystemExit(1)

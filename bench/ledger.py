@@ -1,0 +1,114 @@
+"""Ledger throughput: reserve+settle pairs per second on SQLite and on a private PostgreSQL.
+
+Run from the project root: .venv/bin/python -m bench.ledger  (writes bench/results/ledger.json)
+Sequential pairs on one card measure the latency-bound rate; 20 cards in parallel the
+concurrent one. Each pair is two transactions: reserve, then settle with its call record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from cards.db import Database
+from cards.migrate import upgrade
+from cards.services import cardbatch, projects
+from cards.services.reservations import CallOutcome, reserve, settle
+from rating import Increments
+from tests.support.postgres import PrivatePostgres
+
+PAIRS = 400
+PARALLEL_CARDS = 20
+SECRET = b"bench-secret-0123456789abcdef"
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+async def prepare(db: Database) -> list[int]:
+    await upgrade(db)
+    await projects.create_project(db, "bench", "minutes")
+    await projects.set_tariff(
+        db, "bench", "standard", increments=Increments(1, 1), rates={"fixed": 1}
+    )
+    cards = await cardbatch.create_cards(db, "bench", PARALLEL_CARDS, 10**9, secret=SECRET)
+    return [c.card_id for c in cards]
+
+
+async def pair(db: Database, card_id: int, call_id: str) -> None:
+    hold = await reserve(db, card_id, 600, call_id)
+    await settle(
+        db,
+        hold.id,
+        CallOutcome(
+            project_id=1,
+            caller="+4930123456",
+            dialed="+498912345671",
+            arrived_at=T0,
+            ended_at=T0,
+            used=61,
+            billed_seconds=61,
+            cost=61,
+        ),
+    )
+
+
+def rate(count: int, elapsed_ns: int) -> int:
+    return count * 1_000_000_000 // elapsed_ns
+
+
+async def measure(url: str) -> dict[str, int]:
+    db = Database(url)
+    card_ids = await prepare(db)
+    start = time.perf_counter_ns()
+    for i in range(PAIRS):
+        await pair(db, card_ids[0], f"seq-{i}")
+    sequential = rate(PAIRS, time.perf_counter_ns() - start)
+    per_card = PAIRS // PARALLEL_CARDS
+
+    async def worker(card_id: int) -> None:
+        for i in range(per_card):
+            await pair(db, card_id, f"par-{card_id}-{i}")
+
+    start = time.perf_counter_ns()
+    await asyncio.gather(*(worker(c) for c in card_ids))
+    parallel = rate(per_card * PARALLEL_CARDS, time.perf_counter_ns() - start)
+    await db.close()
+    return {
+        "pairs_per_second_sequential": sequential,
+        f"pairs_per_second_{PARALLEL_CARDS}_cards_parallel": parallel,
+    }
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = await measure(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3")
+    server = PrivatePostgres.start()
+    try:
+        conn = await asyncpg.connect(server.admin_url)
+        await conn.execute("CREATE DATABASE bench")
+        await conn.close()
+        postgres = await measure(server.url("bench"))
+    finally:
+        server.stop()
+    result = {
+        "command": ".venv/bin/python -m bench.ledger",
+        "python": sys.version.split()[0],
+        "pairs": PAIRS,
+        "note": "SQLite file in WAL with synchronous=NORMAL; PostgreSQL 15 private cluster "
+        "with fsync=off and synchronous_commit=off (a test cluster, not production)",
+        "sqlite": sqlite,
+        "postgresql": postgres,
+    }
+    out = Path(__file__).parent / "results" / "ledger.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
