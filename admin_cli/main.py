@@ -17,6 +17,7 @@ from admin_cli.card_cmds import (
 )
 from admin_cli.errors import EXIT_BAD_INPUT
 from admin_cli.project_cmds import db_group, number_group, project_group, tariff_group
+from admin_cli.prompt_cmds import prompts_group
 from admin_cli.quote_cmd import quote_cmd
 
 
@@ -38,6 +39,7 @@ for command in (
     line_group,
     transactions,
     audit,
+    prompts_group,
 ):
     cli.add_command(command)
 

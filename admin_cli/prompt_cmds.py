@@ -1,0 +1,60 @@
+"""``cardadmin prompts build|text``: render the prompt catalogue, print what a caller hears."""
+
+from __future__ import annotations
+
+import click
+from rich.progress import Progress
+
+from admin_cli.errors import OperatorError, parse_count, parse_or_fail
+from prompts.build import BuildError, build_language, choose_engine, sounds_dir
+from prompts.catalogue import LANGUAGES
+from prompts.sentences import sentence
+
+
+@click.group("prompts")
+def prompts_group() -> None:
+    """Caller prompts (German and English)."""
+
+
+@prompts_group.command("build")
+@click.option("--lang", type=click.Choice([*LANGUAGES, "all"]), default="all", show_default=True)
+@click.option(
+    "--engine", type=click.Choice(["auto", "gtts", "espeak"]), default="auto", show_default=True
+)
+@click.option(
+    "--sounds-dir",
+    "sounds_dir_opt",
+    help="Asterisk sounds directory [env MINUTECARD_SOUNDS_DIR, else /usr/share/asterisk/sounds]",
+)
+def prompts_build(lang: str, engine: str, sounds_dir_opt: str | None) -> None:
+    """Render prompts to 8 kHz `.sln` under <sounds>/minutecard/<lang>/ (only what changed)."""
+    target = sounds_dir(sounds_dir_opt)
+    try:
+        chosen = choose_engine(engine)
+        for language in LANGUAGES if lang == "all" else (lang,):
+            with Progress(transient=True) as bar:
+                task = bar.add_task(f"{language} ({chosen})", total=None)
+                report = build_language(
+                    language,
+                    engine=chosen,
+                    target=target,
+                    progress=lambda done, total, t=task, b=bar: b.update(
+                        t, completed=done, total=total
+                    ),
+                )
+            click.echo(
+                f"{report.lang}: {report.built} built, {report.unchanged} unchanged, "
+                f"engine {report.engine}, in {report.directory}"
+            )
+    except (BuildError, PermissionError) as exc:
+        raise OperatorError(str(exc)) from exc
+
+
+@prompts_group.command("text")
+@click.argument("prompt_id")
+@click.option("--minutes", help="for remaining and balance_is")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="de", show_default=True)
+def prompts_text(prompt_id: str, minutes: str | None, lang: str) -> None:
+    """Print the sentence a caller hears."""
+    n = parse_or_fail(parse_count, minutes, "--minutes") if minutes is not None else None
+    click.echo(parse_or_fail(lambda pid: sentence(pid, lang, minutes=n), prompt_id, "prompt"))

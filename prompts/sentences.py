@@ -1,0 +1,60 @@
+"""Sentences built from catalogue prompts and number fragments: what a caller hears."""
+
+from __future__ import annotations
+
+from prompts.catalogue import LANGUAGES, PROMPTS, PromptId
+from prompts.numbers import all_fragments, fragment_text, number_fragments, number_words
+
+NUMBER_DIR = "num"
+WITH_MINUTES = {PromptId.REMAINING: PromptId.CREDIT_SUFFIX, PromptId.BALANCE_IS: None}
+
+
+def _check(prompt: PromptId | str, lang: str) -> PromptId:
+    if lang not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    try:
+        return PromptId(prompt)
+    except ValueError as exc:
+        raise ValueError(f"unknown prompt id {prompt!r}") from exc
+
+
+def fragments(prompt: PromptId | str, lang: str, *, minutes: int | None = None) -> list[str]:
+    """Sound paths (relative to ``minutecard/<lang>/``) to play, in order, for one prompt.
+
+    ``remaining`` and ``balance_is`` take ``minutes`` and become "Sie haben noch
+    einundzwanzig Minuten Guthaben." and "Ihr Guthaben beträgt eine Minute".
+    """
+    pid = _check(prompt, lang)
+    if pid not in WITH_MINUTES:
+        if minutes is not None:
+            raise ValueError(f"prompt {pid} takes no minutes")
+        return [pid.value]
+    if minutes is None:
+        raise ValueError(f"prompt {pid} needs minutes")
+    noun = PromptId.MINUTE if minutes == 1 else PromptId.MINUTES
+    numbers = [f"{NUMBER_DIR}/{f}" for f in number_fragments(minutes, lang, feminine_noun=True)]
+    suffix = WITH_MINUTES[pid]
+    return [pid.value, *numbers, noun.value, *([suffix.value] if suffix else [])]
+
+
+def sentence(prompt: PromptId | str, lang: str, *, minutes: int | None = None) -> str:
+    """The sentence a caller hears, as text."""
+    pid = _check(prompt, lang)
+    parts = fragments(pid, lang, minutes=minutes)
+    words = []
+    for part in parts:
+        if part.startswith(f"{NUMBER_DIR}/"):
+            continue
+        words.append(PROMPTS[PromptId(part)][lang])
+    if minutes is not None:
+        words.insert(1, number_words(minutes, lang, feminine_noun=True))
+    text = " ".join(words)
+    return text if text.endswith(".") else text + "."
+
+
+def all_sounds(lang: str) -> dict[str, str]:
+    """Every sound file of a language (relative path → text), for the build."""
+    sounds = {pid.value: PROMPTS[pid][lang] for pid in PromptId}
+    for frag in all_fragments():
+        sounds[f"{NUMBER_DIR}/{frag}"] = fragment_text(frag, lang)
+    return sounds
