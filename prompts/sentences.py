@@ -58,3 +58,22 @@ def all_sounds(lang: str) -> dict[str, str]:
     for frag in all_fragments():
         sounds[f"{NUMBER_DIR}/{frag}"] = fragment_text(frag, lang)
     return sounds
+
+
+def price_fragments(units_per_minute: int, lang: str) -> list[str]:
+    """ "Dieses Gespräch kostet eins Euro neunundneunzig Cent pro Minute." as sound paths.
+
+    The price is said to the cent, rounded up (a price with sub-cent digits is never
+    announced lower than it is).
+    """
+    cents_total = -(-units_per_minute // 100)
+    euros, cents = divmod(cents_total, 100)
+    paths = [PromptId.TARIFF.value]
+    if euros or not cents:
+        paths += [f"{NUMBER_DIR}/{f}" for f in number_fragments(euros, lang)]
+        paths.append(PromptId.EURO.value)
+    if cents:
+        paths += [f"{NUMBER_DIR}/{f}" for f in number_fragments(cents, lang)]
+        paths.append(PromptId.CENT.value)
+    paths.append(PromptId.PER_MINUTE.value)
+    return paths
