@@ -34,7 +34,7 @@ class ActivationResult:
     moved_from: str | None = None
 
 
-def _usable(card: Card, now: datetime) -> Activation | None:
+def usable_refusal(card: Card, now: datetime) -> Activation | None:
     if card.status == "blocked":
         return Activation.BLOCKED
     if card.status == "expired" or (card.expires_at and aware(card.expires_at) <= now):
@@ -106,7 +106,7 @@ async def activate(
         if card is None:
             session.add(PinFailure(project_id=project.id, line=line, card_id=bound, at=moment))
             return ActivationResult(Activation.INVALID)
-        refusal = _usable(card, moment)
+        refusal = usable_refusal(card, moment)
         if refusal:
             return ActivationResult(refusal, card)
         moved_from = await _bind(session, project.id, line, card, moment)
@@ -142,7 +142,7 @@ async def card_for_line(
         if card_id is None:
             return None
         card = await session.get_one(Card, card_id)
-        return None if _usable(card, moment) else card
+        return None if usable_refusal(card, moment) else card
 
 
 async def line_of(db: Database, card_ref: str) -> str | None:

@@ -212,3 +212,32 @@ async def recover_stale(
             )
             records.append((await _settle(session, reservation, outcome))[1])
     return records
+
+
+async def record_unbilled(
+    db: Database, call_id: str, outcome: CallOutcome, card_id: int | None = None
+) -> CallRecord:
+    """A call record for a call that held nothing (refused, no credit, advisor busy)."""
+    async with db.transaction() as session:
+        record = CallRecord(
+            call_id=call_id,
+            project_id=outcome.project_id,
+            card_id=card_id,
+            tariff_id=outcome.tariff_id,
+            caller=outcome.caller,
+            dialed=outcome.dialed,
+            advisor=outcome.advisor,
+            arrived_at=outcome.arrived_at,
+            answered_at=outcome.answered_at,
+            charge_start_at=outcome.charge_start_at,
+            ended_at=outcome.ended_at,
+            billed_seconds=0,
+            cost=0,
+            charged=0,
+            quote=outcome.quote,
+            hangup_cause=outcome.hangup_cause,
+            hangup_side=outcome.hangup_side,
+        )
+        session.add(record)
+        await session.flush()
+        return record

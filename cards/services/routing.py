@@ -1,0 +1,155 @@
+"""What the engine asks before a call: the dialed number, the caller's card, the tariff to use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.clock import aware, utcnow
+from cards.db import Database
+from cards.errors import InvalidInput
+from cards.models import Card, FirstCaller, LineBinding, LinePrice, Number, Project, Tariff
+from cards.phone import LineKind, line_kind, to_e164
+from cards.services.activation import usable_refusal
+from cards.services.ledger import held
+from cards.services.projects import rating_tariff, settings_of
+from cards.settings import ProjectSettings
+from rating import CallerClass
+from rating import Tariff as RatingTariff
+
+
+@dataclass(frozen=True)
+class Route:
+    """The dialed number as the engine needs it; ``number`` None when it is not ours."""
+
+    number: Number | None
+    project: Project | None = None
+    settings: ProjectSettings | None = None
+    accepts_caller: bool = True
+    card_id: int | None = None
+    default_advisor: str | None = None
+
+
+def caller_kind(caller: str, *, payphone: bool = False) -> LineKind:
+    return LineKind.PAYPHONE if payphone else line_kind(caller)
+
+
+def normalise_caller(raw: str | None) -> str | None:
+    """E.164 of a caller number, or None for anonymous / empty / unparseable ones."""
+    if not raw or raw.strip().lower() in {"anonymous", "unknown", "restricted", "private"}:
+        return None
+    try:
+        return to_e164(raw)
+    except InvalidInput:
+        return None
+
+
+async def route(
+    db: Database, dialed: str, caller: str, *, payphone: bool = False, now: datetime | None = None
+) -> Route:
+    moment = now or utcnow()
+    try:
+        e164 = to_e164(dialed)
+    except InvalidInput:
+        return Route(None)
+    async with db.transaction() as session:
+        number = await session.scalar(select(Number).where(Number.e164 == e164))
+        if number is None:
+            return Route(None)
+        project = await session.get_one(Project, number.project_id)
+        kind = caller_kind(caller, payphone=payphone)
+        accepts = {
+            LineKind.MOBILE: number.accepts_mobile,
+            LineKind.FOREIGN: number.accepts_foreign,
+            LineKind.PAYPHONE: number.accepts_payphone,
+        }
+        card_id = await session.scalar(
+            select(LineBinding.card_id).where(
+                LineBinding.project_id == project.id, LineBinding.line == caller
+            )
+        )
+        if card_id is not None:
+            card = await session.get_one(Card, card_id)
+            if usable_refusal(card, moment):
+                card_id = None
+        default = await session.scalar(
+            select(Number.e164).where(
+                Number.project_id == project.id,
+                Number.role == "advisor",
+                Number.is_default_advisor.is_(True),
+            )
+        )
+        return Route(
+            number, project, settings_of(project), accepts.get(kind, True), card_id, default
+        )
+
+
+@dataclass(frozen=True)
+class RatingChoice:
+    tariff: RatingTariff
+    tariff_id: int
+    caller_class: CallerClass
+    credit: int
+    reason: str
+
+
+async def choose_rating(
+    db: Database,
+    dialed: str,
+    caller: str,
+    card_id: int,
+    *,
+    payphone: bool = False,
+    now: datetime | None = None,
+) -> RatingChoice:
+    """Individual line price, else first-caller tariff (recording the caller), else standard.
+
+    The credit is what the card has available now (balance minus other live calls' holds).
+    """
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
+        if number is None or number.tariff_id is None:
+            raise InvalidInput(f"{dialed} is not an advisor number with a tariff")
+        project = await session.get_one(Project, number.project_id)
+        tariff_id, reason = number.tariff_id, "standard"
+        individual = await session.scalar(
+            select(LinePrice.tariff_id).where(
+                LinePrice.project_id == project.id, LinePrice.line == caller
+            )
+        )
+        if individual is not None:
+            tariff_id, reason = individual, "individual"
+        elif number.first_caller_tariff_id is not None and await _first_caller(
+            session, project.id, caller, number, moment
+        ):
+            tariff_id, reason = number.first_caller_tariff_id, "first_caller"
+        row = await session.get_one(Tariff, tariff_id)
+        card = await session.get_one(Card, card_id)
+        credit = card.balance - await held(session, card_id)
+        kind = caller_kind(caller, payphone=payphone)
+        cls = CallerClass.FIXED if kind is LineKind.PAYPHONE else CallerClass(kind.value)
+        return RatingChoice(rating_tariff(row, project.unit), row.id, cls, credit, reason)
+
+
+async def _first_caller(
+    session: AsyncSession, project_id: int, caller: str, number: Number, now: datetime
+) -> bool:
+    """True while the caller is new: within N days or N calls of the first call (seed 003)."""
+    entry = await session.scalar(
+        select(FirstCaller).where(FirstCaller.project_id == project_id, FirstCaller.line == caller)
+    )
+    if entry is None:
+        session.add(FirstCaller(project_id=project_id, line=caller, first_call_at=now, calls=1))
+        return True
+    within_days = not number.first_caller_days or now < aware(entry.first_call_at) + timedelta(
+        days=number.first_caller_days
+    )
+    within_calls = not number.first_caller_calls or entry.calls < number.first_caller_calls
+    if within_days and within_calls and (number.first_caller_days or number.first_caller_calls):
+        entry.calls += 1
+        return True
+    return False
