@@ -17,7 +17,7 @@ from cards.services.activation import usable_refusal
 from cards.services.ledger import held
 from cards.services.projects import rating_tariff, settings_of
 from cards.settings import ProjectSettings
-from rating import CallerClass
+from rating import CallerClass, affordable_seconds
 from rating import Tariff as RatingTariff
 
 
@@ -153,3 +153,29 @@ async def _first_caller(
         entry.calls += 1
         return True
     return False
+
+
+async def card_minutes(db: Database, card_id: int, caller: str, *, payphone: bool = False) -> int:
+    """Whole minutes a card is worth to this caller: seconds for minute cards; for money
+    cards the minutes the project's default (else first) advisor tariff affords."""
+    async with db.transaction() as session:
+        card = await session.get_one(Card, card_id)
+        project = await session.get_one(Project, card.project_id)
+        available = card.balance - await held(session, card_id)
+        if project.unit == "minutes":
+            return max(available, 0) // 60
+        number = await session.scalar(
+            select(Number)
+            .where(
+                Number.project_id == project.id,
+                Number.role == "advisor",
+                Number.tariff_id.is_not(None),
+            )
+            .order_by(Number.is_default_advisor.desc(), Number.id)
+        )
+        if number is None or number.tariff_id is None:
+            return 0
+        row = await session.get_one(Tariff, number.tariff_id)
+    kind = caller_kind(caller, payphone=payphone)
+    cls = CallerClass.FIXED if kind is LineKind.PAYPHONE else CallerClass(kind.value)
+    return affordable_seconds(rating_tariff(row, project.unit), cls, max(available, 0)) // 60

@@ -175,7 +175,8 @@ class Connected(State):
 
     def on_credit_changed(self, ctx: CallContext, event: CreditChanged) -> State:
         assert ctx.rating is not None
-        more = affordable_seconds(ctx.rating.tariff, ctx.rating.caller_class, event.credit)
+        credit = _quote(ctx, ctx.affordable_s).cost + event.available
+        more = affordable_seconds(ctx.rating.tariff, ctx.rating.caller_class, credit)
         if more <= ctx.affordable_s or ctx.reservation_id is None or self.pending_credit:
             return self
         self.pending_credit = more

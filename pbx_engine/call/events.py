@@ -101,9 +101,9 @@ class TimerFired:
 
 @dataclass(frozen=True)
 class CreditChanged:
-    """A top-up reached a card with a live call: ``credit`` is hold + newly available credit."""
+    """A top-up reached a card with a live call: ``available`` is credit beyond this call's hold."""
 
-    credit: int
+    available: int
     at_ms: int
 
 

@@ -211,7 +211,7 @@ def test_top_up_mid_call_moves_warning_and_end() -> None:
     answered = d.now
     d.advance(500_000)
     assert bridge_plays(d)
-    out = d.send(ev.CreditChanged(1_200, d.now))
+    out = d.send(ev.CreditChanged(600, d.now))
     assert d.one(cmd.ExtendHold, out).amount == 1_200
     d.send(ev.HoldExtended(1_200, True, d.now))
     assert d.timers["c1:end"] == answered + 1_200_000
@@ -226,7 +226,7 @@ def test_refused_extension_keeps_the_old_limit() -> None:
     d = Driver()
     d.connect(ADVISOR, minutes_tariff(), credit=600)
     end = d.timers["c1:end"]
-    d.send(ev.CreditChanged(900, d.now))
+    d.send(ev.CreditChanged(300, d.now))
     d.send(ev.HoldExtended(900, False, d.now))
     assert d.timers["c1:end"] == end
 

@@ -1,0 +1,165 @@
+"""REST calls and the event stream of one ARI application, with reconnect and backoff.
+
+Credentials travel in the Authorization header, never in a URL, and are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from pbx_engine.ari.events import AriEvent, ChannelInfo, parse_event
+
+log = logging.getLogger("minutecard.ari")
+
+BACKOFF_START_MS = 100
+BACKOFF_MAX_MS = 1_000
+HEARTBEAT_S = 5
+
+
+class AriError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"ARI {status}: {message}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Reconnected:
+    """Marker in the event stream: the WebSocket is (again) up; reconcile live calls now."""
+
+    first: bool
+
+
+class AriClient:
+    """One Stasis application on one Asterisk."""
+
+    def __init__(self, base_url: str, user: str, password: str, app: str) -> None:
+        self.base = base_url.rstrip("/") + "/ari"
+        self.app = app
+        self._auth = aiohttp.BasicAuth(user, password)
+        self._session: aiohttp.ClientSession | None = None
+        self._closing = False
+
+    async def __aenter__(self) -> AriClient:
+        self._session = aiohttp.ClientSession(
+            auth=self._auth, timeout=aiohttp.ClientTimeout(total=10)
+        )
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._closing = True
+        if self._session:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("use AriClient as an async context manager")
+        return self._session
+
+    async def _request(self, method: str, path: str, **params: Any) -> Any:
+        query = [(k, str(v)) for k, v in params.items() if v is not None]
+        async with self.session.request(method, f"{self.base}{path}", params=query) as resp:
+            body = await resp.text()
+            if resp.status >= 300:
+                message = body
+                with contextlib.suppress(ValueError, AttributeError):
+                    message = json.loads(body).get("message", body)
+                raise AriError(resp.status, f"{method} {path}: {message}")
+            return json.loads(body) if body else None
+
+    async def asterisk_info(self) -> dict[str, Any]:
+        return await self._request("GET", "/asterisk/info")
+
+    async def channels(self) -> list[ChannelInfo]:
+        return [ChannelInfo.parse(c) for c in await self._request("GET", "/channels")]
+
+    async def answer(self, channel: str) -> None:
+        await self._request("POST", f"/channels/{channel}/answer")
+
+    async def hangup(self, channel: str, reason: str = "normal") -> None:
+        await self._request("DELETE", f"/channels/{channel}", reason=reason)
+
+    async def play(
+        self,
+        media: Sequence[str],
+        playback_id: str,
+        *,
+        channel: str | None = None,
+        bridge: str | None = None,
+        lang: str | None = None,
+    ) -> None:
+        target = f"/channels/{channel}" if channel else f"/bridges/{bridge}"
+        await self._request(
+            "POST", f"{target}/play/{playback_id}", media=",".join(media), lang=lang
+        )
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self._request("DELETE", f"/playbacks/{playback_id}")
+
+    async def originate(
+        self, endpoint: str, channel_id: str, *, app_args: str, caller_id: str, timeout_s: int
+    ) -> None:
+        await self._request(
+            "POST",
+            f"/channels/{channel_id}",
+            endpoint=endpoint,
+            app=self.app,
+            appArgs=app_args,
+            callerId=caller_id,
+            timeout=timeout_s,
+        )
+
+    async def create_bridge(self, bridge: str) -> None:
+        await self._request("POST", f"/bridges/{bridge}", type="mixing")
+
+    async def add_to_bridge(self, bridge: str, channels: Sequence[str]) -> None:
+        await self._request("POST", f"/bridges/{bridge}/addChannel", channel=",".join(channels))
+
+    async def destroy_bridge(self, bridge: str) -> None:
+        await self._request("DELETE", f"/bridges/{bridge}")
+
+    async def set_variable(self, channel: str, name: str, value: str) -> None:
+        await self._request("POST", f"/channels/{channel}/variable", variable=name, value=value)
+
+    async def get_variable(self, channel: str, name: str) -> str:
+        data = await self._request("GET", f"/channels/{channel}/variable", variable=name)
+        return str(data.get("value", ""))
+
+    async def events(self) -> AsyncIterator[AriEvent | Reconnected]:
+        """Events forever: reconnects with backoff (100 ms doubling to 1 s) and says so."""
+        ws_url = self.base.replace("http", "ws", 1) + "/events"
+        first, delay_ms = True, BACKOFF_START_MS
+        while not self._closing:
+            try:
+                async with self.session.ws_connect(
+                    ws_url, params={"app": self.app}, heartbeat=HEARTBEAT_S
+                ) as ws:
+                    log.info("ARI events connected (app %s)", self.app)
+                    delay_ms = BACKOFF_START_MS
+                    yield Reconnected(first)
+                    first = False
+                    async for message in ws:
+                        if message.type != aiohttp.WSMsgType.TEXT:
+                            break
+                        try:
+                            event = parse_event(json.loads(message.data))
+                        except ValueError:
+                            log.debug("non-JSON frame dropped")
+                            continue
+                        if event is not None:
+                            yield event
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                log.warning("ARI events unavailable: %s", type(exc).__name__)
+            if self._closing:
+                return
+            log.info("ARI events reconnecting in %d ms", delay_ms)
+            await asyncio.sleep(delay_ms / 1000)
+            delay_ms = min(delay_ms * 2, BACKOFF_MAX_MS)

@@ -1,0 +1,117 @@
+"""ARI events parsed into small dataclasses; only the types the engine uses."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+log = logging.getLogger("minutecard.ari")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def timestamp_ms(text: str | None) -> int | None:
+    """Asterisk's ``2026-11-21T19:00:00.123+0000`` as integer epoch milliseconds."""
+    if not text:
+        return None
+    try:
+        stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return None
+    return (stamp - _EPOCH) // timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    name: str
+    state: str
+    caller_number: str
+    exten: str
+    language: str
+
+    @classmethod
+    def parse(cls, data: dict[str, Any]) -> ChannelInfo:
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            state=str(data.get("state", "")),
+            caller_number=str((data.get("caller") or {}).get("number", "")),
+            exten=str((data.get("dialplan") or {}).get("exten", "")),
+            language=str(data.get("language", "")),
+        )
+
+
+@dataclass(frozen=True)
+class StasisStart:
+    channel: ChannelInfo
+    args: tuple[str, ...]
+    at_wall_ms: int | None
+
+
+@dataclass(frozen=True)
+class StasisEnd:
+    channel: ChannelInfo
+    at_wall_ms: int | None
+
+
+@dataclass(frozen=True)
+class DtmfReceived:
+    channel: ChannelInfo
+    digit: str
+
+
+@dataclass(frozen=True)
+class PlaybackFinished:
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class ChannelHangupRequest:
+    channel: ChannelInfo
+    cause: int
+
+
+@dataclass(frozen=True)
+class ChannelDestroyed:
+    channel: ChannelInfo
+    cause: int
+    cause_txt: str
+
+
+AriEvent = (
+    StasisStart
+    | StasisEnd
+    | DtmfReceived
+    | PlaybackFinished
+    | ChannelHangupRequest
+    | ChannelDestroyed
+)
+
+
+def parse_event(data: dict[str, Any]) -> AriEvent | None:
+    """One event from the WebSocket; unknown or malformed ones are logged at debug and dropped."""
+    kind = data.get("type")
+    try:
+        channel = ChannelInfo.parse(data["channel"]) if "channel" in data else None
+        at = timestamp_ms(data.get("timestamp"))
+        if kind == "StasisStart" and channel:
+            return StasisStart(channel, tuple(str(a) for a in data.get("args", [])), at)
+        if kind == "StasisEnd" and channel:
+            return StasisEnd(channel, at)
+        if kind == "ChannelDtmfReceived" and channel:
+            return DtmfReceived(channel, str(data["digit"]))
+        if kind == "PlaybackFinished":
+            return PlaybackFinished(str(data["playback"]["id"]))
+        if kind == "ChannelHangupRequest" and channel:
+            return ChannelHangupRequest(channel, int(data.get("cause", 0)))
+        if kind == "ChannelDestroyed" and channel:
+            return ChannelDestroyed(
+                channel, int(data.get("cause", 0)), str(data.get("cause_txt", ""))
+            )
+    except (KeyError, TypeError, ValueError) as exc:
+        log.debug("malformed %s event dropped: %s", kind, exc)
+        return None
+    log.debug("event %s ignored", kind)
+    return None
