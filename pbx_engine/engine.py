@@ -60,6 +60,7 @@ class Engine:
         self.calls: dict[str, LiveCall] = {}
         self.by_channel: dict[str, str] = {}
         self.accepting = True
+        self.busy = 0
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -105,10 +106,13 @@ class Engine:
         live = self.calls.get(call_id)
         is_advisor = live is not None and channel != live.call.ctx.channel
         now = self.clock.now_ms()
-        if isinstance(event, DtmfReceived):
+        if is_advisor and live and not live.advisor_up:
+            # An advisor leg that never answered: only its destruction (with the cause) counts.
+            if isinstance(event, ChannelDestroyed):
+                failure = DIAL_CAUSES.get(event.cause, "failed")
+                await self.feed(call_id, ev.AdvisorFailed(failure))
+        elif isinstance(event, DtmfReceived):
             await self.feed(call_id, ev.Digit(channel, event.digit, now))
-        elif isinstance(event, ChannelDestroyed) and is_advisor and live and not live.advisor_up:
-            await self.feed(call_id, ev.AdvisorFailed(DIAL_CAUSES.get(event.cause, "failed")))
         elif isinstance(event, StasisEnd | ChannelHangupRequest | ChannelDestroyed):
             cause = getattr(event, "cause_txt", "") or "normal"
             at = self._at_ms(getattr(event, "at_wall_ms", None))
@@ -144,13 +148,17 @@ class Engine:
         live = self.calls.get(call_id)
         if live is None:
             return
-        async with live.lock:
-            queue: list[ev.Event] = [event]
-            while queue and call_id in self.calls:
-                for command in live.call.handle(queue.pop(0)):
-                    follow_up = await self._run_safely(live.call, command)
-                    if follow_up is not None:
-                        queue.append(follow_up)
+        self.busy += 1
+        try:
+            async with live.lock:
+                queue: list[ev.Event] = [event]
+                while queue:
+                    for command in live.call.handle(queue.pop(0)):
+                        follow_up = await self._run_safely(live.call, command)
+                        if follow_up is not None:
+                            queue.append(follow_up)
+        finally:
+            self.busy -= 1
 
     # ---- commands out -----------------------------------------------------------------------
 

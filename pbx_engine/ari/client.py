@@ -43,13 +43,13 @@ class AriClient:
     def __init__(self, base_url: str, user: str, password: str, app: str) -> None:
         self.base = base_url.rstrip("/") + "/ari"
         self.app = app
-        self._auth = aiohttp.BasicAuth(user, password)
+        self._auth_header = {"Authorization": aiohttp.encode_basic_auth(user, password)}
         self._session: aiohttp.ClientSession | None = None
         self._closing = False
 
     async def __aenter__(self) -> AriClient:
         self._session = aiohttp.ClientSession(
-            auth=self._auth, timeout=aiohttp.ClientTimeout(total=10)
+            headers=self._auth_header, timeout=aiohttp.ClientTimeout(total=10)
         )
         return self
 

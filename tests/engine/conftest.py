@@ -1,0 +1,95 @@
+"""A running engine against the fake ARI, real cards services on SQLite, and the fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+
+from cards.db import Database
+from cards.migrate import upgrade
+from cards.services import cardbatch, projects
+from cards.services.cardbatch import NewCard
+from pbx_engine.ari.client import AriClient
+from pbx_engine.engine import Engine, EngineConfig
+from rating import Increments
+from tests.conftest import SECRET
+from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+
+CARD_NO = "+498912345670"
+ADVISOR_NO = "+498912345671"
+FREEPHONE_NO = "+498001234567"
+CALLER = "+4930123456"
+MOBILE_CALLER = "+4915112345678"
+
+
+async def eventually(check: Callable[[], object], *, what: str = "condition") -> None:
+    """Wait for an asynchronous effect (an event over the loopback WebSocket) to show."""
+    for _ in range(500):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class World:
+    db: Database
+    ari: FakeAri
+    clock: FakeClock
+    engine: Engine
+    card: NewCard
+
+    async def quiet(self) -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await eventually(lambda: self.engine.busy == 0, what="engine idle")
+
+    async def advance(self, ms: int) -> None:
+        """Move the fake clock, letting every timer due on the way fire at its instant."""
+        target = self.clock.now + ms
+        while self.clock.wake_next(target):
+            await self.quiet()
+        self.clock.now = target
+        await self.quiet()
+
+    def plays(self) -> list[str]:
+        return [r.params["media"] for r in self.ari.made("POST", "/play/")]
+
+
+@pytest.fixture
+async def world(tmp_path) -> AsyncIterator[World]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'engine.sqlite3'}")
+    await upgrade(db)
+    await projects.create_project(db, "astro", "minutes")
+    await projects.set_tariff(
+        db, "astro", "standard", increments=Increments(1, 1), rates={"fixed": 1}
+    )
+    await projects.add_number(db, "astro", CARD_NO, "card")
+    await projects.add_number(
+        db,
+        "astro",
+        ADVISOR_NO,
+        "advisor",
+        destination="PJSIP/advisor1",
+        tariff="standard",
+        default_advisor=True,
+    )
+    await projects.add_number(
+        db, "astro", FREEPHONE_NO, "advisor", destination="PJSIP/advisor1", tariff="standard"
+    )
+    [card] = await cardbatch.create_cards(db, "astro", 1, 600, secret=SECRET)
+    clock = FakeClock()
+    fake = FakeAri(clock)
+    await fake.start()
+    async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
+        engine = Engine(client, db, clock, EngineConfig(pin_secret=SECRET))
+        runner = asyncio.create_task(engine.run())
+        await eventually(lambda: fake.connects == 1, what="events WebSocket")
+        yield World(db, fake, clock, engine, card)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+    await fake.stop()
+    await db.close()

@@ -1,0 +1,196 @@
+"""The engine end to end against the fake ARI: REST requests, ledger and call records."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from cards.models import CallRecord, LedgerEntry
+from cards.services import activation, ledger, reservations
+from tests.engine.conftest import (
+    ADVISOR_NO,
+    CALLER,
+    CARD_NO,
+    FREEPHONE_NO,
+    MOBILE_CALLER,
+    World,
+    eventually,
+)
+
+
+async def activate(world: World, line: str = CALLER) -> None:
+    await activation.activate(
+        world.db, "astro", line, world.card.pin, secret=b"test-secret-for-pins-0123456789"
+    )
+
+
+async def records(world: World) -> list[CallRecord]:
+    async with world.db.transaction() as session:
+        return list((await session.scalars(select(CallRecord))).all())
+
+
+async def call_entries(world: World) -> list[LedgerEntry]:
+    async with world.db.transaction() as session:
+        return list(
+            (await session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "call"))).all()
+        )
+
+
+async def test_card_number_activation_binds_and_announces(world: World) -> None:
+    ari = world.ari
+    await ari.caller_dials("c1", CARD_NO, "030 123456")
+    await eventually(lambda: any("enter_pin" in m for m in world.plays()), what="PIN prompt")
+    assert ari.made("POST", "/channels/c1/answer")
+    assert world.plays()[0] == "sound:minutecard/de/welcome,sound:minutecard/de/enter_pin"
+    await ari.dtmf("c1", world.card.pin)
+    await eventually(lambda: any("balance_is" in m for m in world.plays()), what="balance")
+    assert (
+        "sound:minutecard/de/balance_is,sound:minutecard/de/num/n10,sound:minutecard/de/minutes"
+    ) in world.plays()[-2]
+    await eventually(lambda: any("press_1" in m for m in world.plays()), what="press 1")
+    project = 1
+    assert (await activation.card_for_line(world.db, project, CALLER)) is not None
+
+
+async def test_wrong_pin_three_times(world: World) -> None:
+    ari = world.ari
+    await ari.caller_dials("c1", CARD_NO, CALLER)
+    for _ in range(3):
+        await ari.dtmf("c1", "00000000")
+        await world.quiet()
+    await eventually(lambda: ari.made("DELETE", "/channels/c1"), what="hang-up")
+    assert sum("pin_invalid" in m for m in world.plays()) == 3
+    assert await activation.card_for_line(world.db, 1, CALLER) is None
+
+
+async def connect(world: World, caller: str = CALLER) -> int:
+    """Place an advisor call with a bound line; return the answer instant."""
+    ari = world.ari
+    await ari.caller_dials("c1", ADVISOR_NO, caller)
+    await eventually(lambda: ari.made("POST", "/channels/c1-advisor"), what="dial")
+    dial = ari.made("POST", "/channels/c1-advisor")[0]
+    assert dial.params["endpoint"] == "PJSIP/advisor1"
+    assert dial.params["appArgs"] == "advisor,c1"
+    world.clock.now += 3_000
+    answered = world.clock.now
+    await ari.advisor_answers("c1-advisor", "c1")
+    await eventually(lambda: ari.made("POST", "/addChannel"), what="bridge")
+    await world.quiet()
+    return answered
+
+
+async def test_advisor_call_warns_in_bridge_and_ends_on_the_second(world: World) -> None:
+    await activate(world)
+    answered = await connect(world)
+    assert any("remaining" in m and "num/n10" in m for m in world.plays())
+    assert world.ari.bridges["c1-bridge"] == ["c1", "c1-advisor"]
+    await world.advance(480_000)
+    await eventually(lambda: world.ari.made("POST", "/bridges/c1-bridge/play/"), what="warning")
+    warning = world.ari.made("POST", "/bridges/c1-bridge/play/")[0]
+    assert warning.params["media"] == "sound:minutecard/de/warning_two_minutes"
+    assert warning.at_ms == answered + 480_000
+    await world.advance(120_000)
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="end")
+    assert world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms == answered + 600_000
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="caller hang-up")
+    [entry] = await call_entries(world)
+    assert (entry.amount, entry.balance_after) == (-600, 0)
+    [record] = await records(world)
+    assert (record.billed_seconds, record.charged, record.hangup_side) == (600, 600, "engine")
+
+
+async def test_caller_hangs_up_first_is_billed(world: World) -> None:
+    await activate(world)
+    await connect(world)
+    world.clock.now += 61_400
+    await world.ari.hang_up("c1")
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="advisor")
+    await world.quiet()
+    [entry] = await call_entries(world)
+    assert entry.amount == -62
+    [record] = await records(world)
+    assert record.hangup_side == "caller"
+
+
+async def test_busy_advisor_charges_nothing(world: World) -> None:
+    await activate(world)
+    await world.ari.caller_dials("c1", ADVISOR_NO, CALLER)
+    await eventually(lambda: world.ari.made("POST", "/channels/c1-advisor"), what="dial")
+    await world.ari.advisor_busy("c1-advisor")
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="hang-up")
+    assert any("advisor_unavailable" in m for m in world.plays())
+    assert await call_entries(world) == []
+    assert await reservations.available(world.db, world.card.card_id) == 600
+    [record] = await records(world)
+    assert (record.hangup_cause, record.charged) == ("advisor_busy", 0)
+
+
+async def test_0800_refuses_a_mobile_caller(world: World) -> None:
+    await world.ari.caller_dials("c1", FREEPHONE_NO, MOBILE_CALLER)
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="hang-up")
+    assert world.plays() == ["sound:minutecard/de/number_not_reachable"]
+    [record] = await records(world)
+    assert (record.hangup_cause, record.charged) == ("caller_not_accepted", 0)
+
+
+async def test_unbound_line_activates_inline_and_connects(world: World) -> None:
+    ari = world.ari
+    await ari.caller_dials("c1", ADVISOR_NO, CALLER)
+    await eventually(lambda: any("not_activated" in m for m in world.plays()), what="prompt")
+    await ari.dtmf("c1", world.card.pin)
+    await eventually(lambda: ari.made("POST", "/channels/c1-advisor"), what="dial")
+
+
+async def test_anonymous_caller_hears_clir_required(world: World) -> None:
+    await world.ari.caller_dials("c1", ADVISOR_NO, "anonymous")
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="hang-up")
+    assert world.plays() == ["sound:minutecard/de/clir_required"]
+
+
+async def test_top_up_during_the_call_moves_the_end(world: World) -> None:
+    await activate(world)
+    answered = await connect(world)
+    poller = asyncio.create_task(world.engine.poll_credit())
+    await ledger.topup(world.db, world.card.card_id, 300, actor="test")
+    await world.advance(2_000)
+    await eventually(lambda: world.engine.timers.pending().get("c1:end"), what="timer")
+    await world.advance(600_000 - 2_000)
+    assert not world.ari.made("DELETE", "/channels/c1-advisor")
+    await world.advance(300_000)
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="end")
+    assert world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms == answered + 900_000
+    poller.cancel()
+    [entry] = await call_entries(world)
+    assert entry.amount == -900
+
+
+async def test_websocket_drop_and_reconcile_settles_a_call_gone_meanwhile(world: World) -> None:
+    await activate(world)
+    await connect(world)
+    world.ari.refuse_ws = True
+    await world.ari.drop_ws()
+    world.clock.now += 30_000
+    world.ari.channels.pop("c1")
+    world.ari.refuse_ws = False
+    await eventually(lambda: world.ari.connects == 2, what="reconnect")
+    await eventually(lambda: world.ari.made("GET", "/channels"), what="reconcile")
+    await eventually(lambda: not world.engine.calls, what="call ended")
+    [record] = await records(world)
+    assert record.hangup_cause == "gone_while_disconnected"
+    assert record.billed_seconds == 30
+
+
+async def test_drain_refuses_new_calls_and_settles_live_ones(world: World) -> None:
+    await activate(world)
+    await connect(world)
+    world.clock.now += 20_000
+    drain = asyncio.create_task(world.engine.drain(limit_ms=10))
+    await eventually(lambda: not world.engine.accepting, what="draining")
+    await world.ari.caller_dials("c2", ADVISOR_NO, CALLER)
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c2"), what="refused")
+    assert world.ari.made("DELETE", "/channels/c2")[0].params["reason"] == "congestion"
+    await drain
+    await world.quiet()
+    [entry] = await call_entries(world)
+    assert entry.amount == -20
