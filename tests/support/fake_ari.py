@@ -26,8 +26,9 @@ WALL_START_MS = 1_790_000_000_000
 class FakeClock:
     """Time moves only when the test says so; sleepers wake in deadline order."""
 
-    def __init__(self) -> None:
+    def __init__(self, wall_start_ms: int = WALL_START_MS) -> None:
         self.now = 1_000_000
+        self.wall_start_ms = wall_start_ms
         self._sleepers: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
@@ -35,7 +36,7 @@ class FakeClock:
         return self.now
 
     def wall_ms(self) -> int:
-        return WALL_START_MS + self.now
+        return self.wall_start_ms + self.now
 
     async def sleep_until(self, at_ms: int) -> None:
         if at_ms <= self.now:
