@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from admin_cli.asterisk_cmds import asterisk_group
 from admin_cli.card_cmds import (
     adjust,
     audit,
@@ -40,6 +41,7 @@ for command in (
     transactions,
     audit,
     prompts_group,
+    asterisk_group,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,57 @@
+"""``cardadmin asterisk render``: the dialplan (and an ari.conf) for the numbers in the database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from admin_cli.errors import OperatorError
+from admin_cli.runner import run_with_db
+from cards.db import Database
+from cards.services import projects
+from dialplan.render import NUMBERS_FILE, RoutedNumber, render_ari_conf, render_numbers
+
+SAMPLES = Path(__file__).resolve().parent.parent / "asterisk_conf"
+
+
+async def routed(db: Database) -> list[RoutedNumber]:
+    names = {p.id: p.name for p in await projects.list_projects(db)}
+    return [
+        RoutedNumber(n.e164, n.role, names[n.project_id]) for n in await projects.list_numbers(db)
+    ]
+
+
+@click.group("asterisk")
+def asterisk_group() -> None:
+    """Asterisk configuration for this database."""
+
+
+@asterisk_group.command("render")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--app", default="minutecard", show_default=True)
+@click.option(
+    "--with-samples",
+    is_flag=True,
+    help="also write the sample configs of asterisk_conf/ (ari.conf with the password "
+    "from MINUTECARD_ARI_PASSWORD)",
+)
+def render(out_dir: Path, app: str, with_samples: bool) -> None:
+    """Write minutecard-numbers.conf (and with --with-samples the other configs) to --out."""
+    numbers = run_with_db(routed)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / NUMBERS_FILE).write_text(render_numbers(numbers, app))
+        if with_samples:
+            password = os.environ.get("MINUTECARD_ARI_PASSWORD", "")
+            if len(password) < 12:
+                raise OperatorError("set MINUTECARD_ARI_PASSWORD (12+ characters) for ari.conf")
+            for sample in sorted(SAMPLES.glob("*.conf")):
+                text = sample.read_text()
+                if sample.name == "ari.conf":
+                    text = render_ari_conf(text, password)
+                (out_dir / sample.name).write_text(text)
+    except OSError as exc:
+        raise OperatorError(f"cannot write to {out_dir}: {exc.strerror}") from exc
+    click.echo(f"{len(numbers)} numbers rendered to {out_dir / NUMBERS_FILE}")

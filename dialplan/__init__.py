@@ -1,0 +1,1 @@
+"""The dialplan the engine needs, rendered from the numbers in the database."""
