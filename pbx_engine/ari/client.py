@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,9 @@ class AriClient:
         self._auth_header = {"Authorization": aiohttp.encode_basic_auth(user, password)}
         self._session: aiohttp.ClientSession | None = None
         self._closing = False
+        self.connected = False
+        self.on_raw: Callable[[dict[str, Any]], None] | None = None
+        """Sees every raw event before parsing (the recorder of replay fixtures)."""
 
     async def __aenter__(self) -> AriClient:
         self._session = aiohttp.ClientSession(
@@ -143,6 +146,7 @@ class AriClient:
                     ws_url, params={"app": self.app}, heartbeat=HEARTBEAT_S
                 ) as ws:
                     log.info("ARI events connected (app %s)", self.app)
+                    self.connected = True
                     delay_ms = BACKOFF_START_MS
                     yield Reconnected(first)
                     first = False
@@ -150,14 +154,18 @@ class AriClient:
                         if message.type != aiohttp.WSMsgType.TEXT:
                             break
                         try:
-                            event = parse_event(json.loads(message.data))
+                            raw = json.loads(message.data)
                         except ValueError:
                             log.debug("non-JSON frame dropped")
                             continue
+                        if self.on_raw is not None:
+                            self.on_raw(raw)
+                        event = parse_event(raw)
                         if event is not None:
                             yield event
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 log.warning("ARI events unavailable: %s", type(exc).__name__)
+            self.connected = False
             if self._closing:
                 return
             log.info("ARI events reconnecting in %d ms", delay_ms)

@@ -123,8 +123,8 @@ class PrivateAsterisk:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        auth = aiohttp.BasicAuth(ARI_USER, self.password)
-        async with aiohttp.ClientSession(auth=auth) as session:
+        auth = {"Authorization": aiohttp.encode_basic_auth(ARI_USER, self.password)}
+        async with aiohttp.ClientSession(headers=auth) as session:
             for _ in range(timeout_s * 10):
                 if self.process.poll() is not None:
                     raise RuntimeError(

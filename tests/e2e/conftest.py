@@ -1,0 +1,32 @@
+"""End-to-end set-up: real Asterisk and SIPp. Missing under CI=true fails; elsewhere skips."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.world import build_sounds
+from tests.support.asterisk import asterisk_binary
+
+
+def _missing() -> str | None:
+    if asterisk_binary() is None:
+        return "Asterisk is not installed (make test installs it)"
+    if shutil.which("sipp") is None:
+        return "SIPp is not installed (make test installs sip-tester)"
+    if os.geteuid() != 0:
+        return "SIPp needs root to play RTP from a pcap (raw sockets)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def e2e_sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"end-to-end tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+    return build_sounds(tmp_path_factory.mktemp("e2e-sounds"))

@@ -1,0 +1,192 @@
+"""End to end on a real Asterisk 16 with real SIP calls from SIPp (RFC 2833 DTMF).
+
+Short settings: 8 s of credit, 3 s warning lead. Each test records the ARI events it saw as a
+replay fixture under tests/fixtures/ari/ (MINUTECARD_RECORD_FIXTURES=1 overwrites them).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from cards.models import CallRecord, LedgerEntry
+from cards.services import activation
+from pbx_engine.ari.events import timestamp_ms
+from tests.e2e.world import ADVISOR_NO, CARD_NO, FREEPHONE_NO, SECRET, E2EWorld, e2e_world
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
+CALLER = "030123456"
+CALLER_E164 = "+4930123456"
+
+
+def keep_fixture(world: E2EWorld, name: str) -> None:
+    target = FIXTURES / f"{name}.jsonl"
+    if os.environ.get("MINUTECARD_RECORD_FIXTURES") == "1" or not target.exists():
+        world.recorder.save(target)
+
+
+def media(world: E2EWorld, target_prefix: str = "") -> list[str]:
+    return [
+        e["playback"]["media_uri"]
+        for e in world.recorder.events
+        if e["type"] == "PlaybackStarted" and e["playback"]["target_uri"].startswith(target_prefix)
+    ]
+
+
+def event_ms(world: E2EWorld, kind: str, channel_suffix: str) -> list[int]:
+    return [
+        timestamp_ms(e["timestamp"]) or 0
+        for e in world.recorder.events
+        if e["type"] == kind and e.get("channel", {}).get("id", "").endswith(channel_suffix)
+    ]
+
+
+async def ledger_calls(world: E2EWorld) -> list[LedgerEntry]:
+    async with world.db.transaction() as session:
+        return list(
+            (await session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "call"))).all()
+        )
+
+
+async def records(world: E2EWorld) -> list[CallRecord]:
+    async with world.db.transaction() as session:
+        return list((await session.scalars(select(CallRecord))).all())
+
+
+async def test_activation_binds_the_line_and_announces_the_balance(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=480, warning_lead=3) as world:
+        caller, _ = await world.call(
+            CARD_NO,
+            CALLER,
+            pcap_seconds=25,
+            advisor=None,
+            digits={3_000: world.card.pin},
+            name="activation",
+        )
+        assert caller.returncode == 0, caller.stderr
+        heard = media(world)
+        assert heard[:2] == ["sound:minutecard/de/welcome", "sound:minutecard/de/enter_pin"]
+        assert heard[2:6] == [
+            "sound:minutecard/de/activated",
+            "sound:minutecard/de/balance_is",
+            "sound:minutecard/de/num/n8",
+            "sound:minutecard/de/minutes",
+        ]
+        assert await activation.card_for_line(world.db, 1, CALLER_E164) is not None
+        keep_fixture(world, "activation")
+
+
+async def test_wrong_pin_three_times(e2e_sounds: Path, tmp_path: Path) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=480, warning_lead=3) as world:
+        wrong = "".join(str((int(d) + 1) % 10) for d in world.card.pin)
+        caller, _ = await world.call(
+            CARD_NO,
+            CALLER,
+            pcap_seconds=40,
+            advisor=None,
+            digits={3_000: wrong, 11_000: wrong, 19_000: wrong},
+            name="wrong_pin",
+        )
+        assert caller.returncode == 0, caller.stderr
+        heard = media(world)
+        assert heard.count("sound:minutecard/de/pin_invalid") == 3
+        assert heard[-1] == "sound:minutecard/de/goodbye"
+        assert await activation.card_for_line(world.db, 1, CALLER_E164) is None
+        keep_fixture(world, "wrong_pin")
+
+
+async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
+        await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
+        caller, advisor = await world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="exhaustion")
+        assert caller.returncode == 0, caller.stderr
+        assert advisor is not None
+        assert advisor.returncode == 0, advisor.stderr
+        [answered] = event_ms(world, "StasisStart", "-advisor")
+        [warning] = [
+            timestamp_ms(e["timestamp"])
+            for e in world.recorder.events
+            if e["type"] == "PlaybackStarted" and e["playback"]["target_uri"].startswith("bridge:")
+        ]
+        assert warning is not None
+        warn_error = warning - (answered + 5_000)
+        [bye] = advisor.times("BYE")
+        exhaustion = datetime.fromtimestamp(answered // 1000, UTC).replace(
+            microsecond=answered % 1000 * 1000, tzinfo=None
+        ) + timedelta(seconds=8)
+        hangup_error_us = (bye - exhaustion) // timedelta(microseconds=1)
+        print(
+            f"\nwarning error {warn_error} ms; hang-up error {hangup_error_us / 1000} ms "
+            "(advisor's BYE vs answer + 8 s)"
+        )
+        assert 0 <= warn_error < 1_000
+        assert 0 <= hangup_error_us < 1_000_000
+        [entry] = await ledger_calls(world)
+        assert entry.amount == -8
+        [record] = await records(world)
+        assert (record.billed_seconds, record.hangup_side) == (8, "engine")
+        keep_fixture(world, "exhaustion")
+
+
+async def test_unbound_line_activates_inline(e2e_sounds: Path, tmp_path: Path) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
+        caller, advisor = await world.call(
+            ADVISOR_NO, CALLER, pcap_seconds=40, digits={2_500: world.card.pin}, name="inline"
+        )
+        assert caller.returncode == 0, caller.stderr
+        heard = media(world)
+        assert heard[:2] == ["sound:minutecard/de/not_activated", "sound:minutecard/de/enter_pin"]
+        assert "sound:minutecard/de/activated" in heard
+        assert advisor is not None
+        assert advisor.times("INVITE")
+        [entry] = await ledger_calls(world)
+        assert entry.amount == -8
+        keep_fixture(world, "inline_activation")
+
+
+async def test_0800_refuses_a_mobile_caller_and_charges_nothing(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
+        await activation.activate(world.db, "astro", "015112345678", world.card.pin, secret=SECRET)
+        caller, _ = await world.call(
+            FREEPHONE_NO, "015112345678", pcap_seconds=15, advisor=None, name="refused_mobile"
+        )
+        assert caller.returncode == 0, caller.stderr
+        assert media(world) == ["sound:minutecard/de/number_not_reachable"]
+        assert await ledger_calls(world) == []
+        [record] = await records(world)
+        assert (record.hangup_cause, record.charged) == ("caller_not_accepted", 0)
+        keep_fixture(world, "refused_mobile")
+
+
+async def test_caller_hangs_up_first_and_is_billed_per_tariff(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=60, warning_lead=3) as world:
+        await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
+        caller, advisor = await world.call(
+            ADVISOR_NO, CALLER, pcap_seconds=40, hang_up_ms=9_000, name="caller_hangs_up"
+        )
+        assert caller.returncode == 0, caller.stderr
+        [answered] = event_ms(world, "StasisStart", "-advisor")
+        [ended] = [
+            timestamp_ms(e["timestamp"])
+            for e in world.recorder.events
+            if e["type"] in ("StasisEnd", "ChannelHangupRequest")
+            and not e["channel"]["id"].endswith("-advisor")
+        ][:1]
+        assert ended is not None
+        talk_ms = ended - answered
+        [entry] = await ledger_calls(world)
+        [record] = await records(world)
+        assert record.hangup_side == "caller"
+        assert -entry.amount == record.billed_seconds == -(-talk_ms // 1000)
+        keep_fixture(world, "caller_hangs_up")

@@ -1,0 +1,160 @@
+"""The end-to-end world: a database, built prompts, a private Asterisk, the engine, SIPp."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cards.db import Database
+from cards.migrate import upgrade
+from cards.services import cardbatch, projects
+from cards.services.cardbatch import NewCard
+from dialplan.render import RoutedNumber, render_numbers
+from pbx_engine.ari.client import AriClient
+from pbx_engine.ari.events import AriEvent
+from pbx_engine.clock import RealClock
+from pbx_engine.engine import Engine, EngineConfig
+from prompts.build import build_language
+from rating import Increments
+from tests.e2e import sipp
+from tests.support import rtp_pcap
+from tests.support.asterisk import ARI_USER, PrivateAsterisk
+from tests.support.postgres import free_port
+
+SECRET = b"e2e-secret-for-pins-0123456789"
+CARD_NO = "+498912345670"
+ADVISOR_NO = "+498912345671"
+FREEPHONE_NO = "+498001234567"
+
+
+@dataclass
+class Recorder:
+    """Keeps the raw ARI events of a run, to store as replay fixtures."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def keep(self, raw: dict[str, Any]) -> None:
+        self.events.append(raw)
+
+    def save(self, path: Path) -> None:
+        path.write_text("\n".join(json.dumps(e, sort_keys=True) for e in self.events) + "\n")
+
+
+@dataclass
+class E2EWorld:
+    root: Path
+    db: Database
+    asterisk: PrivateAsterisk
+    engine: Engine
+    card: NewCard
+    recorder: Recorder
+
+    async def call(
+        self,
+        dialed: str,
+        caller: str,
+        *,
+        pcap_seconds: int,
+        digits: dict[int, str] | None = None,
+        hang_up_ms: int | None = None,
+        advisor: str | None = "talk",
+        ring_ms: int = 500,
+        name: str = "call",
+    ) -> tuple[sipp.SippRun, sipp.SippRun | None]:
+        """One SIPp call from ``caller`` to ``dialed``; an advisor UAS answers if asked."""
+        pcap = self.root / f"{name}.pcap"
+        rtp_pcap.build(pcap, pcap_seconds, digits or {})
+        silence = self.root / f"{name}_advisor.pcap"
+        rtp_pcap.build(silence, pcap_seconds, {})
+        advisor_task = None
+        if advisor is not None:
+            advisor_task = asyncio.create_task(
+                sipp.run_sipp(
+                    self.root,
+                    f"{name}_advisor",
+                    sipp.advisor_xml(busy=advisor == "busy", ring_ms=ring_ms),
+                    target=None,
+                    port=self.asterisk.advisor_port,
+                    media_port=free_port(),
+                    keys={"pcap": str(silence)},
+                )
+            )
+            await asyncio.sleep(0.3)
+        keys = {"caller": caller, "pcap": str(pcap)}
+        caller_run = await sipp.run_sipp(
+            self.root,
+            f"{name}_caller",
+            sipp.caller_xml(hang_up_ms=hang_up_ms),
+            target=f"127.0.0.1:{self.asterisk.sip_port}",
+            port=free_port(),
+            media_port=free_port(),
+            keys=keys,
+            service=dialed,
+        )
+        advisor_run = None
+        if advisor_task is not None:
+            try:
+                advisor_run = await asyncio.wait_for(advisor_task, 15)
+            except TimeoutError:
+                advisor_task.cancel()
+        return caller_run, advisor_run
+
+
+def build_sounds(target: Path) -> Path:
+    for lang in ("de", "en"):
+        build_language(lang, engine="espeak", target=target)
+    return target
+
+
+@contextlib.asynccontextmanager
+async def e2e_world(
+    root: Path, sounds: Path, *, credit_seconds: int, warning_lead: int, unit: str = "minutes"
+) -> AsyncIterator[E2EWorld]:
+    """``sounds`` holds built prompts (``build_sounds``); the rest is made fresh per world."""
+    db = Database(f"sqlite+aiosqlite:///{root / 'e2e.sqlite3'}")
+    await upgrade(db)
+    await projects.create_project(db, "astro", unit, {"warning_lead": warning_lead})
+    rates = {"fixed": 1} if unit == "minutes" else {"fixed": 6_000}
+    await projects.set_tariff(db, "astro", "standard", increments=Increments(1, 1), rates=rates)
+    await projects.add_number(db, "astro", CARD_NO, "card")
+    await projects.add_number(
+        db,
+        "astro",
+        ADVISOR_NO,
+        "advisor",
+        destination="PJSIP/advisor1",
+        tariff="standard",
+        default_advisor=True,
+    )
+    await projects.add_number(
+        db, "astro", FREEPHONE_NO, "advisor", destination="PJSIP/advisor1", tariff="standard"
+    )
+    [card] = await cardbatch.create_cards(db, "astro", 1, credit_seconds, secret=SECRET)
+    numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
+    asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
+    recorder = Recorder()
+    try:
+        await asterisk.start()
+        async with AriClient(asterisk.ari_url, ARI_USER, asterisk.password, "minutecard") as ari:
+            ari.on_raw = recorder.keep
+            engine = Engine(ari, db, RealClock(), EngineConfig(pin_secret=SECRET))
+            tasks = [asyncio.create_task(engine.run()), asyncio.create_task(engine.poll_credit())]
+            for _ in range(100):
+                if ari.connected:
+                    break
+                await asyncio.sleep(0.05)
+            yield E2EWorld(root, db, asterisk, engine, card, recorder)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        asterisk.stop()
+        await db.close()
+
+
+__all__ = ["AriEvent", "E2EWorld", "e2e_world"]
