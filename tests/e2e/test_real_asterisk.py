@@ -172,7 +172,7 @@ async def test_caller_hangs_up_first_and_is_billed_per_tariff(
 ) -> None:
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=60, warning_lead=3) as world:
         await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
-        caller, advisor = await world.call(
+        caller, _ = await world.call(
             ADVISOR_NO, CALLER, pcap_seconds=40, hang_up_ms=9_000, name="caller_hangs_up"
         )
         assert caller.returncode == 0, caller.stderr
