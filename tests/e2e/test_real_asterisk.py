@@ -15,11 +15,25 @@ from sqlalchemy import select
 from cards.models import CallRecord, LedgerEntry
 from cards.services import activation
 from pbx_engine.ari.events import timestamp_ms
-from tests.e2e.world import ADVISOR_NO, CARD_NO, FREEPHONE_NO, SECRET, E2EWorld, e2e_world
+from tests.e2e.world import (
+    ADVISOR_NO,
+    CARD_NO,
+    ENGLISH_CARD_NO,
+    FREEPHONE_NO,
+    SECRET,
+    E2EWorld,
+    e2e_world,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 CALLER = "030123456"
 CALLER_E164 = "+4930123456"
+
+
+async def bind(world: E2EWorld, line: str) -> None:
+    """Activate the card for ``line`` beforehand (and say so in the replay fixture)."""
+    await activation.activate(world.db, "astro", line, world.card.pin, secret=SECRET)
+    world.recorder.meta["bound_line"] = line
 
 
 def keep_fixture(world: E2EWorld, name: str) -> None:
@@ -104,7 +118,7 @@ async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
-        await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
+        await bind(world, CALLER)
         caller, advisor = await world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="exhaustion")
         assert caller.returncode == 0, caller.stderr
         assert advisor is not None
@@ -155,7 +169,7 @@ async def test_0800_refuses_a_mobile_caller_and_charges_nothing(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
-        await activation.activate(world.db, "astro", "015112345678", world.card.pin, secret=SECRET)
+        await bind(world, "015112345678")
         caller, _ = await world.call(
             FREEPHONE_NO, "015112345678", pcap_seconds=15, advisor=None, name="refused_mobile"
         )
@@ -171,7 +185,7 @@ async def test_caller_hangs_up_first_and_is_billed_per_tariff(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=60, warning_lead=3) as world:
-        await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
+        await bind(world, CALLER)
         caller, _ = await world.call(
             ADVISOR_NO, CALLER, pcap_seconds=40, hang_up_ms=9_000, name="caller_hangs_up"
         )
@@ -190,3 +204,26 @@ async def test_caller_hangs_up_first_and_is_billed_per_tariff(
         assert record.hangup_side == "caller"
         assert -entry.amount == record.billed_seconds == -(-talk_ms // 1000)
         keep_fixture(world, "caller_hangs_up")
+
+
+async def test_built_prompts_play_to_the_end_in_both_languages(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """German numbers play minutecard/de, others minutecard/en, each to PlaybackFinished."""
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=60, warning_lead=3) as world:
+        for number, lang in ((CARD_NO, "de"), (ENGLISH_CARD_NO, "en")):
+            caller, _ = await world.call(
+                number,
+                CALLER,
+                pcap_seconds=12,
+                advisor=None,
+                hang_up_ms=9_000,
+                name=f"prompts_{lang}",
+            )
+            assert caller.returncode == 0, caller.stderr
+            finished = [
+                e["playback"]["media_uri"]
+                for e in world.recorder.events
+                if e["type"] == "PlaybackFinished"
+            ]
+            assert f"sound:minutecard/{lang}/enter_pin" in finished

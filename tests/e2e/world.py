@@ -30,6 +30,7 @@ SECRET = b"e2e-secret-for-pins-0123456789"
 CARD_NO = "+498912345670"
 ADVISOR_NO = "+498912345671"
 FREEPHONE_NO = "+498001234567"
+ENGLISH_CARD_NO = "+442079460018"
 
 
 @dataclass
@@ -37,12 +38,15 @@ class Recorder:
     """Keeps the raw ARI events of a run, to store as replay fixtures."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def keep(self, raw: dict[str, Any]) -> None:
         self.events.append(raw)
 
     def save(self, path: Path) -> None:
-        path.write_text("\n".join(json.dumps(e, sort_keys=True) for e in self.events) + "\n")
+        header = {"type": "_minutecard_meta", **self.meta}
+        lines = [json.dumps(e, sort_keys=True) for e in [header, *self.events]]
+        path.write_text("\n".join(lines) + "\n")
 
 
 @dataclass
@@ -134,10 +138,18 @@ async def e2e_world(
     await projects.add_number(
         db, "astro", FREEPHONE_NO, "advisor", destination="PJSIP/advisor1", tariff="standard"
     )
+    await projects.add_number(db, "astro", ENGLISH_CARD_NO, "card")
     [card] = await cardbatch.create_cards(db, "astro", 1, credit_seconds, secret=SECRET)
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
     asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
-    recorder = Recorder()
+    recorder = Recorder(
+        meta={
+            "credit_seconds": credit_seconds,
+            "warning_lead": warning_lead,
+            "unit": unit,
+            "pin": card.pin,
+        }
+    )
     try:
         await asterisk.start()
         async with AriClient(asterisk.ari_url, ARI_USER, asterisk.password, "minutecard") as ari:
