@@ -84,6 +84,7 @@ class FakeAri:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     bridges: dict[str, list[str]] = field(default_factory=dict)
     auto_playback: bool = True
+    echo_hangups: bool = True
     refuse_ws: bool = False
     connects: int = 0
     _ws: list[web.WebSocketResponse] = field(default_factory=list)
@@ -209,6 +210,8 @@ class FakeAri:
         for members in self.bridges.values():
             if channel in members:
                 members.remove(channel)
+        if not self.echo_hangups:
+            return
         await self.send({"type": "ChannelHangupRequest", "channel": data, "cause": cause})
         if data.get("endpoint"):
             await self.send(
