@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint system-deps bench clean
+.PHONY: test lint system-deps bench demo run clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,6 +22,13 @@ test: $(STAMP) system-deps lint
 
 bench: $(STAMP)
 	$(PY) -m bench.rating
+	$(PY) -m bench.ledger
+
+demo: $(STAMP) system-deps
+	$(PY) -m scripts.demo
+
+run: $(STAMP) system-deps
+	$(PY) -m scripts.demo --keep-running
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

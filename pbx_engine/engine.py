@@ -281,8 +281,8 @@ class Engine:
         log.info("activation from %s: %s", c.line, result.status)
         if result.card is None or result.status != "activated":
             return ev.ActivationDone(result.status)
-        minutes = await routing.card_minutes(self.db, result.card.id, c.line, payphone=payphone)
-        return ev.ActivationDone(result.status, result.card.id, minutes)
+        seconds = await routing.card_seconds(self.db, result.card.id, c.line, payphone=payphone)
+        return ev.ActivationDone(result.status, result.card.id, seconds)
 
     async def _settle(self, call_id: str, c: cmd.Settle) -> None:
         r = c.record

@@ -155,15 +155,15 @@ async def _first_caller(
     return False
 
 
-async def card_minutes(db: Database, card_id: int, caller: str, *, payphone: bool = False) -> int:
-    """Whole minutes a card is worth to this caller: seconds for minute cards; for money
-    cards the minutes the project's default (else first) advisor tariff affords."""
+async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: bool = False) -> int:
+    """Talk seconds a card is worth to this caller: its seconds for minute cards; for money
+    cards what the project's default (else first) advisor tariff affords."""
     async with db.transaction() as session:
         card = await session.get_one(Card, card_id)
         project = await session.get_one(Project, card.project_id)
         available = card.balance - await held(session, card_id)
         if project.unit == "minutes":
-            return max(available, 0) // 60
+            return max(available, 0)
         number = await session.scalar(
             select(Number)
             .where(
@@ -178,4 +178,4 @@ async def card_minutes(db: Database, card_id: int, caller: str, *, payphone: boo
         row = await session.get_one(Tariff, number.tariff_id)
     kind = caller_kind(caller, payphone=payphone)
     cls = CallerClass.FIXED if kind is LineKind.PAYPHONE else CallerClass(kind.value)
-    return affordable_seconds(rating_tariff(row, project.unit), cls, max(available, 0)) // 60
+    return affordable_seconds(rating_tariff(row, project.unit), cls, max(available, 0))

@@ -50,12 +50,12 @@ class PlaybackFinished:
 
 @dataclass(frozen=True)
 class ActivationDone:
-    """``status`` is one of activated, invalid, locked, blocked, expired; ``minutes`` the
-    whole minutes the card's balance is worth (for the announcement)."""
+    """``status`` is one of activated, invalid, locked, blocked, expired; ``seconds`` the talk
+    seconds the card's balance is worth (announced in whole minutes)."""
 
     status: str
     card_id: int | None = None
-    minutes: int = 0
+    seconds: int = 0
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pbx_engine.call import commands as cmd
 from pbx_engine.call.base import State
 from pbx_engine.call.common_states import Closing, LookingUp
-from pbx_engine.call.context import PIN_DIGIT_MS, PIN_TOTAL_MS, PRESS_1_MS, CallContext
+from pbx_engine.call.context import (
+    PIN_DIGIT_MS,
+    PIN_TOTAL_MS,
+    PRESS_1_MS,
+    CallContext,
+    announced_minutes,
+)
 from pbx_engine.call.events import ActivationDone, Digit, PlaybackFinished, TimerFired
 from prompts import PromptId
 
@@ -93,7 +99,7 @@ class Activating(State):
         if ctx.is_advisor_call():
             ctx.play(PromptId.ACTIVATED)
             return Rating.ask(ctx)
-        ctx.play(PromptId.ACTIVATED, PromptId.BALANCE_IS, minutes=event.minutes)
+        ctx.play(PromptId.ACTIVATED, PromptId.BALANCE_IS, minutes=announced_minutes(event.seconds))
         return AfterActivation()
 
 

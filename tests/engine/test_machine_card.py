@@ -41,7 +41,7 @@ def test_right_pin_binds_and_announces_balance() -> None:
     d.played()
     out = d.digits("12345678")
     assert d.one(cmd.Activate, out).pin == "12345678"
-    out = d.send(ev.ActivationDone("activated", card_id=5, minutes=21))
+    out = d.send(ev.ActivationDone("activated", card_id=5, seconds=21 * 60 + 59))
     assert sounds(out) == ["activated", "balance_is", "num/n21", "minutes"]
     out = d.played()
     assert sounds(out) == ["goodbye"]
@@ -119,7 +119,7 @@ def test_press_1_goes_to_the_default_advisor() -> None:
     d.start(CARD_NO)
     d.send(CARD_WITH_ADVISOR)
     d.digits("12345678")
-    d.send(ev.ActivationDone("activated", card_id=5, minutes=1))
+    d.send(ev.ActivationDone("activated", card_id=5, seconds=60))
     assert sounds(d.played()) == ["press_1_to_connect"]
     d.played()
     out = d.digits("1")
@@ -132,7 +132,7 @@ def test_no_press_1_says_goodbye_after_ten_seconds() -> None:
     d.start(CARD_NO)
     d.send(CARD_WITH_ADVISOR)
     d.digits("12345678")
-    d.send(ev.ActivationDone("activated", card_id=5, minutes=3))
+    d.send(ev.ActivationDone("activated", card_id=5, seconds=180))
     d.played()
     d.played()
     assert sounds(d.advance(10_000)) == ["goodbye"]
@@ -176,3 +176,12 @@ def test_unexpected_events_are_ignored() -> None:
     ):
         assert d.send(stray) == []
     assert d.call.state_name == "LookingUp"
+
+
+def test_less_than_a_minute_is_announced_as_one_minute() -> None:
+    d = Driver()
+    d.start(CARD_NO)
+    d.send(CARD)
+    d.digits("12345678")
+    out = d.send(ev.ActivationDone("activated", card_id=5, seconds=12))
+    assert sounds(out) == ["activated", "balance_is", "num/one_f", "minute"]
