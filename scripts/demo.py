@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from pbx_engine.ari.events import timestamp_ms
-from tests.e2e.world import ADVISOR_NO, CARD_NO, build_sounds, e2e_world
+from tests.e2e.world import build_sounds, e2e_world
+from tests.support.astro import ADVISOR_NO, CARD_NO
 
 CALLER = "030123456"
 CREDIT_S, LEAD_S = 12, 5

@@ -178,21 +178,18 @@ async def release(db: Database, reservation_id: int) -> None:
 async def recover_stale(
     db: Database,
     *,
-    older_than: timedelta | None = None,
-    call_ids: set[str] | None = None,
+    older_than: timedelta,
     now: datetime | None = None,
 ) -> list[CallRecord]:
     """Settle open holds of calls that died with an engine at their last checkpoint.
 
-    ``older_than`` picks holds not checkpointed for that long; ``call_ids`` picks named calls
-    (the engine's reconcile after a reconnect). The record says ``hangup_cause=recovered``.
+    ``older_than`` picks holds not checkpointed for that long (checkpoints come every 30 s from
+    a live call). The record says ``hangup_cause=recovered``.
     """
     moment = now or utcnow()
-    query = select(Reservation.id).where(Reservation.state == "open")
-    if call_ids is not None:
-        query = query.where(Reservation.call_id.in_(call_ids))
-    if older_than is not None:
-        query = query.where(Reservation.checkpoint_at < moment - older_than)
+    query = select(Reservation.id).where(
+        Reservation.state == "open", Reservation.checkpoint_at < moment - older_than
+    )
     records = []
     async with db.transaction() as session:
         for reservation_id in (await session.scalars(query)).all():

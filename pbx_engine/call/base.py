@@ -7,7 +7,7 @@ import re
 
 from pbx_engine.call import commands as cmd
 from pbx_engine.call.context import CallContext
-from pbx_engine.call.events import Event, Hangup, Settled, Shutdown
+from pbx_engine.call.events import Event, Hangup, Shutdown
 
 log = logging.getLogger("minutecard.call")
 
@@ -27,11 +27,6 @@ class State:
 
     def unexpected(self, ctx: CallContext, event: Event) -> State:
         log.debug("call %s: %s ignores %s", ctx.call_id, type(self).__name__, event)
-        return self
-
-    def on_settled(self, ctx: CallContext, event: Settled) -> State:
-        if not event.ok:
-            log.error("call %s: settling failed: %s", ctx.call_id, event.detail)
         return self
 
     def on_hangup(self, ctx: CallContext, event: Hangup) -> State:

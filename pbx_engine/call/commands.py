@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from prompts import PromptId
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -149,8 +147,3 @@ Command = (
     | Release
     | Finished
 )
-
-
-def sounds(*parts: PromptId | str) -> tuple[str, ...]:
-    """Sound paths from catalogue ids (typed, so an unknown id cannot slip through)."""
-    return tuple(PromptId(p).value if not str(p).startswith("num/") else str(p) for p in parts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rating import CallerClass, Tariff
 
@@ -115,18 +115,11 @@ class HoldExtended:
 
 
 @dataclass(frozen=True)
-class Settled:
-    ok: bool = True
-    detail: str = ""
-
-
-@dataclass(frozen=True)
 class Shutdown:
     """The engine stops: end the call now and settle."""
 
     at_ms: int
     reason: str = "engine_shutdown"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 Event = (
@@ -143,6 +136,5 @@ Event = (
     | TimerFired
     | CreditChanged
     | HoldExtended
-    | Settled
     | Shutdown
 )

@@ -15,15 +15,8 @@ from sqlalchemy import select
 from cards.models import CallRecord, LedgerEntry
 from cards.services import activation
 from pbx_engine.ari.events import timestamp_ms
-from tests.e2e.world import (
-    ADVISOR_NO,
-    CARD_NO,
-    ENGLISH_CARD_NO,
-    FREEPHONE_NO,
-    SECRET,
-    E2EWorld,
-    e2e_world,
-)
+from tests.e2e.world import SECRET, E2EWorld, e2e_world
+from tests.support.astro import ADVISOR_NO, CARD_NO, ENGLISH_CARD_NO, FREEPHONE_NO
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 CALLER = "030123456"

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cards.db import Database
-from cards.migrate import upgrade
-from cards.services import cardbatch, projects
+from cards.services import projects
 from cards.services.cardbatch import NewCard
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.ari.client import AriClient
@@ -20,17 +19,13 @@ from pbx_engine.ari.events import AriEvent
 from pbx_engine.clock import RealClock
 from pbx_engine.engine import Engine, EngineConfig
 from prompts.build import build_language
-from rating import Increments
 from tests.e2e import sipp
 from tests.support import rtp_pcap
 from tests.support.asterisk import ARI_USER, PrivateAsterisk
+from tests.support.astro import astro_project
 from tests.support.postgres import free_port
 
 SECRET = b"e2e-secret-for-pins-0123456789"
-CARD_NO = "+498912345670"
-ADVISOR_NO = "+498912345671"
-FREEPHONE_NO = "+498001234567"
-ENGLISH_CARD_NO = "+442079460018"
 
 
 @dataclass
@@ -121,25 +116,9 @@ async def e2e_world(
 ) -> AsyncIterator[E2EWorld]:
     """``sounds`` holds built prompts (``build_sounds``); the rest is made fresh per world."""
     db = Database(f"sqlite+aiosqlite:///{root / 'e2e.sqlite3'}")
-    await upgrade(db)
-    await projects.create_project(db, "astro", unit, {"warning_lead": warning_lead})
-    rates = {"fixed": 1} if unit == "minutes" else {"fixed": 6_000}
-    await projects.set_tariff(db, "astro", "standard", increments=Increments(1, 1), rates=rates)
-    await projects.add_number(db, "astro", CARD_NO, "card")
-    await projects.add_number(
-        db,
-        "astro",
-        ADVISOR_NO,
-        "advisor",
-        destination="PJSIP/advisor1",
-        tariff="standard",
-        default_advisor=True,
+    card = await astro_project(
+        db, secret=SECRET, credit=credit_seconds, unit=unit, settings={"warning_lead": warning_lead}
     )
-    await projects.add_number(
-        db, "astro", FREEPHONE_NO, "advisor", destination="PJSIP/advisor1", tariff="standard"
-    )
-    await projects.add_number(db, "astro", ENGLISH_CARD_NO, "card")
-    [card] = await cardbatch.create_cards(db, "astro", 1, credit_seconds, secret=SECRET)
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
     asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
     recorder = Recorder(

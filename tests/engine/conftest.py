@@ -9,18 +9,13 @@ from dataclasses import dataclass
 import pytest
 
 from cards.db import Database
-from cards.migrate import upgrade
-from cards.services import cardbatch, projects
 from cards.services.cardbatch import NewCard
 from pbx_engine.ari.client import AriClient
 from pbx_engine.engine import Engine, EngineConfig
-from rating import Increments
 from tests.conftest import SECRET
+from tests.support.astro import astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
-CARD_NO = "+498912345670"
-ADVISOR_NO = "+498912345671"
-FREEPHONE_NO = "+498001234567"
 CALLER = "+4930123456"
 MOBILE_CALLER = "+4915112345678"
 
@@ -62,25 +57,7 @@ class World:
 @pytest.fixture
 async def world(tmp_path) -> AsyncIterator[World]:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'engine.sqlite3'}")
-    await upgrade(db)
-    await projects.create_project(db, "astro", "minutes")
-    await projects.set_tariff(
-        db, "astro", "standard", increments=Increments(1, 1), rates={"fixed": 1}
-    )
-    await projects.add_number(db, "astro", CARD_NO, "card")
-    await projects.add_number(
-        db,
-        "astro",
-        ADVISOR_NO,
-        "advisor",
-        destination="PJSIP/advisor1",
-        tariff="standard",
-        default_advisor=True,
-    )
-    await projects.add_number(
-        db, "astro", FREEPHONE_NO, "advisor", destination="PJSIP/advisor1", tariff="standard"
-    )
-    [card] = await cardbatch.create_cards(db, "astro", 1, 600, secret=SECRET)
+    card = await astro_project(db, secret=SECRET, credit=600)
     clock = FakeClock()
     fake = FakeAri(clock)
     await fake.start()

@@ -12,27 +12,18 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cards.db import Database
-from cards.migrate import upgrade
 from cards.models import LedgerEntry
-from cards.services import activation, cardbatch, projects
-from rating import Increments
+from cards.services import activation
 from tests.conftest import SECRET
-from tests.engine.conftest import ADVISOR_NO, CALLER, eventually
+from tests.engine.conftest import CALLER, eventually
+from tests.support.astro import ADVISOR_NO, astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
 
 async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
     db = Database(url)
-    await upgrade(db)
-    await projects.create_project(db, "astro", "minutes")
-    await projects.set_tariff(
-        db, "astro", "standard", increments=Increments(1, 1), rates={"fixed": 1}
-    )
-    await projects.add_number(
-        db, "astro", ADVISOR_NO, "advisor", destination="PJSIP/a1", tariff="standard"
-    )
-    [card] = await cardbatch.create_cards(db, "astro", 1, 600, secret=SECRET)
+    card = await astro_project(db, secret=SECRET, credit=600)
     await activation.activate(db, "astro", CALLER, card.pin, secret=SECRET)
     clock = FakeClock(wall_start_ms=time.time_ns() // 1_000_000)
     clock.now = 0

@@ -8,15 +8,8 @@ from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from cards.services import activation, ledger, reservations
-from tests.engine.conftest import (
-    ADVISOR_NO,
-    CALLER,
-    CARD_NO,
-    FREEPHONE_NO,
-    MOBILE_CALLER,
-    World,
-    eventually,
-)
+from tests.engine.conftest import CALLER, MOBILE_CALLER, World, eventually
+from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
 
 
 async def activate(world: World, line: str = CALLER) -> None:

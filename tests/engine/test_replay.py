@@ -18,24 +18,17 @@ import pytest
 from sqlalchemy import select
 
 from cards.db import Database
-from cards.migrate import upgrade
 from cards.models import CallRecord, LedgerEntry
-from cards.services import activation, cardbatch, projects
+from cards.services import activation, cardbatch
 from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.engine import Engine, EngineConfig
-from rating import Increments
 from tests.conftest import SECRET
 from tests.engine.conftest import eventually
+from tests.support.astro import astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
-NUMBERS = {
-    "+498912345670": "card",
-    "+498912345671": "advisor",
-    "+498001234567": "advisor",
-    "+442079460018": "card",
-}
 
 
 def load(name: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -93,24 +86,14 @@ async def replay(
 ) -> AsyncIterator[tuple[Replay, list]]:
     meta, events = load(request.param)
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'replay.sqlite3'}")
-    await upgrade(db)
-    await projects.create_project(db, "astro", meta["unit"], {"warning_lead": meta["warning_lead"]})
-    await projects.set_tariff(
-        db, "astro", "standard", increments=Increments(1, 1), rates={"fixed": 1}
-    )
-    for number, role in NUMBERS.items():
-        extra = (
-            {
-                "destination": "PJSIP/advisor1",
-                "tariff": "standard",
-                "default_advisor": number == "+498912345671",
-            }
-            if role == "advisor"
-            else {}
-        )
-        await projects.add_number(db, "astro", number, role, **extra)
     monkeypatch.setattr(cardbatch, "new_pin", lambda _length: meta["pin"])
-    await cardbatch.create_cards(db, "astro", 1, meta["credit_seconds"], secret=SECRET)
+    await astro_project(
+        db,
+        secret=SECRET,
+        credit=meta["credit_seconds"],
+        unit=meta["unit"],
+        settings={"warning_lead": meta["warning_lead"]},
+    )
     if meta.get("bound_line"):
         await activation.activate(db, "astro", meta["bound_line"], meta["pin"], secret=SECRET)
     first = timestamp_ms(events[0]["timestamp"]) or 0
