@@ -6,6 +6,7 @@ replay fixture under tests/fixtures/ari/ (MINUTECARD_RECORD_FIXTURES=1 overwrite
 
 from __future__ import annotations
 
+import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
-from cards.services import activation
+from cards.services import activation, ledger
 from pbx_engine.ari.events import timestamp_ms
 from tests.e2e.world import SECRET, E2EWorld, e2e_world
 from tests.support.astro import ADVISOR_NO, CARD_NO, ENGLISH_CARD_NO, FREEPHONE_NO
@@ -220,3 +221,42 @@ async def test_built_prompts_play_to_the_end_in_both_languages(
                 if e["type"] == "PlaybackFinished"
             ]
             assert f"sound:minutecard/{lang}/enter_pin" in finished
+
+
+async def test_busy_advisor_charges_nothing(e2e_sounds: Path, tmp_path: Path) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
+        await bind(world, CALLER)
+        caller, advisor = await world.call(
+            ADVISOR_NO, CALLER, pcap_seconds=25, advisor="busy", name="busy"
+        )
+        assert caller.returncode == 0, caller.stderr
+        assert advisor is not None
+        assert advisor.times("INVITE")
+        heard = media(world)
+        assert "sound:minutecard/de/advisor_unavailable" in heard
+        assert await ledger_calls(world) == []
+        [record] = await records(world)
+        assert (record.hangup_cause, record.charged) == ("advisor_busy", 0)
+        keep_fixture(world, "busy")
+
+
+async def test_top_up_during_the_call_moves_the_end(e2e_sounds: Path, tmp_path: Path) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
+        await bind(world, CALLER)
+        call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="topup"))
+        for _ in range(300):
+            if any(c.call.state_name == "Connected" for c in world.engine.calls.values()):
+                break
+            await asyncio.sleep(0.05)
+        await ledger.topup(world.db, world.card.card_id, 5, actor="e2e")
+        caller, advisor = await call
+        assert caller.returncode == 0, caller.stderr
+        assert advisor is not None
+        [answered] = event_ms(world, "StasisStart", "-advisor")
+        [bye] = advisor.times("BYE")
+        due = datetime.fromtimestamp(answered // 1000, UTC).replace(
+            microsecond=answered % 1000 * 1000, tzinfo=None
+        ) + timedelta(seconds=13)
+        assert abs((bye - due) // timedelta(milliseconds=1)) < 1_000
+        [entry] = await ledger_calls(world)
+        assert entry.amount == -13

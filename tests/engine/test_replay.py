@@ -160,3 +160,13 @@ async def test_replay_billed_calls(replay: tuple[Replay, list]) -> None:
     [charged] = await world.ledger_calls()
     [record] = await world.records()
     assert -charged == record.billed_seconds > 0
+
+
+@pytest.mark.parametrize("replay", ["busy"], indirect=True)
+async def test_replay_busy_advisor(replay: tuple[Replay, list]) -> None:
+    world, events = replay
+    await world.play(events)
+    assert any("advisor_unavailable" in m for m in world.plays())
+    assert await world.ledger_calls() == []
+    [record] = await world.records()
+    assert record.hangup_cause == "advisor_busy"
