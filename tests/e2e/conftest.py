@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,24 @@ def _missing() -> str | None:
     return None
 
 
+INSTALLER = Path(__file__).resolve().parents[2] / "scripts" / "install-system-deps.sh"
+
+
+def _install() -> None:
+    """Install Asterisk and SIPp the way `make test` does, when they are missing."""
+    subprocess.run(
+        ["bash", str(INSTALLER)],
+        check=False,
+        timeout=900,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 @pytest.fixture(scope="session")
 def e2e_sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if asterisk_binary() is None or shutil.which("sipp") is None:
+        _install()
     reason = _missing()
     if reason:
         if os.environ.get("CI") == "true":
