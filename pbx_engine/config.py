@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
+from cards.services.routing import CALLER_FORMATS
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Settings:
     pin_secret: bytes
     drain_seconds: int
     log_level: str
+    caller_format: str
 
 
 ENV = {
@@ -31,6 +33,7 @@ ENV = {
     "database_url": "MINUTECARD_DATABASE_URL",
     "drain_seconds": "MINUTECARD_DRAIN_SECONDS",
     "log_level": "MINUTECARD_LOG_LEVEL",
+    "caller_format": "MINUTECARD_CALLER_FORMAT",
 }
 
 
@@ -52,6 +55,7 @@ def load(path: Path | None) -> Settings:
             "drain_seconds": engine.get("drain_seconds"),
             "log_level": engine.get("log_level"),
             "pin_secret": engine.get("pin_secret"),
+            "caller_format": engine.get("caller_format"),
         }
     for key, name in ENV.items():
         if os.environ.get(name):
@@ -63,6 +67,9 @@ def load(path: Path | None) -> Settings:
         drain = 300 if given is None else int(str(given))
     except ValueError as exc:
         raise InvalidInput("drain_seconds must be a whole number of seconds") from exc
+    caller_format = str(data.get("caller_format") or "national")
+    if caller_format not in CALLER_FORMATS:
+        raise InvalidInput(f"caller_format must be one of {', '.join(CALLER_FORMATS)}")
     return Settings(
         ari_url=str(data.get("ari_url") or "http://127.0.0.1:8088"),
         ari_user=str(data.get("ari_user") or "minutecard"),
@@ -72,4 +79,5 @@ def load(path: Path | None) -> Settings:
         pin_secret=pin_secret(str(data["pin_secret"]) if data.get("pin_secret") else None),
         drain_seconds=drain,
         log_level=str(data.get("log_level") or "INFO").upper(),
+        caller_format=caller_format,
     )

@@ -44,6 +44,7 @@ class EngineConfig:
     app: str = "minutecard"
     pin_secret: bytes = b""
     sounds_prefix: str = "minutecard"
+    caller_format: str = "national"
 
 
 @dataclass
@@ -133,7 +134,7 @@ class Engine:
             await self._hangup_quietly(channel.id, "congestion")
             return
         dialed = event.args[0] if event.args else channel.exten
-        caller = routing.normalise_caller(channel.caller_number)
+        caller = routing.normalise_caller(channel.caller_number, self.config.caller_format)
         call_id = channel.id
         self.calls[call_id] = LiveCall(Call(call_id))
         self.by_channel[channel.id] = call_id

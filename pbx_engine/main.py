@@ -31,7 +31,14 @@ async def serve(settings: Settings) -> None:
         settings.ari_url, settings.ari_user, settings.ari_password, settings.app
     ) as ari:
         engine = Engine(
-            ari, db, RealClock(), EngineConfig(app=settings.app, pin_secret=settings.pin_secret)
+            ari,
+            db,
+            RealClock(),
+            EngineConfig(
+                app=settings.app,
+                pin_secret=settings.pin_secret,
+                caller_format=settings.caller_format,
+            ),
         )
         tasks = [
             asyncio.create_task(engine.run(), name="events"),

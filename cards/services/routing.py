@@ -37,12 +37,21 @@ def caller_kind(caller: str, *, payphone: bool = False) -> LineKind:
     return LineKind.PAYPHONE if payphone else line_kind(caller)
 
 
-def normalise_caller(raw: str | None) -> str | None:
+CALLER_FORMATS = ("national", "international")
+"""How a trunk sends caller numbers: ``national`` (0…, 00…, or +…) or ``international``
+(country code without + or 00, e.g. 4930123456). Never guessed: 4915112345678 read as national
+is a "valid" +49 4915112345678 (ASTERISK-NOTES, "Caller numbers")."""
+
+
+def normalise_caller(raw: str | None, trunk_format: str = "national") -> str | None:
     """E.164 of a caller number, or None for anonymous / empty / unparseable ones."""
     if not raw or raw.strip().lower() in {"anonymous", "unknown", "restricted", "private"}:
         return None
+    text = raw.strip()
+    if trunk_format == "international" and text.isdigit():
+        text = "+" + text
     try:
-        return to_e164(raw)
+        return to_e164(text)
     except InvalidInput:
         return None
 

@@ -128,3 +128,9 @@ def test_anonymous_and_odd_caller_ids_are_no_number() -> None:
     for raw in (None, "", "anonymous", "Restricted", "abc", "12"):
         assert routing.normalise_caller(raw) is None
     assert routing.normalise_caller("030 123456") == FIXED
+
+
+def test_trunk_format_is_configured_never_guessed() -> None:
+    assert routing.normalise_caller("4915112345678", "international") == "+4915112345678"
+    assert routing.normalise_caller("4915112345678", "national") != "+4915112345678"
+    assert routing.normalise_caller("+4930123456", "international") == FIXED
