@@ -144,10 +144,19 @@ async def _settle(
         now=outcome.ended_at,
     )
     reservation.state = "settled"
-    record = CallRecord(
-        call_id=reservation.call_id,
+    record = _call_record(reservation.call_id, outcome, card.id, charged=charge)
+    session.add(record)
+    await session.flush()
+    return entry, record
+
+
+def _call_record(
+    call_id: str, outcome: CallOutcome, card_id: int | None, *, charged: int
+) -> CallRecord:
+    return CallRecord(
+        call_id=call_id,
         project_id=outcome.project_id,
-        card_id=card.id,
+        card_id=card_id,
         tariff_id=outcome.tariff_id,
         caller=outcome.caller,
         dialed=outcome.dialed,
@@ -158,14 +167,11 @@ async def _settle(
         ended_at=outcome.ended_at,
         billed_seconds=outcome.billed_seconds,
         cost=outcome.cost,
-        charged=charge,
+        charged=charged,
         quote=outcome.quote,
         hangup_cause=outcome.hangup_cause,
         hangup_side=outcome.hangup_side,
     )
-    session.add(record)
-    await session.flush()
-    return entry, record
 
 
 async def release(db: Database, reservation_id: int) -> None:
@@ -216,25 +222,8 @@ async def record_unbilled(
 ) -> CallRecord:
     """A call record for a call that held nothing (refused, no credit, advisor busy)."""
     async with db.transaction() as session:
-        record = CallRecord(
-            call_id=call_id,
-            project_id=outcome.project_id,
-            card_id=card_id,
-            tariff_id=outcome.tariff_id,
-            caller=outcome.caller,
-            dialed=outcome.dialed,
-            advisor=outcome.advisor,
-            arrived_at=outcome.arrived_at,
-            answered_at=outcome.answered_at,
-            charge_start_at=outcome.charge_start_at,
-            ended_at=outcome.ended_at,
-            billed_seconds=0,
-            cost=0,
-            charged=0,
-            quote=outcome.quote,
-            hangup_cause=outcome.hangup_cause,
-            hangup_side=outcome.hangup_side,
-        )
+        record = _call_record(call_id, outcome, card_id, charged=0)
+        record.billed_seconds = record.cost = 0
         session.add(record)
         await session.flush()
         return record

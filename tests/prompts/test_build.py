@@ -14,6 +14,8 @@ from prompts.build import build_language
 from prompts.catalogue import PROMPTS, PromptId
 from prompts.sentences import all_sounds
 
+RAW_8K = ["-t", "raw", "-r", "8000", "-e", "signed-integer", "-b", "16", "-c", "1"]
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -29,16 +31,7 @@ def stat(path: Path) -> dict[str, str]:
     proc = subprocess.run(
         [
             "sox",
-            "-t",
-            "raw",
-            "-r",
-            "8000",
-            "-e",
-            "signed-integer",
-            "-b",
-            "16",
-            "-c",
-            "1",
+            *RAW_8K,
             str(path),
             "-n",
             "stat",
@@ -73,16 +66,7 @@ def test_wav_source_is_resampled_to_8k(built: Path, tmp_path: Path) -> None:
     subprocess.run(
         [
             "sox",
-            "-t",
-            "raw",
-            "-r",
-            "8000",
-            "-e",
-            "signed-integer",
-            "-b",
-            "16",
-            "-c",
-            "1",
+            *RAW_8K,
             str(raw),
             str(wav),
         ],
