@@ -23,6 +23,7 @@ test: $(STAMP) system-deps lint
 bench: $(STAMP)
 	$(PY) -m bench.rating
 	$(PY) -m bench.ledger
+	$(PY) -m bench.timers
 
 demo: $(STAMP) system-deps
 	$(PY) -m scripts.demo
