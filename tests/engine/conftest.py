@@ -29,6 +29,13 @@ async def eventually(check: Callable[[], object], *, what: str = "condition") ->
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def engine_idle(engine: Engine) -> None:
+    """Let scheduled callbacks run, then wait until no event is being handled."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+    await eventually(lambda: engine.busy == 0, what="engine idle")
+
+
 @dataclass
 class World:
     db: Database
@@ -38,9 +45,7 @@ class World:
     card: NewCard
 
     async def quiet(self) -> None:
-        for _ in range(5):
-            await asyncio.sleep(0)
-        await eventually(lambda: self.engine.busy == 0, what="engine idle")
+        await engine_idle(self.engine)
 
     async def advance(self, ms: int) -> None:
         """Move the fake clock, letting every timer due on the way fire at its instant."""

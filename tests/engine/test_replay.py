@@ -24,7 +24,7 @@ from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.engine import Engine, EngineConfig
 from tests.conftest import SECRET
-from tests.engine.conftest import eventually
+from tests.engine.conftest import engine_idle, eventually
 from tests.support.astro import astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
@@ -44,9 +44,7 @@ class Replay:
     engine: Engine
 
     async def quiet(self) -> None:
-        for _ in range(5):
-            await asyncio.sleep(0)
-        await eventually(lambda: self.engine.busy == 0, what="engine idle")
+        await engine_idle(self.engine)
 
     async def play(self, events: list[dict[str, Any]]) -> None:
         for event in events:
