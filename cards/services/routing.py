@@ -43,6 +43,12 @@ CALLER_FORMATS = ("national", "international")
 is a "valid" +49 4915112345678 (ASTERISK-NOTES, "Caller numbers")."""
 
 
+def caller_class(caller: str, *, payphone: bool = False) -> CallerClass:
+    """The price class of a caller line; payphones pay the fixed-line price."""
+    kind = caller_kind(caller, payphone=payphone)
+    return CallerClass.FIXED if kind is LineKind.PAYPHONE else CallerClass(kind.value)
+
+
 def normalise_caller(raw: str | None, trunk_format: str = "national") -> str | None:
     """E.164 of a caller number, or None for anonymous / empty / unparseable ones."""
     if not raw or raw.strip().lower() in {"anonymous", "unknown", "restricted", "private"}:
@@ -139,8 +145,7 @@ async def choose_rating(
         row = await session.get_one(Tariff, tariff_id)
         card = await session.get_one(Card, card_id)
         credit = card.balance - await held(session, card_id)
-        kind = caller_kind(caller, payphone=payphone)
-        cls = CallerClass.FIXED if kind is LineKind.PAYPHONE else CallerClass(kind.value)
+        cls = caller_class(caller, payphone=payphone)
         return RatingChoice(rating_tariff(row, project.unit), row.id, cls, credit, reason)
 
 
@@ -185,6 +190,5 @@ async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: boo
         if number is None or number.tariff_id is None:
             return 0
         row = await session.get_one(Tariff, number.tariff_id)
-    kind = caller_kind(caller, payphone=payphone)
-    cls = CallerClass.FIXED if kind is LineKind.PAYPHONE else CallerClass(kind.value)
+    cls = caller_class(caller, payphone=payphone)
     return affordable_seconds(rating_tariff(row, project.unit), cls, max(available, 0))

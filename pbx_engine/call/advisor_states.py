@@ -54,7 +54,8 @@ class Rating(State):
     def on_rating_ready(self, ctx: CallContext, event: RatingReady) -> State:
         ctx.rating = event
         affordable = affordable_seconds(event.tariff, event.caller_class, event.credit)
-        if _quote(ctx, affordable).billed_seconds == 0:
+        hold = _quote(ctx, affordable)
+        if hold.billed_seconds == 0:
             # Less than one billable step (initial block and connect fee included).
             ctx.hangup_cause = "no_credit"
             return Closing.after(ctx, PromptId.NO_CREDIT, PromptId.GOODBYE)
@@ -62,7 +63,7 @@ class Rating(State):
         ctx.emit(
             cmd.Reserve(
                 ctx.card_id or 0,
-                _quote(ctx, affordable).cost,
+                hold.cost,
                 {"caller": ctx.caller, "dialed": ctx.dialed, "tariff_id": event.tariff_id},
             )
         )
