@@ -172,7 +172,7 @@ def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) ->
 
     async def action(db: Database) -> tuple[list[LedgerEntry], str]:
         found = await cardbatch.get_card(db, card)
-        unit = await _unit_of(db, found.id)
+        unit = (await projects.get_project(db, found.project_id)).unit
         value = parse_amount(amount, unit)
         return await ledger.topup(db, found.id, value, actor="cardadmin", key=idempotency_key), unit
 
@@ -195,7 +195,7 @@ def adjust(card: str, amount: str, reason: str, as_json: bool) -> None:
 
     async def action(db: Database) -> tuple[LedgerEntry, str]:
         found = await cardbatch.get_card(db, card)
-        unit = await _unit_of(db, found.id)
+        unit = (await projects.get_project(db, found.project_id)).unit
         value = parse_amount(amount, unit, signed=True)
         return await ledger.adjust(db, found.id, value, actor="cardadmin", reason=reason), unit
 
@@ -238,7 +238,9 @@ def transactions(card: str | None, caller: str | None, since: str | None, as_jso
 
     async def action(db: Database) -> tuple[reports.Transactions, dict[int, str]]:
         report = await reports.transactions(db, card_ref=card, line=caller, since=since_at)
-        units = {e.card_id: await _unit_of(db, e.card_id) for e in report.entries}
+        units = {
+            card_id: await _unit_of(db, card_id) for card_id in {e.card_id for e in report.entries}
+        }
         return report, units
 
     report, units = run_with_db(action)
