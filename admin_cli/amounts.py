@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from admin_cli.errors import OperatorError
-from rating import format_eur, parse_eur
+from rating import parse_eur
 
 _MINUTES = re.compile(
     r"^(?P<sign>[+-])?\s*(?P<n>\d{1,6})\s*(?:min|minute|minutes|minuten)?$", re.IGNORECASE
@@ -24,11 +24,3 @@ def parse_amount(text: str, unit: str, *, signed: bool = False) -> int:
         raise OperatorError(f"not a number of minutes: {text!r} (write e.g. 30 or 30 min)")
     seconds = int(match["n"]) * 60
     return -seconds if match["sign"] == "-" else seconds
-
-
-def show_amount(value: int, unit: str) -> str:
-    if unit == "money":
-        return f"{format_eur(value)} EUR"
-    minutes, seconds = divmod(abs(value), 60)
-    sign = "-" if value < 0 else ""
-    return f"{sign}{minutes} min" + (f" {seconds} s" if seconds else "")

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from admin_cli.amounts import parse_amount, show_amount
+from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from admin_cli.output import emit_record, emit_rows
 from admin_cli.runner import run_with_db, secret
+from cards.amounts import show_amount
 from cards.clock import aware
 from cards.db import Database
 from cards.models import Card, LedgerEntry, Project

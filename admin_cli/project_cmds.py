@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from admin_cli.amounts import parse_amount, show_amount
+from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from admin_cli.output import emit_record, emit_rows
 from admin_cli.runner import run_with_db
+from cards.amounts import show_amount
 from cards.db import Database
 from cards.migrate import upgrade
 from cards.models import Number, Project, Tariff

@@ -8,12 +8,12 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound, Refused
 from cards.models import Card, LedgerEntry, Project, Reservation
 from cards.settings import ProjectSettings
-from rating import format_eur
 
 
 class EntryKind(StrEnum):
@@ -119,16 +119,15 @@ async def topup(
 
 
 def _check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
-    def show(value: int) -> str:
-        return f"{format_eur(value)} EUR" if unit == "money" else f"{value // 60} min"
-
     if amount <= 0:
         raise InvalidInput("a top-up must be more than zero")
     if settings.denominations and amount not in settings.denominations:
-        allowed = ", ".join(show(d) for d in settings.denominations)
-        raise InvalidInput(f"{show(amount)} is not an allowed amount; allowed: {allowed}")
+        allowed = ", ".join(show_amount(d, unit) for d in settings.denominations)
+        raise InvalidInput(
+            f"{show_amount(amount, unit)} is not an allowed amount; allowed: {allowed}"
+        )
     if amount < settings.minimum_topup:
-        raise InvalidInput(f"the minimum top-up is {show(settings.minimum_topup)}")
+        raise InvalidInput(f"the minimum top-up is {show_amount(settings.minimum_topup, unit)}")
 
 
 async def adjust(
