@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, Insufficient, InvalidInput, NotFound
-from cards.models import CallRecord, LedgerEntry, Reservation
+from cards.models import CallRecord, Card, LedgerEntry, Reservation
 from cards.services.ledger import EntryKind, append, held, locked_card
 
 
@@ -42,9 +42,11 @@ class CallOutcome:
 
 
 async def available(db: Database, card_id: int) -> int:
-    """Balance minus open holds, right now."""
+    """Balance minus open holds, right now (a read: no row lock; reserve() locks for itself)."""
     async with db.transaction() as session:
-        card = await locked_card(session, card_id)
+        card = await session.get(Card, card_id)
+        if card is None:
+            raise NotFound(f"no card with id {card_id}")
         return card.balance - await held(session, card_id)
 
 
