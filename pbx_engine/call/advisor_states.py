@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pbx_engine.call import commands as cmd
-from pbx_engine.call.base import Done, State
-from pbx_engine.call.common_states import Closing
+from pbx_engine.call.base import Closing, Done, State
 from pbx_engine.call.context import (
     CHECKPOINT_MS,
     DIAL_TIMEOUT_S,

@@ -1,4 +1,5 @@
-"""The state base class: dispatch by event type; anything a state does not expect is logged."""
+"""The state base class (dispatch by event type; unexpected events are logged), and the two
+ending states every flow shares: Closing and Done."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 
 from pbx_engine.call import commands as cmd
 from pbx_engine.call.context import CallContext
-from pbx_engine.call.events import Event, Hangup, Shutdown
+from pbx_engine.call.events import Event, Hangup, PlaybackFinished, Shutdown
+from prompts import PromptId
 
 log = logging.getLogger("minutecard.call")
 
@@ -71,3 +73,31 @@ class Done(State):
 
     def on_shutdown(self, ctx: CallContext, event: Shutdown) -> State:
         return self
+
+
+class Closing(State):
+    """Say a last prompt (then goodbye where it fits), then hang up and record."""
+
+    @classmethod
+    def after(cls, ctx: CallContext, *prompts: PromptId) -> State:
+        ctx.play(*prompts)
+        return cls()
+
+    def on_playback_finished(self, ctx: CallContext, event: PlaybackFinished) -> State:
+        if event.playback_id != ctx.waiting_for:
+            return self
+        ctx.emit(cmd.HangupChannel(ctx.channel, "normal"))
+        ctx.ended_ms = event.at_ms
+        ctx.hangup_side = ctx.hangup_side or "engine"
+        if ctx.is_advisor_call():
+            ctx.emit(cmd.Settle(None, ctx.record()))
+        return Done.enter(ctx)
+
+    def on_hangup(self, ctx: CallContext, event: Hangup) -> State:
+        if event.channel != ctx.channel:
+            return self
+        ctx.ended_ms = event.at_ms
+        ctx.hangup_side = "caller"
+        if ctx.is_advisor_call():
+            ctx.emit(cmd.Settle(None, ctx.record()))
+        return Done.enter(ctx)

@@ -1,11 +1,13 @@
-"""States every call passes through: arriving, looking up the number, closing with a prompt."""
+"""The first states of every call: arriving, and looking up the dialed number."""
 
 from __future__ import annotations
 
 from pbx_engine.call import commands as cmd
-from pbx_engine.call.base import Done, State
+from pbx_engine.call.advisor_states import Rating
+from pbx_engine.call.base import Closing, State
 from pbx_engine.call.context import CallContext
-from pbx_engine.call.events import Hangup, NumberInfo, PlaybackFinished, Started
+from pbx_engine.call.events import NumberInfo, Started
+from pbx_engine.call.pin_states import CollectingPin
 from prompts import PromptId
 
 
@@ -26,9 +28,6 @@ class Arriving(State):
 
 class LookingUp(State):
     def on_number_info(self, ctx: CallContext, event: NumberInfo) -> State:
-        from pbx_engine.call.advisor_states import Rating  # noqa: PLC0415
-        from pbx_engine.call.pin_states import CollectingPin  # noqa: PLC0415
-
         ctx.info = event
         ctx.answer()
         if event.role is None:
@@ -43,31 +42,3 @@ class LookingUp(State):
             return CollectingPin.prompt(ctx, PromptId.NOT_ACTIVATED, PromptId.ENTER_PIN)
         ctx.card_id = event.card_id
         return Rating.ask(ctx)
-
-
-class Closing(State):
-    """Say a last prompt (then goodbye where it fits), then hang up and record."""
-
-    @classmethod
-    def after(cls, ctx: CallContext, *prompts: PromptId) -> State:
-        ctx.play(*prompts)
-        return cls()
-
-    def on_playback_finished(self, ctx: CallContext, event: PlaybackFinished) -> State:
-        if event.playback_id != ctx.waiting_for:
-            return self
-        ctx.emit(cmd.HangupChannel(ctx.channel, "normal"))
-        ctx.ended_ms = event.at_ms
-        ctx.hangup_side = ctx.hangup_side or "engine"
-        if ctx.is_advisor_call():
-            ctx.emit(cmd.Settle(None, ctx.record()))
-        return Done.enter(ctx)
-
-    def on_hangup(self, ctx: CallContext, event: Hangup) -> State:
-        if event.channel != ctx.channel:
-            return self
-        ctx.ended_ms = event.at_ms
-        ctx.hangup_side = "caller"
-        if ctx.is_advisor_call():
-            ctx.emit(cmd.Settle(None, ctx.record()))
-        return Done.enter(ctx)

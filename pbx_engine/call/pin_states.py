@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pbx_engine.call import commands as cmd
-from pbx_engine.call.base import State
-from pbx_engine.call.common_states import Closing, LookingUp
+from pbx_engine.call.advisor_states import Rating
+from pbx_engine.call.base import Closing, State
 from pbx_engine.call.context import (
     PIN_DIGIT_MS,
     PIN_TOTAL_MS,
@@ -86,8 +86,6 @@ class Activating(State):
     """Waiting for the cards service; the PIN is forgotten as soon as the answer is in."""
 
     def on_activation_done(self, ctx: CallContext, event: ActivationDone) -> State:
-        from pbx_engine.call.advisor_states import Rating  # noqa: PLC0415
-
         ctx.pin = ""
         if event.status == "locked":
             ctx.hangup_cause = "pin_locked"
@@ -132,6 +130,9 @@ class AfterActivation(State):
         ctx.cancel("press1")
         ctx.dialed = ctx.info.default_advisor or ctx.dialed
         ctx.emit(cmd.LookUp(ctx.dialed, ctx.caller or ""))
+        # Pressing 1 starts the advisor flow over from the look-up: a loop in the call graph.
+        from pbx_engine.call.common_states import LookingUp  # noqa: PLC0415
+
         return LookingUp()
 
     def on_timer_fired(self, ctx: CallContext, event: TimerFired) -> State:
