@@ -60,6 +60,7 @@ class Engine:
         self.timers = Timers(clock)
         self.calls: dict[str, LiveCall] = {}
         self.by_channel: dict[str, str] = {}
+        self.by_playback: dict[str, str] = {}
         self.accepting = True
         self.busy = 0
         self.idle = asyncio.Event()
@@ -97,8 +98,10 @@ class Engine:
             await self._on_stasis_start(event)
             return
         if isinstance(event, AriPlaybackFinished):
-            call_id = event.playback_id.rsplit("-pb", 1)[0]
-            await self.feed(call_id, ev.PlaybackFinished(event.playback_id, self.clock.now_ms()))
+            owner = self.by_playback.pop(event.playback_id, None)
+            if owner is not None:
+                at = self.clock.now_ms()
+                await self.feed(owner, ev.PlaybackFinished(event.playback_id, at))
             return
         channel = event.channel.id
         call_id = self.by_channel.get(channel)
@@ -138,7 +141,6 @@ class Engine:
         call_id = channel.id
         self.calls[call_id] = LiveCall(Call(call_id))
         self.by_channel[channel.id] = call_id
-        self.by_channel[f"{call_id}-advisor"] = call_id
         self.idle.clear()
         await self.feed(
             call_id, ev.Started(channel.id, dialed, caller, self._at_ms(event.at_wall_ms))
@@ -189,6 +191,7 @@ class Engine:
             case cmd.Answer():
                 await self.ari.answer(c.channel)
             case cmd.Play():
+                self.by_playback[c.playback_id] = ctx.call_id
                 media = [f"sound:{self.config.sounds_prefix}/{c.lang}/{s}" for s in c.sounds]
                 await self.ari.play(
                     media, c.playback_id, channel=c.channel, bridge=c.bridge, lang=c.lang
@@ -198,6 +201,7 @@ class Engine:
             case cmd.HangupChannel():
                 await self._hangup_quietly(c.channel, c.reason)
             case cmd.Dial():
+                self.by_channel[c.channel] = ctx.call_id
                 await self.ari.originate(
                     c.destination,
                     c.channel,
@@ -320,8 +324,9 @@ class Engine:
         call_id = call.ctx.call_id
         self.timers.cancel_prefix(f"{call_id}:")
         self.calls.pop(call_id, None)
-        for channel in [ch for ch, cid in self.by_channel.items() if cid == call_id]:
-            self.by_channel.pop(channel, None)
+        for table in (self.by_channel, self.by_playback):
+            for key in [k for k, owner in table.items() if owner == call_id]:
+                table.pop(key, None)
         if not self.calls:
             self.idle.set()
 
