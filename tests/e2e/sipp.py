@@ -113,18 +113,9 @@ Contact: <sip:advisor@[local_ip]:[local_port]>
 </scenario>
 """
 
-ADVISOR_TALKS = """  <nop><action><exec play_pcap_audio="[pcap]"/></action></nop>
-  <recv request="BYE" timeout="[timeout]"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-  ]]></send>"""
+ADVISOR_TALKS = (
+    """  <nop><action><exec play_pcap_audio="[pcap]"/></action></nop>\n""" + WAIT_FOR_BYE
+)
 
 
 TIMEOUT_MS = 120_000
