@@ -117,6 +117,7 @@ def number_dict(n: Number) -> dict[str, object]:
         "accepts_foreign": n.accepts_foreign,
         "accepts_payphone": n.accepts_payphone,
         "default_advisor": n.is_default_advisor,
+        "lang": n.lang or "caller",
     }
 
 
@@ -138,6 +139,11 @@ def number_group() -> None:
 @click.option("--foreign/--no-foreign", "foreign", default=None, help="accept foreign callers")
 @click.option("--payphone/--no-payphone", "payphone", default=True)
 @click.option("--default", "default_advisor", is_flag=True, help="the card number's press-1")
+@click.option(
+    "--lang",
+    type=click.Choice(["de", "en"]),
+    help="fix the prompt language (default: German for German callers, English for others)",
+)
 @click.option("--json", "as_json", is_flag=True)
 def number_add(
     number: str,
@@ -152,6 +158,7 @@ def number_add(
     foreign: bool | None,
     payphone: bool,
     default_advisor: bool,
+    lang: str | None,
     as_json: bool,
 ) -> None:
     """Route NUMBER (E.164 or national) to minutecard."""
@@ -172,6 +179,7 @@ def number_add(
             accepts_foreign=foreign,
             accepts_payphone=payphone,
             default_advisor=default_advisor,
+            lang=lang,
         )
     )
     emit_record(number_dict(row), as_json=as_json, title="number added")

@@ -1,14 +1,16 @@
 """Database handle: engine from config/environment, SQLite pragmas, write transactions.
 
-SQLite (the default, a file in the data directory) runs every transaction as ``BEGIN IMMEDIATE``
-so that a read-then-write (reserve: read balance, insert hold) cannot interleave with another
-writer; PostgreSQL takes a row lock on the card instead (``SELECT … FOR UPDATE``).
+SQLite (the default, a file in the data directory) runs every write transaction as ``BEGIN
+IMMEDIATE`` so that a read-then-write (reserve: read balance, insert hold) cannot interleave with
+another writer, and reads as plain deferred transactions; PostgreSQL takes a row lock on the card
+instead (``SELECT … FOR UPDATE``). After a commit that changed a card's credit, the listeners
+registered with ``on_credit_change`` hear the card ids (cards/credit.py).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,11 @@ from sqlalchemy.ext.asyncio import (
 DATABASE_URL_ENV = "MINUTECARD_DATABASE_URL"
 DATA_DIR_ENV = "MINUTECARD_DATA_DIR"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "minutecard_read_only"
+CREDIT_CHANGED = "minutecard_credit_changed"
+"""Key in ``session.info``: the card ids whose credit this transaction changed."""
+
+CreditListener = Callable[[frozenset[int]], None]
 
 
 def default_url() -> str:
@@ -51,7 +58,8 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -67,11 +75,31 @@ class Database:
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._credit_listeners: list[CreditListener] = []
+
+    def on_credit_change(self, listener: CreditListener) -> Callable[[], None]:
+        """Call ``listener`` after every commit in this process that changed cards' credit;
+        returns the function that removes it."""
+        self._credit_listeners.append(listener)
+        return lambda: self._credit_listeners.remove(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction, committed on success, rolled back on error."""
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            changed = session.info.pop(CREDIT_CHANGED, None)
+        if changed:
+            cards = frozenset(changed)
+            for listener in list(self._credit_listeners):
+                listener(cards)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only transaction: on SQLite a plain deferred BEGIN that takes no write lock."""
         async with self.sessions() as session, session.begin():
+            await session.connection(execution_options={READ_ONLY_OPTION: True})
             yield session
 
     async def close(self) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from cards.db import Database
 
@@ -33,3 +35,19 @@ async def revision(db: Database, message: str) -> None:
         await conn.run_sync(
             lambda sync_conn: command.revision(_config(sync_conn), message, autogenerate=True)
         )
+
+
+async def current_revision(db: Database) -> str | None:
+    """The schema revision the database is at; None when it has no schema (never upgraded)."""
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
+        )
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head

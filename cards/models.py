@@ -72,6 +72,8 @@ class Number(Base):
     accepts_foreign: Mapped[bool] = mapped_column(Boolean, default=True)
     accepts_payphone: Mapped[bool] = mapped_column(Boolean, default=True)
     is_default_advisor: Mapped[bool] = mapped_column(Boolean, default=False)
+    lang: Mapped[str | None] = mapped_column(String(2))
+    """Prompt language fixed for this number; None: follow the caller (German for +49)."""
 
 
 class Card(Base):

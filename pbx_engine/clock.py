@@ -32,3 +32,16 @@ class RealClock:
         while (left := at_ms - self.now_ms()) > 0:
             step = left - left // 100 - 2 if left > FINAL_STEP_MS else left
             await asyncio.sleep(step / 1000)
+
+
+def from_wall(clock: Clock, wall_ms: int | None) -> int:
+    """An Asterisk wall-clock stamp on the engine's monotonic clock (never in the future)."""
+    now = clock.now_ms()
+    if wall_ms is None:
+        return now
+    return min(now, now - (clock.wall_ms() - wall_ms))
+
+
+def to_wall(clock: Clock, at_ms: int) -> int:
+    """An engine-clock instant as wall-clock epoch milliseconds."""
+    return clock.wall_ms() - (clock.now_ms() - at_ms)

@@ -1,4 +1,8 @@
-"""``cardengine`` configuration: a TOML file, then environment overrides, then checks."""
+"""``cardengine`` configuration: a TOML file, then environment overrides, then checks.
+
+Unknown sections and keys are errors (a typo must not silently fall back to a default); every
+value is range-checked; credentials never travel in a URL.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
@@ -23,61 +29,107 @@ class Settings:
     drain_seconds: int
     log_level: str
     caller_format: str
+    checkpoint_seconds: int
+    journal: str | None
 
 
-ENV = {
-    "ari_url": "MINUTECARD_ARI_URL",
-    "ari_user": "MINUTECARD_ARI_USER",
-    "ari_password": "MINUTECARD_ARI_PASSWORD",
-    "app": "MINUTECARD_ARI_APP",
-    "database_url": "MINUTECARD_DATABASE_URL",
-    "drain_seconds": "MINUTECARD_DRAIN_SECONDS",
-    "log_level": "MINUTECARD_LOG_LEVEL",
-    "caller_format": "MINUTECARD_CALLER_FORMAT",
+# (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
+SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
+    ("ari", "url"): ("MINUTECARD_ARI_URL", "str"),
+    ("ari", "user"): ("MINUTECARD_ARI_USER", "str"),
+    ("ari", "password"): ("MINUTECARD_ARI_PASSWORD", "str"),
+    ("ari", "app"): ("MINUTECARD_ARI_APP", "str"),
+    ("database", "url"): ("MINUTECARD_DATABASE_URL", "str"),
+    ("engine", "drain_seconds"): ("MINUTECARD_DRAIN_SECONDS", (0, 86_400)),
+    ("engine", "log_level"): ("MINUTECARD_LOG_LEVEL", "str"),
+    ("engine", "pin_secret"): ("MINUTECARD_PIN_SECRET", "str"),
+    ("engine", "caller_format"): ("MINUTECARD_CALLER_FORMAT", "str"),
+    ("engine", "checkpoint_seconds"): ("MINUTECARD_CHECKPOINT_SECONDS", (1, 3_600)),
+    ("engine", "journal"): ("MINUTECARD_JOURNAL", "str"),
 }
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _read(path: Path) -> dict[tuple[str, str], Any]:
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"config {path}: {exc}") from exc
+    sections = {section for section, _ in SCHEMA}
+    values: dict[tuple[str, str], Any] = {}
+    for section, body in raw.items():
+        if section not in sections or not isinstance(body, dict):
+            raise InvalidInput(f"config {path}: unknown section [{section}]")
+        for key, value in body.items():
+            if (section, key) not in SCHEMA:
+                raise InvalidInput(f"config {path}: unknown key {key!r} in [{section}]")
+            values[(section, key)] = value
+    return values
+
+
+def _whole(name: str, value: Any, bounds: tuple[int, int]) -> int:
+    text = str(value).strip()
+    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+        raise InvalidInput(f"{name} must be a whole number of seconds, got {text[:40]!r}")
+    number, (low, high) = int(text), bounds
+    if not low <= number <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}, got {number}")
+    return number
 
 
 def load(path: Path | None) -> Settings:
     """Read ``path`` (sections [ari], [database], [engine]); environment variables win."""
-    data: dict[str, object] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidInput(f"config {path}: {exc}") from exc
-        ari, db, engine = (raw.get(k, {}) for k in ("ari", "database", "engine"))
-        data = {
-            "ari_url": ari.get("url"),
-            "ari_user": ari.get("user"),
-            "ari_password": ari.get("password"),
-            "app": ari.get("app"),
-            "database_url": db.get("url"),
-            "drain_seconds": engine.get("drain_seconds"),
-            "log_level": engine.get("log_level"),
-            "pin_secret": engine.get("pin_secret"),
-            "caller_format": engine.get("caller_format"),
-        }
-    for key, name in ENV.items():
-        if os.environ.get(name):
-            data[key] = os.environ[name]
-    if not data.get("ari_password"):
+    values = _read(path) if path is not None else {}
+    for key, (env, _kind) in SCHEMA.items():
+        if os.environ.get(env):
+            values[key] = os.environ[env]
+    got: dict[str, Any] = {}
+    for (section, key), (_env, kind) in SCHEMA.items():
+        value = values.get((section, key))
+        if value is None:
+            continue
+        name = f"{section}.{key}"
+        if kind == "str":
+            if not isinstance(value, str):
+                raise InvalidInput(f"{name} must be text")
+            got[name] = value
+        else:
+            got[name] = _whole(name, value, kind)  # type: ignore[arg-type]
+    if not got.get("ari.password"):
         raise InvalidInput("set the ARI password ([ari] password or MINUTECARD_ARI_PASSWORD)")
-    try:
-        given = data.get("drain_seconds")
-        drain = 300 if given is None else int(str(given))
-    except ValueError as exc:
-        raise InvalidInput("drain_seconds must be a whole number of seconds") from exc
-    caller_format = str(data.get("caller_format") or "national")
+    ari_url = _url("ari.url", got.get("ari.url", "http://127.0.0.1:8088"))
+    database_url = got.get("database.url")
+    if (
+        database_url
+        and "@" in urlsplit(database_url).netloc
+        and ":" in urlsplit(database_url).netloc.split("@")[0]
+    ):
+        raise InvalidInput("database.url: put the password in ~/.pgpass or PGPASSWORD, not the URL")
+    caller_format = got.get("engine.caller_format", "national")
     if caller_format not in CALLER_FORMATS:
         raise InvalidInput(f"caller_format must be one of {', '.join(CALLER_FORMATS)}")
+    log_level = got.get("engine.log_level", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise InvalidInput(f"log_level must be one of {', '.join(LOG_LEVELS)}")
     return Settings(
-        ari_url=str(data.get("ari_url") or "http://127.0.0.1:8088"),
-        ari_user=str(data.get("ari_user") or "minutecard"),
-        ari_password=str(data["ari_password"]),
-        app=str(data.get("app") or "minutecard"),
-        database_url=str(data["database_url"]) if data.get("database_url") else None,
-        pin_secret=pin_secret(str(data["pin_secret"]) if data.get("pin_secret") else None),
-        drain_seconds=drain,
-        log_level=str(data.get("log_level") or "INFO").upper(),
+        ari_url=ari_url,
+        ari_user=got.get("ari.user", "minutecard"),
+        ari_password=got["ari.password"],
+        app=got.get("ari.app", "minutecard"),
+        database_url=database_url,
+        pin_secret=pin_secret(got.get("engine.pin_secret")),
+        drain_seconds=got.get("engine.drain_seconds", 300),
+        log_level=log_level,
         caller_format=caller_format,
+        checkpoint_seconds=got.get("engine.checkpoint_seconds", 30),
+        journal=got.get("engine.journal"),
     )
+
+
+def _url(name: str, url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"{name} must be an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise InvalidInput(f"{name}: credentials do not belong in the URL; use [ari] user/password")
+    return url

@@ -3,26 +3,59 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from cards.db import Database
 from cards.errors import CardsError
-from pbx_engine.ari.client import AriClient
+from cards.journal import STORAGE_ERRORS, Journal, default_path
+from cards.migrate import current_revision, head_revision
+from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
+from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 
 log = logging.getLogger("minutecard")
 
 
-async def serve(settings: Settings) -> None:
+async def check_database(db: Database) -> None:
+    """Refuse to start on a database that is missing or behind: the event task would die later."""
+    try:
+        current = await current_revision(db)
+    except STORAGE_ERRORS as exc:
+        raise StartupError(f"database unreachable: {exc}") from exc
+    if current != head_revision():
+        have = current or "no schema"
+        raise StartupError(
+            f"database is at {have}, needs {head_revision()}: run `cardadmin db upgrade`"
+        )
+
+
+class StartupError(Exception):
+    """The engine cannot serve: a line for the operator, exit 2."""
+
+
+async def serve(settings: Settings) -> int:
+    """Serve until SIGTERM (exit 0) or until an engine task dies (exit 1, cause logged last)."""
     db = Database(settings.database_url)
+    try:
+        await check_database(db)
+        journal = Journal(Path(settings.journal) if settings.journal else default_path())
+        replayed = await journal.replay(db)
+        if replayed.applied or replayed.left:
+            log.warning("journal at start: %d applied, %d left", replayed.applied, replayed.left)
+        return await _serve(settings, db, journal)
+    finally:
+        await db.close()
+
+
+async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -38,27 +71,50 @@ async def serve(settings: Settings) -> None:
                 app=settings.app,
                 pin_secret=settings.pin_secret,
                 caller_format=settings.caller_format,
+                checkpoint_ms=settings.checkpoint_seconds * 1000,
+                journal=journal,
             ),
         )
+        watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
-            asyncio.create_task(engine.poll_credit(), name="credit"),
+            asyncio.create_task(watcher.run(), name="credit"),
+            asyncio.create_task(engine.settler.replay_forever(), name="journal"),
         ]
+        stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
-        await stop.wait()
-        log.info(
-            "stopping: no new calls; %d live calls get up to %d s",
-            len(engine.calls),
-            settings.drain_seconds,
+        done, _ = await asyncio.wait(
+            [*tasks, stopping, engine.failed], return_when=asyncio.FIRST_COMPLETED
         )
-        await engine.drain(settings.drain_seconds * 1000)
-        for task in tasks:
+        failure = _failure(done, engine)
+        if failure is None:
+            log.info(
+                "stopping: no new calls; %d live calls get up to %d s",
+                len(engine.calls),
+                settings.drain_seconds,
+            )
+        await engine.drain(0 if failure else settings.drain_seconds * 1000)
+        for task in (*tasks, stopping):
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    await db.close()
+        await asyncio.gather(*tasks, stopping, return_exceptions=True)
+    if failure is not None:
+        log.error("cardengine stopped: %s", failure)
+        return 1
     log.info("stopped; every call settled")
+    return 0
+
+
+def _failure(done: set[asyncio.Future[Any]], engine: Engine) -> str | None:
+    """Why the engine must stop, or None for a requested stop."""
+    for future in done:
+        name = future.get_name() if isinstance(future, asyncio.Task) else "call"
+        if name == "signal":
+            continue
+        if future is engine.failed:
+            return f"a call task died: {future.result()!r}"
+        exc = future.exception()
+        return f"the {name} task died: {exc!r}" if exc else f"the {name} task ended"
+    return None
 
 
 @click.group()
@@ -82,7 +138,15 @@ def run(config_path: Path | None) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(serve(settings))
+    try:
+        code = asyncio.run(serve(settings))
+    except StartupError as exc:
+        log.error("cardengine cannot start: %s", exc)
+        raise click.ClickException(str(exc)) from exc
+    except AriAuthError as exc:
+        log.error("cardengine stopped: %s", exc)
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ class PromptId(StrEnum):
     EURO = "euro"
     CENT = "cent"
     GOODBYE = "goodbye"
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 PROMPTS: dict[PromptId, dict[str, str]] = {
@@ -111,6 +112,11 @@ PROMPTS: dict[PromptId, dict[str, str]] = {
     PromptId.PER_MINUTE: {"de": "pro Minute.", "en": "per minute."},
     PromptId.EURO: {"de": "Euro", "en": "euros"},
     PromptId.CENT: {"de": "Cent", "en": "cents"},
+    PromptId.SERVICE_UNAVAILABLE: {
+        "de": "Der Dienst ist im Moment leider nicht erreichbar. "
+        "Bitte versuchen Sie es später noch einmal.",
+        "en": "Sorry, the service is not available at the moment. Please try again later.",
+    },
     PromptId.GOODBYE: {
         "de": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",
         "en": "Thank you for calling. Goodbye.",

@@ -137,7 +137,7 @@ async def card_for_line(
 ) -> Card | None:
     """The usable card bound to ``line`` in the project, or None."""
     moment = now or utcnow()
-    async with db.transaction() as session:
+    async with db.read() as session:
         card_id = await _bound_card_id(session, project_id, to_e164(line))
         if card_id is None:
             return None
@@ -146,7 +146,7 @@ async def card_for_line(
 
 
 async def line_of(db: Database, card_ref: str) -> str | None:
-    async with db.transaction() as session:
+    async with db.read() as session:
         card = await find_card(session, card_ref)
         return await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.amounts import show_amount
 from cards.clock import utcnow
+from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound, Refused
 from cards.models import Card, LedgerEntry, Project, Reservation
@@ -57,6 +58,7 @@ async def append(
 ) -> LedgerEntry:
     """Append one entry and move the balance with it; the caller holds the card's lock."""
     card.balance += amount
+    await mark_changed(session, card.id)
     entry = LedgerEntry(
         card_id=card.id,
         kind=kind.value,

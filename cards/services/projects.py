@@ -59,12 +59,12 @@ async def find_project(session: AsyncSession, ref: str | int) -> Project:
 
 
 async def get_project(db: Database, ref: str | int) -> Project:
-    async with db.transaction() as session:
+    async with db.read() as session:
         return await find_project(session, ref)
 
 
 async def list_projects(db: Database) -> list[Project]:
-    async with db.transaction() as session:
+    async with db.read() as session:
         return list((await session.scalars(select(Project).order_by(Project.id))).all())
 
 
@@ -133,7 +133,7 @@ async def find_tariff(session: AsyncSession, project: Project, name: str) -> Tar
 
 
 async def get_tariff(db: Database, project_ref: str | int, name: str) -> tuple[Project, Tariff]:
-    async with db.transaction() as session:
+    async with db.read() as session:
         project = await find_project(session, project_ref)
         return project, await find_tariff(session, project, name)
 
@@ -153,10 +153,13 @@ async def add_number(
     accepts_foreign: bool | None = None,
     accepts_payphone: bool = True,
     default_advisor: bool = False,
+    lang: str | None = None,
 ) -> Number:
     """Route a number to the engine; 0800 numbers refuse mobile and foreign callers by default."""
     if role not in ("card", "advisor"):
         raise InvalidInput(f"role must be card or advisor, got {role!r}")
+    if lang not in (None, "de", "en"):
+        raise InvalidInput(f"lang must be de or en, got {lang!r}")
     e164 = to_e164(number)
     free = is_toll_free(e164)
     async with db.transaction() as session:
@@ -171,6 +174,7 @@ async def add_number(
             is_default_advisor=default_advisor,
             first_caller_days=first_caller_days,
             first_caller_calls=first_caller_calls,
+            lang=lang,
         )
         if role == "advisor":
             if not destination or not tariff:
@@ -191,7 +195,7 @@ async def add_number(
 
 
 async def list_numbers(db: Database, project_ref: str | int | None = None) -> list[Number]:
-    async with db.transaction() as session:
+    async with db.read() as session:
         query = select(Number).order_by(Number.id)
         if project_ref is not None:
             query = query.where(Number.project_id == (await find_project(session, project_ref)).id)

@@ -28,7 +28,7 @@ async def transactions(
     since: datetime | None = None,
 ) -> Transactions:
     """Ledger entries of a card, or of the cards bound to a caller line (seed 003)."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         if card_ref is not None:
             card_ids = [(await find_card(session, card_ref)).id]
         else:
@@ -57,7 +57,7 @@ class AuditProblem:
 
 async def audit(db: Database) -> tuple[int, list[AuditProblem]]:
     """Every card's balance must equal the sum of its ledger and its last ``balance_after``."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         sums = (
             await session.execute(
                 select(

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
+from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import Conflict, Insufficient, InvalidInput, NotFound
 from cards.models import CallRecord, Card, LedgerEntry, Reservation
@@ -43,11 +44,35 @@ class CallOutcome:
 
 async def available(db: Database, card_id: int) -> int:
     """Balance minus open holds, right now (a read: no row lock; reserve() locks for itself)."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         card = await session.get(Card, card_id)
         if card is None:
             raise NotFound(f"no card with id {card_id}")
         return card.balance - await held(session, card_id)
+
+
+async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
+    """Balance minus open holds for several cards in one read (the engine's credit re-check)."""
+    if not card_ids:
+        return {}
+    async with db.read() as session:
+        balances = dict(
+            (await session.execute(select(Card.id, Card.balance).where(Card.id.in_(card_ids))))
+            .tuples()
+            .all()
+        )
+        holds = dict(
+            (
+                await session.execute(
+                    select(Reservation.card_id, func.sum(Reservation.amount))
+                    .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")
+                    .group_by(Reservation.card_id)
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return {card: balance - int(holds.get(card) or 0) for card, balance in balances.items()}
 
 
 async def reserve(
@@ -181,6 +206,7 @@ async def release(db: Database, reservation_id: int) -> None:
     async with db.transaction() as session:
         reservation = await _open(session, reservation_id)
         reservation.state = "released"
+        await mark_changed(session, reservation.card_id)
 
 
 async def recover_stale(

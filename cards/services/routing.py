@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.clock import aware, utcnow
+from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import InvalidInput
-from cards.models import Card, FirstCaller, LineBinding, LinePrice, Number, Project, Tariff
+from cards.models import Card, LineBinding, Number, Project, Tariff
 from cards.phone import LineKind, line_kind, to_e164
 from cards.services.activation import usable_refusal
 from cards.services.ledger import held
 from cards.services.projects import rating_tariff, settings_of
 from cards.settings import ProjectSettings
 from rating import CallerClass, affordable_seconds
-from rating import Tariff as RatingTariff
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,17 @@ class Route:
     accepts_caller: bool = True
     card_id: int | None = None
     default_advisor: str | None = None
+    lang: str = "de"
+
+
+PROMPT_LANGUAGES = ("de", "en")
+
+
+def prompt_language(caller: str | None, fixed: str | None = None) -> str:
+    """The number's fixed language, else German for German callers and English for the rest."""
+    if fixed:
+        return fixed
+    return "de" if caller and caller.startswith("+49") else "en"
 
 
 def caller_kind(caller: str, *, payphone: bool = False) -> LineKind:
@@ -70,7 +79,7 @@ async def route(
         e164 = to_e164(dialed)
     except InvalidInput:
         return Route(None)
-    async with db.transaction() as session:
+    async with db.read() as session:
         number = await session.scalar(select(Number).where(Number.e164 == e164))
         if number is None:
             return Route(None)
@@ -98,81 +107,20 @@ async def route(
             )
         )
         return Route(
-            number, project, settings_of(project), accepts.get(kind, True), card_id, default
+            number,
+            project,
+            settings_of(project),
+            accepts.get(kind, True),
+            card_id,
+            default,
+            prompt_language(caller, number.lang),
         )
-
-
-@dataclass(frozen=True)
-class RatingChoice:
-    tariff: RatingTariff
-    tariff_id: int
-    caller_class: CallerClass
-    credit: int
-    reason: str
-
-
-async def choose_rating(
-    db: Database,
-    dialed: str,
-    caller: str,
-    card_id: int,
-    *,
-    payphone: bool = False,
-    now: datetime | None = None,
-) -> RatingChoice:
-    """Individual line price, else first-caller tariff (recording the caller), else standard.
-
-    The credit is what the card has available now (balance minus other live calls' holds).
-    """
-    moment = now or utcnow()
-    async with db.transaction() as session:
-        number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
-        if number is None or number.tariff_id is None:
-            raise InvalidInput(f"{dialed} is not an advisor number with a tariff")
-        project = await session.get_one(Project, number.project_id)
-        tariff_id, reason = number.tariff_id, "standard"
-        individual = await session.scalar(
-            select(LinePrice.tariff_id).where(
-                LinePrice.project_id == project.id, LinePrice.line == caller
-            )
-        )
-        if individual is not None:
-            tariff_id, reason = individual, "individual"
-        elif number.first_caller_tariff_id is not None and await _first_caller(
-            session, project.id, caller, number, moment
-        ):
-            tariff_id, reason = number.first_caller_tariff_id, "first_caller"
-        row = await session.get_one(Tariff, tariff_id)
-        card = await session.get_one(Card, card_id)
-        credit = card.balance - await held(session, card_id)
-        cls = caller_class(caller, payphone=payphone)
-        return RatingChoice(rating_tariff(row, project.unit), row.id, cls, credit, reason)
-
-
-async def _first_caller(
-    session: AsyncSession, project_id: int, caller: str, number: Number, now: datetime
-) -> bool:
-    """True while the caller is new: within N days or N calls of the first call (seed 003)."""
-    entry = await session.scalar(
-        select(FirstCaller).where(FirstCaller.project_id == project_id, FirstCaller.line == caller)
-    )
-    if entry is None:
-        session.add(FirstCaller(project_id=project_id, line=caller, first_call_at=now, calls=1))
-        return True
-    within_days = not number.first_caller_days or now < aware(entry.first_call_at) + timedelta(
-        days=number.first_caller_days
-    )
-    within_calls = not number.first_caller_calls or entry.calls < number.first_caller_calls
-    if within_days and within_calls and (number.first_caller_days or number.first_caller_calls):
-        entry.calls += 1
-        return True
-    return False
 
 
 async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: bool = False) -> int:
     """Talk seconds a card is worth to this caller: its seconds for minute cards; for money
     cards what the project's default (else first) advisor tariff affords."""
-    async with db.transaction() as session:
+    async with db.read() as session:
         card = await session.get_one(Card, card_id)
         project = await session.get_one(Project, card.project_id)
         available = card.balance - await held(session, card_id)

@@ -9,9 +9,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -22,6 +24,10 @@ log = logging.getLogger("minutecard.ari")
 BACKOFF_START_MS = 100
 BACKOFF_MAX_MS = 1_000
 HEARTBEAT_S = 5
+
+
+class AriAuthError(Exception):
+    """Asterisk refused our ARI credentials: retrying cannot help."""
 
 
 class AriError(Exception):
@@ -42,6 +48,8 @@ class AriClient:
 
     def __init__(self, base_url: str, user: str, password: str, app: str) -> None:
         self.base = base_url.rstrip("/") + "/ari"
+        self.host = urlsplit(base_url).netloc
+        self.user = user
         self.app = app
         self._auth_header = {"Authorization": aiohttp.encode_basic_auth(user, password)}
         self._session: aiohttp.ClientSession | None = None
@@ -163,11 +171,20 @@ class AriClient:
                         event = parse_event(raw)
                         if event is not None:
                             yield event
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status == 401:
+                    raise AriAuthError(
+                        f"ARI at {self.host} refused user {self.user!r} (401): check [ari] user "
+                        "and password against ari.conf"
+                    ) from exc
+                log.warning("ARI events at %s refused: %s %s", self.host, exc.status, exc.message)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                log.warning("ARI events unavailable: %s", type(exc).__name__)
+                log.warning("ARI events at %s unreachable: %s", self.host, str(exc) or repr(exc))
             self.connected = False
             if self._closing:
                 return
-            log.info("ARI events reconnecting in %d ms", delay_ms)
-            await asyncio.sleep(delay_ms / 1000)
+            # Jitter: several engines restarting together do not hammer Asterisk in step.
+            wait_ms = delay_ms // 2 + random.randrange(delay_ms // 2 + 1)
+            log.info("ARI events reconnecting in %d ms", wait_ms)
+            await asyncio.sleep(wait_ms / 1000)
             delay_ms = min(delay_ms * 2, BACKOFF_MAX_MS)

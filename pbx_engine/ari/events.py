@@ -60,24 +60,35 @@ class StasisEnd:
 class DtmfReceived:
     channel: ChannelInfo
     digit: str
+    at_wall_ms: int | None
 
 
 @dataclass(frozen=True)
 class PlaybackFinished:
     playback_id: str
+    at_wall_ms: int | None
 
 
 @dataclass(frozen=True)
 class ChannelHangupRequest:
     channel: ChannelInfo
-    cause: int
+    cause: int | None
+    at_wall_ms: int | None
 
 
 @dataclass(frozen=True)
 class ChannelDestroyed:
     channel: ChannelInfo
-    cause: int
+    cause: int | None
     cause_txt: str
+    at_wall_ms: int | None
+
+
+@dataclass(frozen=True)
+class ChannelEnteredBridge:
+    channel: ChannelInfo
+    bridge_id: str
+    at_wall_ms: int | None
 
 
 AriEvent = (
@@ -87,11 +98,17 @@ AriEvent = (
     | PlaybackFinished
     | ChannelHangupRequest
     | ChannelDestroyed
+    | ChannelEnteredBridge
 )
 
 
+def _cause(data: dict[str, Any]) -> int | None:
+    return int(data["cause"]) if "cause" in data else None
+
+
 def parse_event(data: dict[str, Any]) -> AriEvent | None:
-    """One event from the WebSocket; unknown or malformed ones are logged at debug and dropped."""
+    """One event from the WebSocket, with Asterisk's stamp and cause kept; unknown or malformed
+    ones are logged at debug and dropped."""
     kind = data.get("type")
     try:
         channel = ChannelInfo.parse(data["channel"]) if "channel" in data else None
@@ -101,15 +118,15 @@ def parse_event(data: dict[str, Any]) -> AriEvent | None:
         if kind == "StasisEnd" and channel:
             return StasisEnd(channel, at)
         if kind == "ChannelDtmfReceived" and channel:
-            return DtmfReceived(channel, str(data["digit"]))
+            return DtmfReceived(channel, str(data["digit"]), at)
         if kind == "PlaybackFinished":
-            return PlaybackFinished(str(data["playback"]["id"]))
+            return PlaybackFinished(str(data["playback"]["id"]), at)
         if kind == "ChannelHangupRequest" and channel:
-            return ChannelHangupRequest(channel, int(data.get("cause", 0)))
+            return ChannelHangupRequest(channel, _cause(data), at)
         if kind == "ChannelDestroyed" and channel:
-            return ChannelDestroyed(
-                channel, int(data.get("cause", 0)), str(data.get("cause_txt", ""))
-            )
+            return ChannelDestroyed(channel, _cause(data), str(data.get("cause_txt", "")), at)
+        if kind == "ChannelEnteredBridge" and channel:
+            return ChannelEnteredBridge(channel, str(data["bridge"]["id"]), at)
     except (KeyError, TypeError, ValueError) as exc:
         log.debug("malformed %s event dropped: %s", kind, exc)
         return None

@@ -1,9 +1,11 @@
-"""Commands a call machine emits; the adapter turns them into ARI requests and service calls."""
+"""Commands a call machine emits; the adapter turns them into ARI requests and cards calls."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+
+from pbx_engine.call.record import CallRecord
+from pbx_engine.call.types import Cause, Side, TimerId
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,13 @@ class DestroyBridge:
 
 @dataclass(frozen=True)
 class StartTimer:
-    name: str
+    timer: TimerId
     at_ms: int
 
 
 @dataclass(frozen=True)
 class CancelTimer:
-    name: str
+    timer: TimerId
 
 
 @dataclass(frozen=True)
@@ -81,50 +83,41 @@ class Activate:
 
 
 @dataclass(frozen=True)
-class Rate:
-    project_id: int
+class Authorize:
+    """Pick the tariff and hold what the card affords (one transaction): Authorized."""
+
+    card_id: int
     dialed: str
     caller: str
-    card_id: int
-
-
-@dataclass(frozen=True)
-class Reserve:
-    card_id: int
-    amount: int
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ExtendHold:
-    reservation_id: int
-    amount: int
+    """Raise the hold to the card's available credit: HoldExtended."""
+
+    hold_id: int
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    reservation_id: int
-    used: int
+    hold_id: int
+    talk_s: int
 
 
 @dataclass(frozen=True)
 class Settle:
-    """Bill the call; ``reservation_id`` None means no hold was taken (nothing to charge)."""
+    """Bill the call (or release its hold when it never talked) and write its record."""
 
-    reservation_id: int | None
-    record: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Release:
-    reservation_id: int
+    hold_id: int | None
+    record: CallRecord
 
 
 @dataclass(frozen=True)
 class Finished:
     """The call object is done and can be dropped."""
 
-    summary: dict[str, Any]
+    cause: Cause
+    side: Side
 
 
 Command = (
@@ -139,11 +132,9 @@ Command = (
     | CancelTimer
     | LookUp
     | Activate
-    | Rate
-    | Reserve
+    | Authorize
     | ExtendHold
     | Checkpoint
     | Settle
-    | Release
     | Finished
 )

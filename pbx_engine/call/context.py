@@ -1,122 +1,200 @@
-"""The data one call carries between states, and the helpers states use to emit commands."""
+"""What one call carries: ``CallSetup`` (fixed when the caller arrives) and ``CallContext``
+(what the states fill in and own), with the helpers handlers use to emit commands."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from pbx_engine.call import commands as cmd
-from pbx_engine.call.events import NumberInfo, RatingReady
+from pbx_engine.call.events import NumberInfo
+from pbx_engine.call.record import CallRecord
+from pbx_engine.call.types import Cause, Role, Side, State, TimerId
 from prompts import PromptId, fragments
+from rating.ints import ceil_div
 
 DIAL_TIMEOUT_S = 30
 PIN_TOTAL_MS = 20_000
 PIN_DIGIT_MS = 5_000
 PRESS_1_MS = 10_000
-CHECKPOINT_MS = 30_000
+DEFAULT_CHECKPOINT_MS = 30_000
 MAX_ANNOUNCED_MINUTES = 9_999
+
+
+@dataclass(frozen=True)
+class CallSetup:
+    """Known when the caller's channel enters the app; never changes."""
+
+    call_id: str
+    channel: str
+    dialed: str
+    caller: str | None
+    payphone: bool = False
+    checkpoint_ms: int = DEFAULT_CHECKPOINT_MS
+
+
+@dataclass
+class PinEntry:
+    """Owned by COLLECTING_PIN and ACTIVATING."""
+
+    digits: str = ""
+    tries: int = 0
+    clock_running: bool = False
+    prompts: tuple[PromptId, ...] = ()
+
+
+@dataclass
+class Money:
+    """Owned from AUTHORIZING on: the hold and the talk seconds it covers."""
+
+    hold_id: int | None = None
+    affordable_s: int = 0
+    price_per_minute: int | None = None
+    after_announcement: bool = False
+    settled: bool = False
+
+
+@dataclass
+class Legs:
+    """Owned from DIALING on: the advisor leg, the bridge and Asterisk's stamps."""
+
+    advisor: str | None = None
+    bridge: str | None = None
+    in_bridge: set[str] = field(default_factory=set)
+    answered_ms: int | None = None
+    charge_start_ms: int | None = None
+
+
+@dataclass
+class Ending:
+    """How the call ends: set by the handler that decides it, read by CLOSING and FAREWELL."""
+
+    prompts: tuple[PromptId, ...] = ()
+    cause: Cause = Cause.HANGUP
+    side: Side = Side.ENGINE
+    q850: int | None = None
+    ended_ms: int | None = None
 
 
 @dataclass
 class CallContext:
-    call_id: str
-    channel: str = ""
-    dialed: str = ""
-    caller: str | None = None
-    payphone: bool = False
+    setup: CallSetup
+    state: State = State.ARRIVING
+    """Kept by the machine: handlers shared by several states answer it to stay."""
     arrived_ms: int = 0
+    target: str = ""
+    """The number being served: the dialed one, or the default advisor after press-1."""
     info: NumberInfo = field(default_factory=lambda: NumberInfo(role=None))
-    pin: str = ""
-    pin_tries: int = 0
     card_id: int | None = None
-    rating: RatingReady | None = None
-    affordable_s: int = 0
-    reservation_id: int | None = None
-    advisor_channel: str | None = None
-    bridge_id: str | None = None
-    answered_ms: int | None = None
-    origin_ms: int | None = None
-    ended_ms: int | None = None
-    warned: bool = False
+    card_seconds: int = 0
     answered: bool = False
     waiting_for: str | None = None
-    hangup_cause: str | None = None
-    hangup_side: str | None = None
     playbacks: int = 0
+    pin: PinEntry = field(default_factory=PinEntry)
+    money: Money = field(default_factory=Money)
+    legs: Legs = field(default_factory=Legs)
+    ending: Ending = field(default_factory=Ending)
     out: list[cmd.Command] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
+
+    @property
+    def call_id(self) -> str:
+        return self.setup.call_id
+
+    @property
+    def channel(self) -> str:
+        return self.setup.channel
+
+    @property
+    def caller(self) -> str:
+        return self.setup.caller or ""
 
     @property
     def lang(self) -> str:
         return self.info.lang
 
+    def is_advisor_call(self) -> bool:
+        return self.info.role is Role.ADVISOR
+
     def emit(self, *commands: cmd.Command) -> None:
         self.out.extend(commands)
-
-    def play(
-        self, *parts: PromptId | str, minutes: int | None = None, to_bridge: bool = False
-    ) -> str:
-        """Play prompts (a ``minutes`` prompt expands to its fragments); remember what to await."""
-        paths: list[str] = []
-        for part in parts:
-            pid = PromptId(part)
-            paths.extend(
-                fragments(pid, self.lang, minutes=minutes)
-                if pid in (PromptId.REMAINING, PromptId.BALANCE_IS)
-                else [pid.value]
-            )
-        return self.play_paths(paths, to_bridge=to_bridge)
 
     def answer(self) -> None:
         if not self.answered:
             self.answered = True
             self.emit(cmd.Answer(self.channel))
 
+    def play(self, *parts: PromptId, minutes: int | None = None, to_bridge: bool = False) -> str:
+        """Play prompts (a ``minutes`` prompt expands to its fragments); remember what to await."""
+        paths: list[str] = []
+        for pid in parts:
+            composed = pid in (PromptId.REMAINING, PromptId.BALANCE_IS)
+            paths.extend(fragments(pid, self.lang, minutes=minutes) if composed else [pid.value])
+        return self.play_paths(paths, to_bridge=to_bridge)
+
     def play_paths(self, paths: list[str], *, to_bridge: bool = False) -> str:
         self.playbacks += 1
         playback_id = f"{self.call_id}-pb{self.playbacks}"
+        bridge = self.legs.bridge if to_bridge else None
         self.emit(
             cmd.Play(
                 playback_id,
                 tuple(paths),
                 self.lang,
-                bridge=self.bridge_id if to_bridge else None,
-                channel=None if to_bridge else self.channel,
+                bridge=bridge,
+                channel=None if bridge else self.channel,
             )
         )
         self.waiting_for = playback_id
         return playback_id
 
-    def timer(self, name: str, at_ms: int) -> None:
-        self.emit(cmd.StartTimer(f"{self.call_id}:{name}", at_ms))
+    def stop_prompt(self) -> None:
+        if self.waiting_for:
+            self.emit(cmd.StopPlayback(self.waiting_for))
+            self.waiting_for = None
 
-    def cancel(self, *names: str) -> None:
-        self.emit(*(cmd.CancelTimer(f"{self.call_id}:{n}") for n in names))
+    def timer(self, timer: TimerId, at_ms: int) -> None:
+        self.emit(cmd.StartTimer(timer, at_ms))
 
-    def is_advisor_call(self) -> bool:
-        return self.info.role == "advisor"
+    def cancel(self, *timers: TimerId) -> None:
+        self.emit(*(cmd.CancelTimer(t) for t in timers))
 
-    def record(self, *, used: int = 0, quote: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The call record (EVN) fields the adapter turns into a CallOutcome."""
-        quote = quote or {}
-        return {
-            "project_id": self.info.project_id,
-            "caller": self.caller or "",
-            "dialed": self.dialed,
-            "advisor": self.info.destination,
-            "card_id": self.card_id,
-            "tariff_id": self.rating.tariff_id if self.rating else None,
-            "arrived_ms": self.arrived_ms,
-            "answered_ms": self.answered_ms,
-            "charge_start_ms": self.origin_ms,
-            "ended_ms": self.ended_ms,
-            "used": used,
-            "billed_seconds": int(quote.get("billed_seconds", 0)),
-            "cost": int(quote.get("cost", 0)),
-            "quote": quote,
-            "hangup_cause": self.hangup_cause,
-            "hangup_side": self.hangup_side,
-        }
+    def talk_s(self, at_ms: int) -> int:
+        """Started seconds since the charging start, never beyond what the hold covers."""
+        start = self.legs.charge_start_ms
+        if start is None:
+            return 0
+        return min(ceil_div(max(0, at_ms - start), 1000), self.money.affordable_s)
+
+    def end_at_ms(self) -> int:
+        assert self.legs.charge_start_ms is not None
+        return self.legs.charge_start_ms + 1000 * self.money.affordable_s
+
+    def settle_once(self, at_ms: int) -> None:
+        """Emit the advisor call's one Settle (billing, or releasing an unused hold)."""
+        if not self.is_advisor_call() or self.money.settled:
+            return
+        self.money.settled = True
+        self.ending.ended_ms = at_ms
+        record = CallRecord(
+            call_id=self.call_id,
+            project_id=self.info.project_id,
+            caller=self.caller,
+            dialed=self.target,
+            advisor=self.info.destination,
+            card_id=self.card_id,
+            arrived_ms=self.arrived_ms,
+            answered_ms=self.legs.answered_ms,
+            charge_start_ms=self.legs.charge_start_ms,
+            ended_ms=at_ms,
+            talk_s=self.talk_s(at_ms),
+            cause=self.ending.cause,
+            side=self.ending.side,
+            q850=self.ending.q850,
+        )
+        self.emit(cmd.Settle(self.money.hold_id, record))
+
+    def end_as(self, cause: Cause, side: Side, *prompts: PromptId, q850: int | None = None) -> None:
+        self.ending.cause, self.ending.side, self.ending.q850 = cause, side, q850
+        self.ending.prompts = prompts
 
 
 def announced_minutes(affordable_s: int) -> int:

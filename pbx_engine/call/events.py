@@ -1,31 +1,30 @@
-"""Events a call machine consumes. Times are integer milliseconds on the engine's clock."""
+"""Events a call machine consumes. Times are integer milliseconds on the engine's clock; events
+from Asterisk carry Asterisk's own stamp, translated to that clock by the adapter."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rating import CallerClass, Tariff
+from pbx_engine.call.commands import Command
+from pbx_engine.call.types import ActivationStatus, Cause, Role, TimerId
+from rating import Unit
 
 
 @dataclass(frozen=True)
 class Started:
-    """The caller's channel entered the app (StasisStart) for ``dialed``."""
+    """The caller's channel entered the app (StasisStart)."""
 
-    channel: str
-    dialed: str
-    caller: str | None
     at_ms: int
-    payphone: bool = False
 
 
 @dataclass(frozen=True)
 class NumberInfo:
     """What the database says about the dialed number and the caller's line."""
 
-    role: str | None
+    role: Role | None
     project_id: int = 0
     lang: str = "de"
-    unit: str = "minutes"
+    unit: Unit = Unit.MINUTES
     pin_length: int = 8
     pin_tries: int = 3
     warning_lead_s: int = 120
@@ -50,76 +49,82 @@ class PlaybackFinished:
 
 @dataclass(frozen=True)
 class ActivationDone:
-    """``status`` is one of activated, invalid, locked, blocked, expired; ``seconds`` the talk
-    seconds the card's balance is worth (announced in whole minutes)."""
+    """``seconds``: the talk seconds the card's balance is worth (announced in minutes)."""
 
-    status: str
+    status: ActivationStatus
     card_id: int | None = None
     seconds: int = 0
 
 
 @dataclass(frozen=True)
-class RatingReady:
-    """Tariff picked for this caller (first-caller, individual, class) and the credit it has."""
+class Authorized:
+    """A hold covering ``affordable_s`` talk seconds, or a refusal (``hold_id`` None)."""
 
-    tariff: Tariff
-    tariff_id: int
-    caller_class: CallerClass
-    credit: int
-
-
-@dataclass(frozen=True)
-class Reserved:
-    reservation_id: int | None
-    """None when the credit was gone by the time the hold was asked for."""
+    hold_id: int | None
+    affordable_s: int
+    refusal: Cause | None = None
+    price_per_minute: int | None = None
+    after_announcement: bool = False
 
 
 @dataclass(frozen=True)
 class AdvisorAnswered:
     channel: str
     at_ms: int
-    """When Asterisk stamped the answer, translated to the engine clock."""
 
 
 @dataclass(frozen=True)
-class AdvisorFailed:
-    cause: str
+class EnteredBridge:
+    channel: str
+    bridge: str
+    at_ms: int
 
 
 @dataclass(frozen=True)
 class Hangup:
+    """A leg is gone (hang-up request, StasisEnd or destroyed); ``q850`` as Asterisk said."""
+
     channel: str
     at_ms: int
-    cause: str = "normal"
+    q850: int | None = None
 
 
 @dataclass(frozen=True)
 class TimerFired:
-    name: str
+    timer: TimerId
     at_ms: int
 
 
 @dataclass(frozen=True)
 class CreditChanged:
-    """A top-up reached a card with a live call: ``available`` is credit beyond this call's hold."""
+    """The card's credit changed somewhere (top-up, debit, another call's hold released)."""
 
-    available: int
     at_ms: int
 
 
 @dataclass(frozen=True)
 class HoldExtended:
-    amount: int
-    ok: bool
+    """The hold now covers ``affordable_s`` talk seconds from the charging start."""
+
+    affordable_s: int
     at_ms: int
 
 
 @dataclass(frozen=True)
 class Shutdown:
-    """The engine stops: end the call now and settle."""
+    """The engine stops (or lost the call): end the call now and settle."""
 
     at_ms: int
-    reason: str = "engine_shutdown"
+    cause: Cause = Cause.ENGINE_SHUTDOWN
+
+
+@dataclass(frozen=True)
+class CommandFailed:
+    """A command the machine emitted could not be carried out; the state decides what next."""
+
+    command: Command
+    reason: str
+    at_ms: int
 
 
 Event = (
@@ -128,13 +133,30 @@ Event = (
     | Digit
     | PlaybackFinished
     | ActivationDone
-    | RatingReady
-    | Reserved
+    | Authorized
     | AdvisorAnswered
-    | AdvisorFailed
+    | EnteredBridge
     | Hangup
     | TimerFired
     | CreditChanged
     | HoldExtended
     | Shutdown
+    | CommandFailed
+)
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    Started,
+    NumberInfo,
+    Digit,
+    PlaybackFinished,
+    ActivationDone,
+    Authorized,
+    AdvisorAnswered,
+    EnteredBridge,
+    Hangup,
+    TimerFired,
+    CreditChanged,
+    HoldExtended,
+    Shutdown,
+    CommandFailed,
 )

@@ -7,7 +7,9 @@ from typing import TypeVar
 
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
+from pbx_engine.call.context import CallSetup
 from pbx_engine.call.machine import Call
+from pbx_engine.call.types import TimerId
 from rating import CallerClass, Increments, Tariff, Unit
 
 C = TypeVar("C")
@@ -26,18 +28,23 @@ def money_tariff(inc: str = "1/1", price: int = 6_000, **kw) -> Tariff:
 
 @dataclass
 class Driver:
-    call: Call = field(default_factory=lambda: Call("c1"))
+    call: Call | None = None
     now: int = 1_000_000
-    timers: dict[str, int] = field(default_factory=dict)
+    timers: dict[TimerId, int] = field(default_factory=dict)
     commands: list[cmd.Command] = field(default_factory=list)
 
+    @property
+    def machine(self) -> Call:
+        assert self.call is not None, "start() first"
+        return self.call
+
     def send(self, event: ev.Event) -> list[cmd.Command]:
-        out = self.call.handle(event)
+        out = self.machine.handle(event)
         for command in out:
             if isinstance(command, cmd.StartTimer):
-                self.timers[command.name] = command.at_ms
+                self.timers[command.timer] = command.at_ms
             elif isinstance(command, cmd.CancelTimer):
-                self.timers.pop(command.name, None)
+                self.timers.pop(command.timer, None)
         self.commands.extend(out)
         return out
 
@@ -46,14 +53,14 @@ class Driver:
         target = self.now + ms
         out: list[cmd.Command] = []
         while self.timers and min(self.timers.values()) <= target:
-            name = min(self.timers, key=self.timers.__getitem__)
-            self.now = self.timers.pop(name)
-            out += self.send(ev.TimerFired(name, self.now))
+            timer = min(self.timers, key=self.timers.__getitem__)
+            self.now = self.timers.pop(timer)
+            out += self.send(ev.TimerFired(timer, self.now))
         self.now = target
         return out
 
     def played(self) -> list[cmd.Command]:
-        return self.send(ev.PlaybackFinished(self.call.ctx.waiting_for or "", self.now))
+        return self.send(ev.PlaybackFinished(self.machine.ctx.waiting_for or "", self.now))
 
     def of(self, kind: type[C], out: list[cmd.Command] | None = None) -> list[C]:
         return [c for c in (self.commands if out is None else out) if isinstance(c, kind)]
@@ -64,7 +71,8 @@ class Driver:
         return found[0]
 
     def start(self, dialed: str = ADVISOR_NO, caller: str | None = CALLER) -> list[cmd.Command]:
-        return self.send(ev.Started("chan-caller", dialed, caller, self.now))
+        self.call = Call(CallSetup("c1", "chan-caller", dialed, caller))
+        return self.send(ev.Started(self.now))
 
     def digits(self, text: str) -> list[cmd.Command]:
         out = []
@@ -73,13 +81,23 @@ class Driver:
             self.now += 200
         return out
 
-    def connect(self, info: ev.NumberInfo, tariff: Tariff, credit: int) -> list[cmd.Command]:
-        """Start an advisor call and run it up to the bridge; return the commands on answer."""
+    def authorized(self, credit_s: int, **kw) -> list[cmd.Command]:
+        return self.send(ev.Authorized(42, credit_s, **kw))
+
+    def bridge(self, advisor: str = "c1-advisor") -> list[cmd.Command]:
+        """Both legs enter the bridge, the advisor 20 ms after the caller (Asterisk's stamps)."""
+        out = self.send(ev.EnteredBridge("chan-caller", "c1-bridge", self.now))
+        self.now += 20
+        return out + self.send(ev.EnteredBridge(advisor, "c1-bridge", self.now))
+
+    def connect(self, info: ev.NumberInfo, credit_s: int, **kw) -> list[cmd.Command]:
+        """Start an advisor call and run it up to both legs in the bridge; return those
+        commands. Charging starts at ``self.now`` when this returns."""
         self.start()
         self.send(info)
-        self.send(ev.RatingReady(tariff, 7, CallerClass.FIXED, credit))
-        self.send(ev.Reserved(42))
+        self.authorized(credit_s, **kw)
         self.played()
         dial = self.one(cmd.Dial)
         self.now += 5_000
-        return self.send(ev.AdvisorAnswered(dial.channel, self.now))
+        out = self.send(ev.AdvisorAnswered(dial.channel, self.now))
+        return out + self.bridge(dial.channel)

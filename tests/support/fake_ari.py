@@ -177,7 +177,15 @@ class FakeAri:
                 if self.bridges.pop(bridge, None) is None:
                     return web.json_response({"message": "Bridge not found"}, status=404)
             elif parts[2] == "addChannel":
-                self.bridges[bridge].extend(params["channel"].split(","))
+                for channel in params["channel"].split(","):
+                    self.bridges[bridge].append(channel)
+                    await self.send(
+                        {
+                            "type": "ChannelEnteredBridge",
+                            "channel": self.channels[channel],
+                            "bridge": {"id": bridge, "channels": list(self.bridges[bridge])},
+                        }
+                    )
             elif parts[2] == "play":
                 await self._maybe_finish(parts[3])
                 return web.json_response({"id": parts[3]}, status=201)

@@ -1,0 +1,332 @@
+"""The call's money path (the CGRateS MaxUsage/Debit shape): authorize → extend → settle.
+
+The engine hands in seconds and gets seconds back; every cost is computed here with the rating
+core from the tariff snapshot taken at authorization, so a tariff edited mid-call changes nothing
+for that call. Each step is one transaction under the card's lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.clock import aware, utcnow
+from cards.credit import mark_changed
+from cards.db import Database
+from cards.errors import InvalidInput, NotFound
+from cards.models import CallRecord, FirstCaller, LinePrice, Number, Project, Reservation
+from cards.models import Tariff as TariffRow
+from cards.phone import to_e164
+from cards.services.activation import usable_refusal
+from cards.services.ledger import EntryKind, append, held, locked_card
+from cards.services.projects import rating_tariff
+from cards.services.routing import caller_class
+from rating import (
+    CallerClass,
+    ChargingStart,
+    Increments,
+    Tariff,
+    Unit,
+    affordable_seconds,
+    quote,
+)
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """A hold and the talk seconds it covers, or a refusal (``hold_id`` None) with its cause."""
+
+    hold_id: int | None
+    affordable_s: int
+    refusal: str | None = None
+    tariff_id: int | None = None
+    tariff_reason: str = "standard"
+    price_per_minute: int | None = None
+    """Money projects: the caller's rate in 1/10,000 EUR a minute, for the tariff announcement."""
+    after_announcement: bool = False
+    """Charging starts when the tariff announcement in the bridge has ended (seed 003)."""
+
+
+def tariff_snapshot(tariff: Tariff) -> dict[str, Any]:
+    return {
+        "unit": str(tariff.unit),
+        "initial": tariff.increments.initial,
+        "subsequent": tariff.increments.subsequent,
+        "prices": {str(k): v for k, v in tariff.prices.items()},
+        "multipliers": {str(k): v for k, v in tariff.multipliers.items()},
+        "connect_fee": tariff.connect_fee,
+        "charging_start": str(tariff.charging_start),
+        "free_seconds": tariff.free_seconds,
+        "rounding_step": tariff.rounding_step,
+        "max_call_seconds": tariff.max_call_seconds,
+    }
+
+
+def tariff_from_snapshot(data: dict[str, Any]) -> Tariff:
+    return Tariff(
+        Unit(data["unit"]),
+        Increments(int(data["initial"]), int(data["subsequent"])),
+        prices={CallerClass(k): int(v) for k, v in data["prices"].items()},
+        multipliers={CallerClass(k): int(v) for k, v in data["multipliers"].items()},
+        connect_fee=int(data["connect_fee"]),
+        charging_start=ChargingStart(data["charging_start"]),
+        free_seconds=int(data["free_seconds"]),
+        rounding_step=int(data["rounding_step"]),
+        max_call_seconds=int(data["max_call_seconds"]),
+    )
+
+
+async def authorize(
+    db: Database,
+    *,
+    card_id: int,
+    dialed: str,
+    caller: str,
+    call_id: str,
+    payphone: bool = False,
+    now: datetime | None = None,
+) -> Authorization:
+    """Pick the tariff, hold what the card's available credit affords, say how many seconds."""
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        card = await locked_card(session, card_id)
+        if usable_refusal(card, moment):
+            return Authorization(None, 0, refusal="card_unusable")
+        number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
+        if number is None or number.tariff_id is None:
+            raise InvalidInput(f"{dialed} is not an advisor number with a tariff")
+        project = await session.get_one(Project, number.project_id)
+        tariff_id, reason = await _choose_tariff(session, project.id, caller, number, moment)
+        row = await session.get_one(TariffRow, tariff_id)
+        tariff = rating_tariff(row, project.unit)
+        cls = caller_class(caller, payphone=payphone)
+        credit = card.balance - await held(session, card_id)
+        affordable = affordable_seconds(tariff, cls, max(credit, 0))
+        hold = quote(tariff, cls, affordable)
+        price = tariff.rate_for(cls) if tariff.unit is Unit.MONEY else None
+        after = tariff.charging_start is ChargingStart.AFTER_ANNOUNCEMENT
+        if hold.billed_seconds == 0:
+            # Less than one billable step (initial block and connect fee included).
+            return Authorization(None, 0, "no_credit", row.id, reason, price, after)
+        reservation = Reservation(
+            card_id=card_id,
+            call_id=call_id,
+            amount=hold.cost,
+            used_at_checkpoint=0,
+            created_at=moment,
+            checkpoint_at=moment,
+            state="open",
+            info={
+                "project_id": project.id,
+                "caller": caller,
+                "dialed": number.e164,
+                "tariff_id": row.id,
+                "tariff_reason": reason,
+                "caller_class": str(cls),
+                "tariff": tariff_snapshot(tariff),
+            },
+        )
+        session.add(reservation)
+        await session.flush()
+        return Authorization(reservation.id, affordable, None, row.id, reason, price, after)
+
+
+async def _choose_tariff(
+    session: AsyncSession, project_id: int, caller: str, number: Number, now: datetime
+) -> tuple[int, str]:
+    """Individual line price, else first-caller tariff while the caller is new, else standard.
+    Reads only: the first-caller list is written when a call is billed (``settle``)."""
+    assert number.tariff_id is not None
+    individual = await session.scalar(
+        select(LinePrice.tariff_id).where(
+            LinePrice.project_id == project_id, LinePrice.line == caller
+        )
+    )
+    if individual is not None:
+        return individual, "individual"
+    if number.first_caller_tariff_id is None:
+        return number.tariff_id, "standard"
+    entry = await session.scalar(
+        select(FirstCaller).where(FirstCaller.project_id == project_id, FirstCaller.line == caller)
+    )
+    if entry is None:
+        return number.first_caller_tariff_id, "first_caller"
+    limited = bool(number.first_caller_days or number.first_caller_calls)
+    within_days = not number.first_caller_days or now < aware(entry.first_call_at) + timedelta(
+        days=number.first_caller_days
+    )
+    within_calls = not number.first_caller_calls or entry.calls < number.first_caller_calls
+    if limited and within_days and within_calls:
+        return number.first_caller_tariff_id, "first_caller"
+    return number.tariff_id, "standard"
+
+
+async def _open_hold(session: AsyncSession, hold_id: int) -> Reservation | None:
+    reservation = await session.get(Reservation, hold_id, with_for_update=True)
+    if reservation is None:
+        raise NotFound(f"no hold {hold_id}")
+    return reservation if reservation.state == "open" else None
+
+
+def _rating(reservation: Reservation) -> tuple[Tariff, CallerClass]:
+    info = reservation.info
+    return tariff_from_snapshot(info["tariff"]), CallerClass(info["caller_class"])
+
+
+async def extend_to_available(db: Database, hold_id: int) -> int:
+    """Raise a live call's hold to all the card's available credit; the seconds it now covers.
+
+    Never lowers a hold. A hold that is no longer open covers what it covered (0 if unknown).
+    """
+    async with db.transaction() as session:
+        reservation = await _open_hold(session, hold_id)
+        if reservation is None:
+            return 0
+        card = await locked_card(session, reservation.card_id)
+        tariff, cls = _rating(reservation)
+        credit = reservation.amount + card.balance - await held(session, card.id)
+        affordable = affordable_seconds(tariff, cls, max(credit, reservation.amount))
+        cost = quote(tariff, cls, affordable).cost
+        reservation.amount = max(reservation.amount, cost)
+        return affordable
+
+
+async def checkpoint(
+    db: Database, hold_id: int, talk_s: int, *, now: datetime | None = None
+) -> None:
+    """Record what the call has cost so far: a crash then settles at most one interval short."""
+    async with db.transaction() as session:
+        reservation = await _open_hold(session, hold_id)
+        if reservation is None:
+            return
+        tariff, cls = _rating(reservation)
+        used = min(quote(tariff, cls, talk_s).cost, reservation.amount)
+        reservation.used_at_checkpoint = max(reservation.used_at_checkpoint, used)
+        reservation.checkpoint_at = now or utcnow()
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Everything the engine knows at hang-up; plain values, so the journal can keep it."""
+
+    call_id: str
+    hold_id: int | None
+    talk_s: int
+    project_id: int
+    caller: str
+    dialed: str
+    arrived_at: datetime
+    ended_at: datetime
+    hangup_cause: str
+    hangup_side: str
+    card_id: int | None = None
+    advisor: str | None = None
+    answered_at: datetime | None = None
+    charge_start_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = value.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settlement:
+        known = {f.name: f for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise InvalidInput(f"settlement: unknown field {key!r}")
+            is_time = key.endswith("_at") and value is not None
+            values[key] = datetime.fromisoformat(value) if is_time else value
+        return cls(**values)
+
+
+async def settle(db: Database, s: Settlement) -> CallRecord:
+    """Bill the call once: one ledger entry and one call record. Settling the same call again
+    changes nothing and returns the first record (the journal and retries rely on it)."""
+    if s.talk_s < 0:
+        raise InvalidInput("talk seconds cannot be negative")
+    async with db.transaction() as session:
+        done = await session.scalar(select(CallRecord).where(CallRecord.call_id == s.call_id))
+        if done is not None:
+            return done
+        reservation = None if s.hold_id is None else await _open_hold(session, s.hold_id)
+        if reservation is None or s.charge_start_at is None:
+            if reservation is not None:
+                reservation.state = "released"
+                await mark_changed(session, reservation.card_id)
+            return await _record(session, s, {}, charged=0)
+        return await _bill(session, reservation, s)
+
+
+async def _bill(session: AsyncSession, reservation: Reservation, s: Settlement) -> CallRecord:
+    card = await locked_card(session, reservation.card_id)
+    tariff, cls = _rating(reservation)
+    billed = quote(tariff, cls, s.talk_s)
+    charge = min(billed.cost, reservation.amount)
+    await append(
+        session,
+        card,
+        EntryKind.CALL,
+        -charge,
+        actor="engine",
+        reason=f"call {s.call_id} {billed.billed_seconds}s",
+        key=f"call:{s.call_id}",
+        now=s.ended_at,
+    )
+    reservation.state = "settled"
+    if reservation.info.get("tariff_reason") == "first_caller":
+        await _remember_first_caller(session, reservation.info, s.ended_at)
+    return await _record(session, s, billed.as_dict(), charged=charge, tariff=reservation.info)
+
+
+async def _remember_first_caller(
+    session: AsyncSession, info: dict[str, Any], now: datetime
+) -> None:
+    """Seed 003: every caller that got the first-caller tariff is on the project's list."""
+    project_id, line = int(info["project_id"]), str(info["caller"])
+    entry = await session.scalar(
+        select(FirstCaller).where(FirstCaller.project_id == project_id, FirstCaller.line == line)
+    )
+    if entry is None:
+        session.add(FirstCaller(project_id=project_id, line=line, first_call_at=now, calls=1))
+    else:
+        entry.calls += 1
+
+
+async def _record(
+    session: AsyncSession,
+    s: Settlement,
+    billed: dict[str, Any],
+    *,
+    charged: int,
+    tariff: dict[str, Any] | None = None,
+) -> CallRecord:
+    record = CallRecord(
+        call_id=s.call_id,
+        project_id=s.project_id,
+        card_id=s.card_id,
+        tariff_id=(tariff or {}).get("tariff_id"),
+        caller=s.caller,
+        dialed=s.dialed,
+        advisor=s.advisor,
+        arrived_at=s.arrived_at,
+        answered_at=s.answered_at,
+        charge_start_at=s.charge_start_at,
+        ended_at=s.ended_at,
+        billed_seconds=int(billed.get("billed_seconds", 0)),
+        cost=int(billed.get("cost", 0)),
+        charged=charged,
+        quote=billed,
+        hangup_cause=s.hangup_cause,
+        hangup_side=s.hangup_side,
+    )
+    session.add(record)
+    await session.flush()
+    return record

@@ -1,0 +1,1 @@
+"""The thin adapter between Asterisk (ARI), the cards services and the call machines."""

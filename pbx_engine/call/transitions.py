@@ -1,0 +1,245 @@
+"""Every transition of a call, in one table.
+
+Theory of operation
+-------------------
+A call is a state machine with no I/O (the sans-IO style of h11's ``_state.py``). The adapter
+feeds it events — from Asterisk (with Asterisk's own stamps and causes), from the cards
+services (answers to the commands it emitted), from its timers — and runs the commands it
+emits, in order. A command that fails comes back as ``CommandFailed`` and the state decides.
+
+``TABLE[state][event type]`` names the handler and every state it may lead to; a handler
+that answers a state outside that set is a bug and raises ``TransitionError``. Entering a
+state (a change, or an explicit ``Reenter``) runs that state's entry action from ``ENTRY``:
+entry actions belong to the state that is entered. ``IGNORED[state]`` lists the events a
+state expects and drops on purpose (a late digit, the finish of a prompt it stopped). Any
+other event is unexpected: the machine logs it at warning with the call id, counts it and
+stays where it is (``UnexpectedEvent``), so a surprise never ends or bills a call.
+
+The flows (README "The call machine" has the picture)::
+
+    ARRIVING → LOOKING_UP → COLLECTING_PIN ⇄ ACTIVATING → ANNOUNCING_BALANCE → OFFERING_ADVISOR
+                  ↑  │             (card number)                                   │ press 1
+                  │  │                                                             │
+                  └──┼─────────────────────────────────────────────────────────────┘
+                     ↓ (advisor number, card bound or activated inline)
+               AUTHORIZING → ANNOUNCING → DIALING → BRIDGING → [ANNOUNCING_TARIFF] → TALKING
+                                                                                        ↓ ↑
+                                                                                      WARNED
+    Refusals and failures go to CLOSING (a last prompt, then hang up); the end of a call that
+    talked goes to FAREWELL (the caller hears why) or straight to DONE (the caller is gone).
+    Money: AUTHORIZING holds; the one Settle is emitted where the money outcome is final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pbx_engine.call import events as ev
+from pbx_engine.call import flow_advisor as adv
+from pbx_engine.call import flow_common as com
+from pbx_engine.call import flow_pin as pin
+from pbx_engine.call.context import CallContext
+from pbx_engine.call.types import Next
+from pbx_engine.call.types import State as S
+
+Handler = Callable[[CallContext, Any], Next]
+
+
+class TransitionError(RuntimeError):
+    """A handler answered a state its table row does not allow: a bug in the machine."""
+
+
+@dataclass(frozen=True)
+class UnexpectedEvent:
+    """An event no row handles or ignores: logged at warning, counted, the state kept."""
+
+    call_id: str
+    state: S
+    event: ev.Event
+
+
+@dataclass(frozen=True)
+class Edge:
+    handler: Handler
+    targets: frozenset[S]
+
+
+def edge(handler: Handler, *targets: S) -> Edge:
+    return Edge(handler, frozenset(targets))
+
+
+_UNBRIDGED_END = (S.DONE, S.FAREWELL)
+_ENDS = {ev.Shutdown: edge(com.on_shutdown, S.DONE)}
+
+
+def _prewait(state: S) -> dict[type[ev.Event], Edge]:
+    """Hang-ups and shutdown of a call that has not talked."""
+    return {
+        ev.Hangup: edge(com.on_hangup_unbridged, state, *_UNBRIDGED_END),
+        **_ENDS,
+    }
+
+
+def _credit(state: S) -> dict[type[ev.Event], Edge]:
+    """A hold exists but charging has not started: credit changes only raise it."""
+    return {
+        ev.CreditChanged: edge(adv.on_credit_changed, state),
+        ev.HoldExtended: edge(adv.on_hold_extended_before_talk, state),
+    }
+
+
+def _talk(state: S) -> dict[type[ev.Event], Edge]:
+    return {
+        ev.TimerFired: edge(adv.on_talking_timer, state, S.WARNED, S.FAREWELL, S.DONE),
+        ev.Hangup: edge(adv.on_talking_hangup, state, S.FAREWELL, S.DONE),
+        ev.CreditChanged: edge(adv.on_credit_changed, state),
+        ev.HoldExtended: edge(adv.on_hold_extended, state, S.TALKING),
+        ev.CommandFailed: edge(com.stay, state),
+        ev.Shutdown: edge(adv.on_talking_shutdown, S.DONE),
+    }
+
+
+TABLE: dict[S, dict[type[ev.Event], Edge]] = {
+    S.ARRIVING: {
+        ev.Started: edge(com.on_started, S.CLOSING, S.LOOKING_UP),
+        **_prewait(S.ARRIVING),
+    },
+    S.LOOKING_UP: {
+        ev.NumberInfo: edge(com.on_number_info, S.CLOSING, S.COLLECTING_PIN, S.AUTHORIZING),
+        ev.CommandFailed: edge(com.on_service_failed, S.LOOKING_UP, S.CLOSING),
+        **_prewait(S.LOOKING_UP),
+    },
+    S.COLLECTING_PIN: {
+        ev.PlaybackFinished: edge(pin.on_pin_prompt_done, S.COLLECTING_PIN),
+        ev.Digit: edge(pin.on_pin_digit, S.COLLECTING_PIN, S.ACTIVATING, S.CLOSING),
+        ev.TimerFired: edge(pin.on_pin_timeout, S.COLLECTING_PIN, S.ACTIVATING, S.CLOSING),
+        ev.CommandFailed: edge(pin.on_pin_prompt_failed, S.COLLECTING_PIN),
+        **_prewait(S.COLLECTING_PIN),
+    },
+    S.ACTIVATING: {
+        ev.ActivationDone: edge(
+            pin.on_activation_done,
+            S.CLOSING,
+            S.COLLECTING_PIN,
+            S.AUTHORIZING,
+            S.ANNOUNCING_BALANCE,
+        ),
+        ev.CommandFailed: edge(com.on_service_failed, S.ACTIVATING, S.CLOSING),
+        **_prewait(S.ACTIVATING),
+    },
+    S.ANNOUNCING_BALANCE: {
+        ev.PlaybackFinished: edge(
+            pin.on_balance_announced, S.ANNOUNCING_BALANCE, S.CLOSING, S.OFFERING_ADVISOR
+        ),
+        ev.CommandFailed: edge(
+            pin.on_balance_play_failed, S.ANNOUNCING_BALANCE, S.CLOSING, S.OFFERING_ADVISOR
+        ),
+        **_prewait(S.ANNOUNCING_BALANCE),
+    },
+    S.OFFERING_ADVISOR: {
+        ev.PlaybackFinished: edge(pin.on_offer_prompt_done, S.OFFERING_ADVISOR),
+        ev.Digit: edge(pin.on_offer_digit, S.OFFERING_ADVISOR, S.LOOKING_UP),
+        ev.TimerFired: edge(pin.on_offer_timeout, S.OFFERING_ADVISOR, S.CLOSING),
+        ev.CommandFailed: edge(pin.on_offer_play_failed, S.OFFERING_ADVISOR),
+        **_prewait(S.OFFERING_ADVISOR),
+    },
+    S.AUTHORIZING: {
+        ev.Authorized: edge(adv.on_authorized, S.CLOSING, S.ANNOUNCING),
+        ev.CommandFailed: edge(com.on_service_failed, S.AUTHORIZING, S.CLOSING),
+        **_prewait(S.AUTHORIZING),
+    },
+    S.ANNOUNCING: {
+        ev.PlaybackFinished: edge(adv.on_announced, S.ANNOUNCING, S.DIALING),
+        ev.CommandFailed: edge(adv.on_announce_failed, S.ANNOUNCING, S.DIALING),
+        **_credit(S.ANNOUNCING),
+        **_prewait(S.ANNOUNCING),
+    },
+    S.DIALING: {
+        ev.AdvisorAnswered: edge(adv.on_advisor_answered, S.DIALING, S.BRIDGING),
+        ev.Hangup: edge(adv.on_dialing_hangup, S.DIALING, S.DONE, S.CLOSING),
+        ev.CommandFailed: edge(adv.on_dial_failed, S.DIALING, S.CLOSING),
+        **_credit(S.DIALING),
+        **_ENDS,
+    },
+    S.BRIDGING: {
+        ev.EnteredBridge: edge(
+            adv.on_entered_bridge, S.BRIDGING, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED
+        ),
+        ev.CommandFailed: edge(adv.on_bridge_failed, S.BRIDGING, S.FAREWELL),
+        **_credit(S.BRIDGING),
+        **_prewait(S.BRIDGING),
+    },
+    S.ANNOUNCING_TARIFF: {
+        ev.PlaybackFinished: edge(
+            adv.on_tariff_announced, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED
+        ),
+        ev.CommandFailed: edge(adv.on_tariff_play_failed, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED),
+        **_credit(S.ANNOUNCING_TARIFF),
+        **_prewait(S.ANNOUNCING_TARIFF),
+    },
+    S.TALKING: _talk(S.TALKING),
+    S.WARNED: _talk(S.WARNED),
+    S.FAREWELL: {
+        ev.PlaybackFinished: edge(com.on_farewell_prompt_done, S.FAREWELL, S.DONE),
+        ev.CommandFailed: edge(com.on_farewell_play_failed, S.FAREWELL, S.DONE),
+        ev.Hangup: edge(com.on_farewell_hangup, S.FAREWELL, S.DONE),
+        ev.AdvisorAnswered: edge(com.on_late_advisor, S.FAREWELL),
+        ev.Shutdown: edge(com.on_farewell_shutdown, S.DONE),
+    },
+    S.CLOSING: {
+        ev.PlaybackFinished: edge(com.on_closing_prompt_done, S.CLOSING, S.DONE),
+        ev.CommandFailed: edge(com.on_closing_play_failed, S.CLOSING, S.DONE),
+        ev.Hangup: edge(com.on_closing_hangup, S.CLOSING, S.DONE),
+        ev.AdvisorAnswered: edge(com.on_late_advisor, S.CLOSING),
+        **_ENDS,
+    },
+    S.DONE: {
+        ev.AdvisorAnswered: edge(com.on_late_advisor, S.DONE),
+    },
+}
+
+ENTRY: dict[S, Callable[[CallContext], None]] = {
+    S.LOOKING_UP: com.enter_looking_up,
+    S.COLLECTING_PIN: pin.enter_collecting_pin,
+    S.ACTIVATING: pin.enter_activating,
+    S.ANNOUNCING_BALANCE: pin.enter_announcing_balance,
+    S.OFFERING_ADVISOR: pin.enter_offering_advisor,
+    S.AUTHORIZING: adv.enter_authorizing,
+    S.ANNOUNCING: adv.enter_announcing,
+    S.DIALING: adv.enter_dialing,
+    S.BRIDGING: adv.enter_bridging,
+    S.ANNOUNCING_TARIFF: adv.enter_announcing_tariff,
+    S.TALKING: adv.enter_talking,
+    S.WARNED: adv.enter_warned,
+    S.FAREWELL: com.enter_farewell,
+    S.CLOSING: com.enter_closing,
+    S.DONE: com.enter_done,
+}
+"""ARRIVING has no entry action: the call is born in it."""
+
+_LATE = frozenset({ev.Digit, ev.PlaybackFinished, ev.TimerFired})
+"""A digit typed over a prompt, the finish of a prompt that was stopped or replaced, a timer
+that fired while its cancel was on the way."""
+_MONEY_NEWS = frozenset({ev.CreditChanged, ev.HoldExtended})
+"""Credit news for a call that has no hold yet, or no longer needs one."""
+
+IGNORED: dict[S, frozenset[type[ev.Event]]] = {
+    S.ARRIVING: frozenset(),
+    S.LOOKING_UP: _LATE | _MONEY_NEWS,
+    S.COLLECTING_PIN: frozenset(),
+    S.ACTIVATING: _LATE,
+    S.ANNOUNCING_BALANCE: frozenset({ev.Digit, ev.TimerFired}),
+    S.OFFERING_ADVISOR: frozenset(),
+    S.AUTHORIZING: _LATE | _MONEY_NEWS,
+    S.ANNOUNCING: frozenset({ev.Digit, ev.TimerFired}),
+    S.DIALING: _LATE,
+    S.BRIDGING: _LATE | {ev.AdvisorAnswered},
+    S.ANNOUNCING_TARIFF: frozenset({ev.Digit, ev.TimerFired, ev.EnteredBridge}),
+    S.TALKING: frozenset({ev.Digit, ev.PlaybackFinished, ev.EnteredBridge}),
+    S.WARNED: frozenset({ev.Digit, ev.PlaybackFinished, ev.EnteredBridge}),
+    S.FAREWELL: _MONEY_NEWS | {ev.Digit, ev.TimerFired, ev.EnteredBridge},
+    S.CLOSING: _MONEY_NEWS | {ev.Digit, ev.TimerFired, ev.EnteredBridge},
+    S.DONE: frozenset(ev.EVENT_TYPES) - {ev.AdvisorAnswered},
+}
