@@ -16,6 +16,8 @@ from admin_cli.runner import run_with_db, secret
 from cards.amounts import show_amount
 from cards.clock import aware
 from cards.db import Database
+from cards.errors import CardsError
+from cards.journal import Journal, default_path
 from cards.models import Card, LedgerEntry, Project
 from cards.services import activation, cardbatch, ledger, projects, reports, reservations
 
@@ -272,12 +274,25 @@ def transactions(card: str | None, caller: str | None, since: str | None, as_jso
 @click.command("audit")
 @click.option("--json", "as_json", is_flag=True)
 def audit(as_json: bool) -> None:
-    """Prove every card's balance equals the sum of its ledger; exit 1 when one does not."""
+    """Prove every card's balance equals the sum of its ledger, and that no settlement waits in
+    the journal; exit 1 when one does not hold."""
     checked, problems = run_with_db(reports.audit)
     rows = [vars(p) for p in problems]
+    journal = Journal(default_path())
+    try:
+        waiting = [s.call_id for s in journal.pending()]
+    except CardsError as exc:
+        raise OperatorError(str(exc)) from exc
     if as_json:
-        emit_record({"cards_checked": checked, "problems": rows}, as_json=True)
+        emit_record(
+            {"cards_checked": checked, "problems": rows, "journal_pending": waiting},
+            as_json=True,
+        )
     else:
+        if waiting:
+            click.echo(
+                f"{len(waiting)} settlements wait in {journal.path}: run `cardadmin recover`"
+            )
         if rows:
             emit_rows(
                 rows,
@@ -286,5 +301,20 @@ def audit(as_json: bool) -> None:
                 title="audit problems",
             )
         click.echo(f"{checked} cards checked, {len(rows)} problems")
-    if problems:
+    if problems or waiting:
+        raise SystemExit(1)
+
+
+@click.command("recover")
+@click.option("--json", "as_json", is_flag=True)
+def recover(as_json: bool) -> None:
+    """Apply the settlements the engine kept in its journal while the database was away."""
+    journal = Journal(default_path())
+    result = run_with_db(journal.replay)
+    emit_record(
+        {"journal": str(journal.path), "applied": result.applied, "left": result.left},
+        as_json=as_json,
+        title="recover",
+    )
+    if result.left:
         raise SystemExit(1)

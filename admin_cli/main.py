@@ -13,6 +13,7 @@ from admin_cli.card_cmds import (
     card_group,
     cards_group,
     line_group,
+    recover,
     topup,
     transactions,
 )
@@ -40,6 +41,7 @@ for command in (
     line_group,
     transactions,
     audit,
+    recover,
     prompts_group,
     asterisk_group,
 ):

@@ -198,9 +198,12 @@ class Engine:
             return
         live = {c.id for c in await self.ari.channels()}
         now = self.clock.now_ms()
-        for channel, call_id in list(self.registry.channels.items()):
-            if channel not in live:
-                self.deliver(call_id, ev.Hangup(channel, now))
+        lost = {
+            call_id for channel, call_id in self.registry.channels.items() if channel not in live
+        }
+        for call_id in lost:
+            # The hang-up happened while we could not hear it: end and bill it now.
+            self.deliver(call_id, ev.Shutdown(now, Cause.GONE))
 
     async def drain(self, limit_ms: int) -> None:
         """Stop taking calls, let live ones end up to ``limit_ms``, then end and settle the rest."""

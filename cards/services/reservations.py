@@ -56,23 +56,14 @@ async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
     if not card_ids:
         return {}
     async with db.read() as session:
-        balances = dict(
-            (await session.execute(select(Card.id, Card.balance).where(Card.id.in_(card_ids))))
-            .tuples()
-            .all()
+        balances = await session.execute(select(Card.id, Card.balance).where(Card.id.in_(card_ids)))
+        holds = await session.execute(
+            select(Reservation.card_id, func.sum(Reservation.amount))
+            .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")
+            .group_by(Reservation.card_id)
         )
-        holds = dict(
-            (
-                await session.execute(
-                    select(Reservation.card_id, func.sum(Reservation.amount))
-                    .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")
-                    .group_by(Reservation.card_id)
-                )
-            )
-            .tuples()
-            .all()
-        )
-    return {card: balance - int(holds.get(card) or 0) for card, balance in balances.items()}
+        held_by = {card: int(total or 0) for card, total in holds}
+        return {card: balance - held_by.get(card, 0) for card, balance in balances}
 
 
 async def reserve(

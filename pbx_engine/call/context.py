@@ -125,7 +125,8 @@ class CallContext:
     def play(self, *parts: PromptId, minutes: int | None = None, to_bridge: bool = False) -> str:
         """Play prompts (a ``minutes`` prompt expands to its fragments); remember what to await."""
         paths: list[str] = []
-        for pid in parts:
+        for part in parts:
+            pid = PromptId(part)  # an id outside the catalogue is refused, never played
             composed = pid in (PromptId.REMAINING, PromptId.BALANCE_IS)
             paths.extend(fragments(pid, self.lang, minutes=minutes) if composed else [pid.value])
         return self.play_paths(paths, to_bridge=to_bridge)

@@ -51,7 +51,7 @@ class Call:
         if target not in row.targets:
             raise TransitionError(f"{state} on {kind.__name__} may not lead to {target}")
         if target is not state or isinstance(answer, Reenter):
-            log.debug("call %s: %s -> %s", self.ctx.call_id, state, target)
+            log.info("call %s: %s -> %s", self.ctx.call_id, state, target)
             self.ctx.state = target
             self.history.append(target)
             entry = ENTRY.get(target)

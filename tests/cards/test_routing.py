@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from cards.db import Database
-from cards.models import LinePrice
-from cards.services import activation, projects, routing
-from rating import CallerClass, Increments
+from cards.models import FirstCaller, LinePrice
+from cards.services import activation, calls, projects, routing
+from rating import Increments
 from tests.cards.helpers import project_with_cards
 from tests.conftest import SECRET
 
@@ -42,6 +44,34 @@ async def test_0800_refuses_mobile_and_foreign_by_default(db: Database) -> None:
     assert (await routing.route(db, ADVISOR, MOBILE)).accepts_caller
 
 
+async def call_once(
+    db: Database, dialed: str, caller: str, card_id: int, now: datetime, talk_s: int = 10
+) -> calls.Authorization:
+    """Authorize and bill one call of ``talk_s`` seconds, as the engine does."""
+    auth = await calls.authorize(
+        db, card_id=card_id, dialed=dialed, caller=caller, call_id=f"c{now}{talk_s}", now=now
+    )
+    await calls.settle(
+        db,
+        calls.Settlement(
+            call_id=f"c{now}{talk_s}",
+            hold_id=auth.hold_id,
+            talk_s=talk_s,
+            project_id=1,
+            caller=caller,
+            dialed=dialed,
+            arrived_at=now,
+            ended_at=now + timedelta(seconds=talk_s),
+            hangup_cause="hangup",
+            hangup_side="caller",
+            card_id=card_id,
+            answered_at=now,
+            charge_start_at=now,
+        ),
+    )
+    return auth
+
+
 async def test_caller_class_picks_the_mobile_price(db: Database) -> None:
     [card] = await project_with_cards(db, unit="money", value=100_000)
     await projects.set_tariff(
@@ -51,14 +81,12 @@ async def test_caller_class_picks_the_mobile_price(db: Database) -> None:
         increments=Increments(60, 1),
         rates={"fixed": 19_900, "mobile": 29_900},
     )
-    choice = await routing.choose_rating(db, ADVISOR, MOBILE, card.card_id)
-    assert (choice.caller_class, choice.tariff.rate_for(choice.caller_class)) == (
-        CallerClass.MOBILE,
-        29_900,
-    )
-    assert choice.credit == 100_000
-    foreign = await routing.choose_rating(db, ADVISOR, UK, card.card_id)
-    assert foreign.tariff.rate_for(foreign.caller_class) == 19_900
+    mobile = await call_once(db, ADVISOR, MOBILE, card.card_id, T0, talk_s=0)
+    assert mobile.price_per_minute == 29_900
+    # 10.00 EUR at 2.99 EUR a minute in 60/1: 3 minutes 20 s (the cost of 200 s is 9.9667 EUR)
+    assert mobile.affordable_s == 200
+    foreign = await call_once(db, ADVISOR, UK, card.card_id, T0, talk_s=1)
+    assert foreign.price_per_minute == 19_900
 
 
 async def test_first_caller_tariff_for_two_calls_then_standard(db: Database) -> None:
@@ -77,8 +105,8 @@ async def test_first_caller_tariff_for_two_calls_then_standard(db: Database) -> 
         first_caller_calls=2,
     )
     reasons = [
-        (await routing.choose_rating(db, "+498912345672", FIXED, card.card_id, now=T0)).reason
-        for _ in range(3)
+        (await call_once(db, "+498912345672", FIXED, card.card_id, T0, talk_s=n)).tariff_reason
+        for n in range(1, 4)
     ]
     assert reasons == ["first_caller", "first_caller", "standard"]
 
@@ -98,14 +126,39 @@ async def test_first_caller_tariff_for_days(db: Database) -> None:
         first_caller_tariff="welcome",
         first_caller_days=7,
     )
-    first = await routing.choose_rating(db, "+498912345672", FIXED, card.card_id, now=T0)
-    week = await routing.choose_rating(
-        db, "+498912345672", FIXED, card.card_id, now=T0 + timedelta(days=6)
+    reasons = [
+        (
+            await call_once(db, "+498912345672", FIXED, card.card_id, T0 + timedelta(days=d))
+        ).tariff_reason
+        for d in (0, 6, 8)
+    ]
+    assert reasons == ["first_caller", "first_caller", "standard"]
+
+
+async def test_a_call_refused_for_no_credit_is_not_put_on_the_first_caller_list(
+    db: Database,
+) -> None:
+    [card] = await project_with_cards(db, value=600)
+    # The first-caller tariff bills a first block of 15 minutes: the 10-minute card cannot pay it.
+    await projects.set_tariff(
+        db, "astro", "welcome", increments=Increments(900, 1), rates={"fixed": 1}
     )
-    later = await routing.choose_rating(
-        db, "+498912345672", FIXED, card.card_id, now=T0 + timedelta(days=8)
+    await projects.add_number(
+        db,
+        "astro",
+        "+498912345672",
+        "advisor",
+        destination="PJSIP/a",
+        tariff="standard",
+        first_caller_tariff="welcome",
+        first_caller_calls=1,
     )
-    assert [first.reason, week.reason, later.reason] == ["first_caller", "first_caller", "standard"]
+    refused = await calls.authorize(
+        db, card_id=card.card_id, dialed="+498912345672", caller=FIXED, call_id="x", now=T0
+    )
+    assert (refused.hold_id, refused.refusal) == (None, "no_credit")
+    async with db.read() as session:
+        assert (await session.scalars(select(FirstCaller))).all() == []
 
 
 async def test_individual_line_price_wins(db: Database) -> None:
@@ -115,8 +168,8 @@ async def test_individual_line_price_wins(db: Database) -> None:
     )
     async with db.transaction() as session:
         session.add(LinePrice(project_id=1, line=FIXED, tariff_id=special.id))
-    choice = await routing.choose_rating(db, ADVISOR, FIXED, card.card_id)
-    assert (choice.reason, choice.tariff_id) == ("individual", special.id)
+    choice = await call_once(db, ADVISOR, FIXED, card.card_id, T0)
+    assert (choice.tariff_reason, choice.tariff_id) == ("individual", special.id)
 
 
 async def test_card_seconds_for_minute_and_money_cards(db: Database) -> None:

@@ -127,7 +127,7 @@ def test_operator_story(cli_env: str, capsys, tmp_path: Path) -> None:
     refused(capsys, "topup", serial, "25")
     ok(capsys, "card", "unblock", serial)
     audit = json.loads(ok(capsys, "audit", "--json"))
-    assert audit == {"cards_checked": 3, "problems": []}
+    assert audit == {"cards_checked": 3, "problems": [], "journal_pending": []}
     numbers = json.loads(ok(capsys, "number", "list", "--json"))
     assert [n["number"] for n in numbers] == ["+498912345670", "+498912345671"]
     tariff = json.loads(ok(capsys, "tariff", "show", "--project", "astro", "--json"))

@@ -17,11 +17,12 @@ from cards.models import CallRecord, LedgerEntry
 from cards.services import activation, ledger
 from pbx_engine.ari.events import timestamp_ms
 from tests.e2e.world import SECRET, E2EWorld, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO, ENGLISH_CARD_NO, FREEPHONE_NO
+from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 CALLER = "030123456"
 CALLER_E164 = "+4930123456"
+UK_CALLER = "00442079460018"
 
 
 async def bind(world: E2EWorld, line: str) -> None:
@@ -134,8 +135,10 @@ async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
             f"\nwarning error {warn_error} ms; hang-up error {hangup_error_us / 1000} ms "
             "(advisor's BYE vs answer + 8 s)"
         )
-        assert 0 <= warn_error < 1_000
-        assert 0 <= hangup_error_us < 1_000_000
+        # Judged from outside: the advisor's SIPp saw the BYE this long after Asterisk's answer
+        # stamp + the credit (the engine's clock starts at the bridge, ~20 ms after the answer).
+        assert 0 <= warn_error < 100
+        assert 0 <= hangup_error_us < 50_000
         [entry] = await ledger_calls(world)
         assert entry.amount == -8
         [record] = await records(world)
@@ -203,12 +206,12 @@ async def test_caller_hangs_up_first_and_is_billed_per_tariff(
 async def test_built_prompts_play_to_the_end_in_both_languages(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
-    """German numbers play minutecard/de, others minutecard/en, each to PlaybackFinished."""
+    """German callers hear minutecard/de, others minutecard/en, each to PlaybackFinished."""
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=60, warning_lead=3) as world:
-        for number, lang in ((CARD_NO, "de"), (ENGLISH_CARD_NO, "en")):
+        for line, lang in ((CALLER, "de"), (UK_CALLER, "en")):
             caller, _ = await world.call(
-                number,
-                CALLER,
+                CARD_NO,
+                line,
                 pcap_seconds=12,
                 advisor=None,
                 hang_up_ms=9_000,

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from cards.db import Database
+from cards.journal import Journal
 from cards.services import projects
 from cards.services.cardbatch import NewCard
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import AriEvent
 from pbx_engine.clock import RealClock
+from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from prompts.build import build_language
 from tests.e2e import sipp
@@ -133,8 +135,10 @@ async def e2e_world(
         await asterisk.start()
         async with AriClient(asterisk.ari_url, ARI_USER, asterisk.password, "minutecard") as ari:
             ari.on_raw = recorder.keep
-            engine = Engine(ari, db, RealClock(), EngineConfig(pin_secret=SECRET))
-            tasks = [asyncio.create_task(engine.run()), asyncio.create_task(engine.poll_credit())]
+            config = EngineConfig(pin_secret=SECRET, journal=Journal(root / "journal.jsonl"))
+            engine = Engine(ari, db, RealClock(), config)
+            watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+            tasks = [asyncio.create_task(engine.run()), asyncio.create_task(watcher.run())]
             for _ in range(100):
                 if ari.connected:
                     break

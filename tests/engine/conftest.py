@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from cards.db import Database
+from cards.journal import Journal
 from cards.services.cardbatch import NewCard
 from pbx_engine.ari.client import AriClient
+from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from tests.conftest import SECRET
 from tests.support.astro import astro_project
@@ -34,6 +37,15 @@ async def engine_idle(engine: Engine) -> None:
     for _ in range(5):
         await asyncio.sleep(0)
     await eventually(lambda: engine.busy == 0, what="engine idle")
+
+
+def engine_config(tmp_path: Path) -> EngineConfig:
+    """Test settings: the journal in the test's directory, settle retries in milliseconds."""
+    return EngineConfig(
+        pin_secret=SECRET,
+        journal=Journal(tmp_path / "journal.jsonl"),
+        settle_delays_s=(0.01, 0.02),
+    )
 
 
 @dataclass
@@ -67,11 +79,14 @@ async def world(tmp_path) -> AsyncIterator[World]:
     fake = FakeAri(clock)
     await fake.start()
     async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
-        engine = Engine(client, db, clock, EngineConfig(pin_secret=SECRET))
+        engine = Engine(client, db, clock, engine_config(tmp_path))
         runner = asyncio.create_task(engine.run())
+        watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+        watching = asyncio.create_task(watcher.run())
         await eventually(lambda: fake.connects == 1, what="events WebSocket")
         yield World(db, fake, clock, engine, card)
         runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+        watching.cancel()
+        await asyncio.gather(runner, watching, return_exceptions=True)
     await fake.stop()
     await db.close()

@@ -67,7 +67,7 @@ async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
         await fake.stop()
     log = stderr.decode()
     assert proc.returncode == 0, log
-    assert "Dialing -> Connected" in log
+    assert "bridging -> talking" in log
     assert "stopped; every call settled" in log
     assert fake.made("DELETE", "/channels/c1")
     async with db.transaction() as session:

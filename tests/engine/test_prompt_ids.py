@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pbx_engine.call.context import CallContext
+from pbx_engine.call.context import CallContext, CallSetup
 from prompts import LANGUAGES, PromptId
 from prompts.sentences import all_sounds, fragments, price_fragments
 
@@ -29,7 +29,7 @@ def test_every_prompt_id_named_in_the_engine_is_in_the_catalogue() -> None:
 
 
 def test_an_unknown_prompt_id_is_refused() -> None:
-    ctx = CallContext(call_id="c1", channel="ch")
+    ctx = CallContext(CallSetup("c1", "ch", "+498912345671", "+4930123456"))
     with pytest.raises(ValueError):
         ctx.play("no_such_prompt")
 

@@ -22,9 +22,10 @@ from cards.models import CallRecord, LedgerEntry
 from cards.services import activation, cardbatch
 from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import timestamp_ms
-from pbx_engine.engine import Engine, EngineConfig
+from pbx_engine.engine import Engine
+from rating.ints import ceil_div
 from tests.conftest import SECRET
-from tests.engine.conftest import engine_idle, eventually
+from tests.engine.conftest import engine_config, engine_idle, eventually
 from tests.support.astro import astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
@@ -96,10 +97,10 @@ async def replay(
         await activation.activate(db, "astro", meta["bound_line"], meta["pin"], secret=SECRET)
     first = timestamp_ms(events[0]["timestamp"]) or 0
     clock = FakeClock(wall_start_ms=first - 1_000_000)
-    fake = FakeAri(clock, auto_playback=False, echo_hangups=False)
+    fake = FakeAri(clock, auto_playback=False, echo_hangups=False, echo_bridges=False)
     await fake.start()
     async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
-        engine = Engine(client, db, clock, EngineConfig(pin_secret=SECRET))
+        engine = Engine(client, db, clock, engine_config(tmp_path))
         runner = asyncio.create_task(engine.run())
         await eventually(lambda: fake.connects == 1, what="events WebSocket")
         yield Replay(db, fake, clock, engine), events
@@ -109,21 +110,30 @@ async def replay(
     await db.close()
 
 
+def stamps(events: list[dict[str, Any]], kind: str, suffix: str = "") -> list[int]:
+    """Asterisk's own stamps (ms) of the recorded events of ``kind`` on channels ``*suffix``."""
+    return [
+        timestamp_ms(e["timestamp"]) or 0
+        for e in events
+        if e["type"] == kind and e.get("channel", {}).get("id", "").endswith(suffix)
+    ]
+
+
+def both_in_bridge(events: list[dict[str, Any]]) -> int:
+    """The recorded stamp of the second leg entering the bridge: where charging starts."""
+    return stamps(events, "ChannelEnteredBridge")[1]
+
+
 @pytest.mark.parametrize("replay", ["exhaustion"], indirect=True)
 async def test_replay_exhaustion(replay: tuple[Replay, list]) -> None:
     world, events = replay
     await world.play(events)
-    answered = next(
-        timestamp_ms(e["timestamp"])
-        for e in events
-        if e["type"] == "StasisStart" and e["channel"]["id"].endswith("-advisor")
-    )
-    answered_ms = (answered or 0) - world.clock.wall_start_ms
+    start_ms = both_in_bridge(events) - world.clock.wall_start_ms
     [warning] = [r for r in world.ari.made("POST", "/play/") if r.path.startswith("/bridges/")]
     assert warning.params["media"] == "sound:minutecard/de/warning_two_minutes"
-    assert warning.at_ms == answered_ms + 5_000
+    assert warning.at_ms == start_ms + 5_000
     [end] = [r for r in world.ari.made("DELETE", "/channels/") if r.path.endswith("-advisor")]
-    assert end.at_ms == answered_ms + 8_000
+    assert end.at_ms == start_ms + 8_000
     assert await world.ledger_calls() == [-8]
 
 
@@ -153,11 +163,14 @@ async def test_replay_refused_mobile(replay: tuple[Replay, list]) -> None:
 
 @pytest.mark.parametrize("replay", ["caller_hangs_up", "inline_activation"], indirect=True)
 async def test_replay_billed_calls(replay: tuple[Replay, list]) -> None:
+    """Billed from Asterisk's stamps: bridge entry of the second leg to the hang-up request."""
     world, events = replay
     await world.play(events)
+    hangup = stamps(events, "ChannelHangupRequest")[0]
+    expected = ceil_div(hangup - both_in_bridge(events), 1000)  # the 1/1 tariff, 1 s a second
     [charged] = await world.ledger_calls()
     [record] = await world.records()
-    assert -charged == record.billed_seconds > 0
+    assert -charged == record.billed_seconds == expected > 0
 
 
 @pytest.mark.parametrize("replay", ["busy"], indirect=True)
@@ -167,4 +180,4 @@ async def test_replay_busy_advisor(replay: tuple[Replay, list]) -> None:
     assert any("advisor_unavailable" in m for m in world.plays())
     assert await world.ledger_calls() == []
     [record] = await world.records()
-    assert record.hangup_cause == "advisor_busy"
+    assert record.hangup_cause == "advisor_busy:q850=17"

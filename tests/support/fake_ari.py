@@ -85,6 +85,8 @@ class FakeAri:
     bridges: dict[str, list[str]] = field(default_factory=dict)
     auto_playback: bool = True
     echo_hangups: bool = True
+    echo_bridges: bool = True
+    """Send ChannelEnteredBridge for addChannel, as Asterisk does (off when replaying)."""
     refuse_ws: bool = False
     connects: int = 0
     _ws: list[web.WebSocketResponse] = field(default_factory=list)
@@ -179,6 +181,8 @@ class FakeAri:
             elif parts[2] == "addChannel":
                 for channel in params["channel"].split(","):
                     self.bridges[bridge].append(channel)
+                    if not self.echo_bridges:
+                        continue
                     await self.send(
                         {
                             "type": "ChannelEnteredBridge",
