@@ -16,6 +16,7 @@ from sqlalchemy import select
 from cards.models import CallRecord, LedgerEntry
 from cards.services import activation, ledger
 from pbx_engine.ari.events import timestamp_ms
+from pbx_engine.call.types import State
 from tests.e2e.world import SECRET, E2EWorld, e2e_world
 from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
 
@@ -23,6 +24,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 CALLER = "030123456"
 CALLER_E164 = "+4930123456"
 UK_CALLER = "00442079460018"
+TALK = (State.TALKING, State.WARNED)
 
 
 async def bind(world: E2EWorld, line: str) -> None:
@@ -239,7 +241,7 @@ async def test_busy_advisor_charges_nothing(e2e_sounds: Path, tmp_path: Path) ->
         assert "sound:minutecard/de/advisor_unavailable" in heard
         assert await ledger_calls(world) == []
         [record] = await records(world)
-        assert (record.hangup_cause, record.charged) == ("advisor_busy", 0)
+        assert (record.hangup_cause, record.charged) == ("advisor_busy:q850=17", 0)
         keep_fixture(world, "busy")
 
 
@@ -248,7 +250,7 @@ async def test_top_up_during_the_call_moves_the_end(e2e_sounds: Path, tmp_path: 
         await bind(world, CALLER)
         call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="topup"))
         for _ in range(300):
-            if any(c.call.state_name == "Connected" for c in world.engine.calls.values()):
+            if any(c.call.state in TALK for c in world.engine.calls.values()):
                 break
             await asyncio.sleep(0.05)
         await ledger.topup(world.db, world.card.card_id, 5, actor="e2e")
