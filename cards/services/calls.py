@@ -15,20 +15,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
-from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import InvalidInput, NotFound
 from cards.models import CallRecord, FirstCaller, LinePrice, Number, Project, Reservation
 from cards.models import Tariff as TariffRow
 from cards.phone import to_e164
 from cards.services.activation import usable_refusal
-from cards.services.ledger import EntryKind, append, held, locked_card
+from cards.services.ledger import held, locked_card
 from cards.services.projects import rating_tariff
+from cards.services.reservations import CallOutcome, add_record, release_hold, settle_hold
 from cards.services.routing import caller_class
 from rating import (
     CallerClass,
     ChargingStart,
     Increments,
+    Quote,
     Tariff,
     Unit,
     affordable_seconds,
@@ -259,31 +260,37 @@ async def settle(db: Database, s: Settlement) -> CallRecord:
         reservation = None if s.hold_id is None else await _open_hold(session, s.hold_id)
         if reservation is None or s.charge_start_at is None:
             if reservation is not None:
-                reservation.state = "released"
-                await mark_changed(session, reservation.card_id)
-            return await _record(session, s, {}, charged=0)
-        return await _bill(session, reservation, s)
+                await release_hold(session, reservation)
+            return await add_record(session, s.call_id, _outcome(s), s.card_id, charged=0)
+        tariff, cls = _rating(reservation)
+        billed = quote(tariff, cls, s.talk_s)
+        outcome = _outcome(s, billed, reservation.info["tariff_id"])
+        _, record = await settle_hold(session, reservation, outcome)
+        if reservation.info.get("tariff_reason") == "first_caller":
+            await _remember_first_caller(session, reservation.info, s.ended_at)
+        return record
 
 
-async def _bill(session: AsyncSession, reservation: Reservation, s: Settlement) -> CallRecord:
-    card = await locked_card(session, reservation.card_id)
-    tariff, cls = _rating(reservation)
-    billed = quote(tariff, cls, s.talk_s)
-    charge = min(billed.cost, reservation.amount)
-    await append(
-        session,
-        card,
-        EntryKind.CALL,
-        -charge,
-        actor="engine",
-        reason=f"call {s.call_id} {billed.billed_seconds}s",
-        key=f"call:{s.call_id}",
-        now=s.ended_at,
+def _outcome(
+    s: Settlement, billed: Quote | None = None, tariff_id: int | None = None
+) -> CallOutcome:
+    return CallOutcome(
+        project_id=s.project_id,
+        caller=s.caller,
+        dialed=s.dialed,
+        arrived_at=s.arrived_at,
+        ended_at=s.ended_at,
+        used=billed.cost if billed else 0,
+        billed_seconds=billed.billed_seconds if billed else 0,
+        cost=billed.cost if billed else 0,
+        tariff_id=tariff_id,
+        advisor=s.advisor,
+        answered_at=s.answered_at,
+        charge_start_at=s.charge_start_at,
+        quote=billed.as_dict() if billed else {},
+        hangup_cause=s.hangup_cause,
+        hangup_side=s.hangup_side,
     )
-    reservation.state = "settled"
-    if reservation.info.get("tariff_reason") == "first_caller":
-        await _remember_first_caller(session, reservation.info, s.ended_at)
-    return await _record(session, s, billed.as_dict(), charged=charge, tariff=reservation.info)
 
 
 async def _remember_first_caller(
@@ -298,35 +305,3 @@ async def _remember_first_caller(
         session.add(FirstCaller(project_id=project_id, line=line, first_call_at=now, calls=1))
     else:
         entry.calls += 1
-
-
-async def _record(
-    session: AsyncSession,
-    s: Settlement,
-    billed: dict[str, Any],
-    *,
-    charged: int,
-    tariff: dict[str, Any] | None = None,
-) -> CallRecord:
-    record = CallRecord(
-        call_id=s.call_id,
-        project_id=s.project_id,
-        card_id=s.card_id,
-        tariff_id=(tariff or {}).get("tariff_id"),
-        caller=s.caller,
-        dialed=s.dialed,
-        advisor=s.advisor,
-        arrived_at=s.arrived_at,
-        answered_at=s.answered_at,
-        charge_start_at=s.charge_start_at,
-        ended_at=s.ended_at,
-        billed_seconds=int(billed.get("billed_seconds", 0)),
-        cost=int(billed.get("cost", 0)),
-        charged=charged,
-        quote=billed,
-        hangup_cause=s.hangup_cause,
-        hangup_side=s.hangup_side,
-    )
-    session.add(record)
-    await session.flush()
-    return record

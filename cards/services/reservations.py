@@ -143,12 +143,14 @@ async def settle(
     """Charge the used amount (never more than held) as one ledger entry, with the call record."""
     async with db.transaction() as session:
         reservation = await _open(session, reservation_id)
-        return await _settle(session, reservation, outcome)
+        return await settle_hold(session, reservation, outcome)
 
 
-async def _settle(
+async def settle_hold(
     session: AsyncSession, reservation: Reservation, outcome: CallOutcome
 ) -> tuple[LedgerEntry, CallRecord]:
+    """Inside the caller's transaction: charge ``outcome.used`` (never more than held) as one
+    ledger entry, close the hold, add the call record."""
     card = await locked_card(session, reservation.card_id)
     charge = min(max(outcome.used, 0), reservation.amount)
     entry = await append(
@@ -162,16 +164,20 @@ async def _settle(
         now=outcome.ended_at,
     )
     reservation.state = "settled"
-    record = _call_record(reservation.call_id, outcome, card.id, charged=charge)
-    session.add(record)
-    await session.flush()
+    record = await add_record(session, reservation.call_id, outcome, card.id, charged=charge)
     return entry, record
 
 
-def _call_record(
-    call_id: str, outcome: CallOutcome, card_id: int | None, *, charged: int
+async def add_record(
+    session: AsyncSession,
+    call_id: str,
+    outcome: CallOutcome,
+    card_id: int | None,
+    *,
+    charged: int,
 ) -> CallRecord:
-    return CallRecord(
+    """Add the call record (EVN) of ``outcome`` inside the caller's transaction."""
+    record = CallRecord(
         call_id=call_id,
         project_id=outcome.project_id,
         card_id=card_id,
@@ -190,14 +196,21 @@ def _call_record(
         hangup_cause=outcome.hangup_cause,
         hangup_side=outcome.hangup_side,
     )
+    session.add(record)
+    await session.flush()
+    return record
 
 
 async def release(db: Database, reservation_id: int) -> None:
     """Give a hold back untouched (advisor busy, no answer): nothing is charged."""
     async with db.transaction() as session:
-        reservation = await _open(session, reservation_id)
-        reservation.state = "released"
-        await mark_changed(session, reservation.card_id)
+        await release_hold(session, await _open(session, reservation_id))
+
+
+async def release_hold(session: AsyncSession, reservation: Reservation) -> None:
+    """Inside the caller's transaction: close the hold; its credit is free again."""
+    reservation.state = "released"
+    await mark_changed(session, reservation.card_id)
 
 
 async def recover_stale(
@@ -232,17 +245,5 @@ async def recover_stale(
                 hangup_cause="recovered",
                 hangup_side="engine",
             )
-            records.append((await _settle(session, reservation, outcome))[1])
+            records.append((await settle_hold(session, reservation, outcome))[1])
     return records
-
-
-async def record_unbilled(
-    db: Database, call_id: str, outcome: CallOutcome, card_id: int | None = None
-) -> CallRecord:
-    """A call record for a call that held nothing (refused, no credit, advisor busy)."""
-    async with db.transaction() as session:
-        record = _call_record(call_id, outcome, card_id, charged=0)
-        record.billed_seconds = record.cost = 0
-        session.add(record)
-        await session.flush()
-        return record
