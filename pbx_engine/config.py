@@ -99,11 +99,7 @@ def load(path: Path | None) -> Settings:
         raise InvalidInput("set the ARI password ([ari] password or MINUTECARD_ARI_PASSWORD)")
     ari_url = _url("ari.url", got.get("ari.url", "http://127.0.0.1:8088"))
     database_url = got.get("database.url")
-    if (
-        database_url
-        and "@" in urlsplit(database_url).netloc
-        and ":" in urlsplit(database_url).netloc.split("@")[0]
-    ):
+    if database_url and urlsplit(database_url).password is not None:
         raise InvalidInput("database.url: put the password in ~/.pgpass or PGPASSWORD, not the URL")
     caller_format = got.get("engine.caller_format", "national")
     if caller_format not in CALLER_FORMATS:

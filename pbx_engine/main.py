@@ -30,11 +30,10 @@ async def check_database(db: Database) -> None:
         current = await current_revision(db)
     except STORAGE_ERRORS as exc:
         raise StartupError(f"database unreachable: {exc}") from exc
-    if current != head_revision():
+    head = head_revision()
+    if current != head:
         have = current or "no schema"
-        raise StartupError(
-            f"database is at {have}, needs {head_revision()}: run `cardadmin db upgrade`"
-        )
+        raise StartupError(f"database is at {have}, needs {head}: run `cardadmin db upgrade`")
 
 
 class StartupError(Exception):

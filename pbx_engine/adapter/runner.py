@@ -106,8 +106,7 @@ class CommandRunner:
                 await calls.checkpoint(self.db, c.hold_id, c.talk_s)
             case cmd.Settle():
                 await self.settler.settle(self.settlement(c))
-            case cmd.Finished():
-                self.timers.cancel_prefix(f"{call_id}:")
+        # Finished: the engine forgets the call (and its timers) once the machine is done.
         return None
 
     def _fired(self, call_id: str, c: cmd.StartTimer) -> Callable[[str, int], Awaitable[None]]:

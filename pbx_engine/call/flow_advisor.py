@@ -6,6 +6,7 @@ from __future__ import annotations
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
 from pbx_engine.call.context import DIAL_TIMEOUT_S, CallContext, announced_minutes
+from pbx_engine.call.flow_common import on_hangup_unbridged
 from pbx_engine.call.types import (
     ADVISOR_DIAL_CAUSES,
     Cause,
@@ -95,10 +96,7 @@ def on_advisor_answered(ctx: CallContext, event: ev.AdvisorAnswered) -> Next:
 
 def on_dialing_hangup(ctx: CallContext, event: ev.Hangup) -> Next:
     if event.channel == ctx.channel:
-        ctx.end_as(Cause.HANGUP, Side.CALLER, q850=event.q850)
-        ctx.emit(cmd.HangupChannel(ctx.legs.advisor or ""))
-        ctx.settle_once(event.at_ms)
-        return State.DONE
+        return on_hangup_unbridged(ctx, event)
     if event.channel != ctx.legs.advisor:
         return State.DIALING
     cause = ADVISOR_DIAL_CAUSES.get(event.q850 or 0, Cause.ADVISOR_FAILED)

@@ -77,7 +77,8 @@ def on_shutdown(ctx: CallContext, event: ev.Shutdown) -> Next:
 
 
 def _end_unbridged(ctx: CallContext, at_ms: int) -> Next:
-    ctx.cancel(*TimerId)
+    # Timers need no cancel here: DONE's entry cancels them all, and FAREWELL is reached
+    # only from states that run none.
     if ctx.legs.advisor and ctx.ending.side is not Side.ADVISOR:
         ctx.emit(cmd.HangupChannel(ctx.legs.advisor))
     if ctx.legs.bridge:
