@@ -72,6 +72,26 @@ async def call_once(
     return auth
 
 
+ONE_ONE = Increments(1, 1)
+
+
+async def first_caller_number(
+    db: Database, increments: Increments = ONE_ONE, **limits: int
+) -> None:
+    """+498912345672: the standard tariff, and the "welcome" tariff for callers still new."""
+    await projects.set_tariff(db, "astro", "welcome", increments=increments, rates={"fixed": 1})
+    await projects.add_number(
+        db,
+        "astro",
+        "+498912345672",
+        "advisor",
+        destination="PJSIP/a",
+        tariff="standard",
+        first_caller_tariff="welcome",
+        **limits,
+    )
+
+
 async def test_caller_class_picks_the_mobile_price(db: Database) -> None:
     [card] = await project_with_cards(db, unit="money", value=100_000)
     await projects.set_tariff(
@@ -91,19 +111,7 @@ async def test_caller_class_picks_the_mobile_price(db: Database) -> None:
 
 async def test_first_caller_tariff_for_two_calls_then_standard(db: Database) -> None:
     [card] = await project_with_cards(db)
-    await projects.set_tariff(
-        db, "astro", "welcome", increments=Increments(1, 1), rates={"fixed": 1}
-    )
-    await projects.add_number(
-        db,
-        "astro",
-        "+498912345672",
-        "advisor",
-        destination="PJSIP/a",
-        tariff="standard",
-        first_caller_tariff="welcome",
-        first_caller_calls=2,
-    )
+    await first_caller_number(db, first_caller_calls=2)
     reasons = [
         (await call_once(db, "+498912345672", FIXED, card.card_id, T0, talk_s=n)).tariff_reason
         for n in range(1, 4)
@@ -113,19 +121,7 @@ async def test_first_caller_tariff_for_two_calls_then_standard(db: Database) -> 
 
 async def test_first_caller_tariff_for_days(db: Database) -> None:
     [card] = await project_with_cards(db)
-    await projects.set_tariff(
-        db, "astro", "welcome", increments=Increments(1, 1), rates={"fixed": 1}
-    )
-    await projects.add_number(
-        db,
-        "astro",
-        "+498912345672",
-        "advisor",
-        destination="PJSIP/a",
-        tariff="standard",
-        first_caller_tariff="welcome",
-        first_caller_days=7,
-    )
+    await first_caller_number(db, first_caller_days=7)
     reasons = [
         (
             await call_once(db, "+498912345672", FIXED, card.card_id, T0 + timedelta(days=d))
@@ -140,19 +136,7 @@ async def test_a_call_refused_for_no_credit_is_not_put_on_the_first_caller_list(
 ) -> None:
     [card] = await project_with_cards(db, value=600)
     # The first-caller tariff bills a first block of 15 minutes: the 10-minute card cannot pay it.
-    await projects.set_tariff(
-        db, "astro", "welcome", increments=Increments(900, 1), rates={"fixed": 1}
-    )
-    await projects.add_number(
-        db,
-        "astro",
-        "+498912345672",
-        "advisor",
-        destination="PJSIP/a",
-        tariff="standard",
-        first_caller_tariff="welcome",
-        first_caller_calls=1,
-    )
+    await first_caller_number(db, Increments(900, 1), first_caller_calls=1)
     refused = await calls.authorize(
         db, card_id=card.card_id, dialed="+498912345672", caller=FIXED, call_id="x", now=T0
     )
