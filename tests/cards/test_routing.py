@@ -12,6 +12,7 @@ from cards.services import activation, calls, projects, routing
 from rating import Increments
 from tests.cards.helpers import project_with_cards
 from tests.conftest import SECRET
+from tests.support.settlements import talked
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 FIXED, MOBILE, UK = "+4930123456", "+4915112345678", "+442079460018"
@@ -53,20 +54,14 @@ async def call_once(
     )
     await calls.settle(
         db,
-        calls.Settlement(
-            call_id=f"c{now}{talk_s}",
-            hold_id=auth.hold_id,
-            talk_s=talk_s,
-            project_id=1,
+        talked(
+            f"c{now}{talk_s}",
+            auth.hold_id,
+            talk_s,
+            card_id=card_id,
             caller=caller,
             dialed=dialed,
-            arrived_at=now,
-            ended_at=now + timedelta(seconds=talk_s),
-            hangup_cause="hangup",
-            hangup_side="caller",
-            card_id=card_id,
-            answered_at=now,
-            charge_start_at=now,
+            start=now,
         ),
     )
     return auth

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,26 +14,21 @@ from cards.services import calls
 from pbx_engine.settler import Settler
 from tests.support.astro import ADVISOR_NO, astro_project
 from tests.support.postgres import free_port
+from tests.support.settlements import talked
 
 SECRET = b"test-secret-for-pins-0123456789"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
 def settlement(hold_id: int | None, talk_s: int, card_id: int) -> calls.Settlement:
-    return calls.Settlement(
-        call_id="call-1",
-        hold_id=hold_id,
-        talk_s=talk_s,
-        project_id=1,
+    return talked(
+        "call-1",
+        hold_id,
+        talk_s,
+        card_id=card_id,
         caller="+4930123456",
         dialed=ADVISOR_NO,
-        arrived_at=T0,
-        ended_at=T0 + timedelta(seconds=talk_s),
-        hangup_cause="hangup",
-        hangup_side="caller",
-        card_id=card_id,
-        answered_at=T0,
-        charge_start_at=T0,
+        start=T0,
     )
 
 
