@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from prompts.build import BuildError, build_language, choose_engine, sounds_dir
@@ -34,14 +34,13 @@ def prompts_build(lang: str, engine: str, sounds_dir_opt: str | None) -> None:
         for language in LANGUAGES if lang == "all" else (lang,):
             with Progress(transient=True) as bar:
                 task = bar.add_task(f"{language} ({chosen})", total=None)
-                report = build_language(
-                    language,
-                    engine=chosen,
-                    target=target,
-                    progress=lambda done, total, t=task, b=bar: b.update(
-                        t, completed=done, total=total
-                    ),
-                )
+
+                def advance(
+                    done: int, total: int, bar: Progress = bar, task: TaskID = task
+                ) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = build_language(language, engine=chosen, target=target, progress=advance)
             click.echo(
                 f"{report.lang}: {report.built} built, {report.unchanged} unchanged, "
                 f"engine {report.engine}, in {report.directory}"

@@ -35,16 +35,23 @@ def _tariff(
         if price is None:
             raise OperatorError("--price is needed for a money tariff")
         fee = parse_or_fail(parse_eur, connect_fee, "--connect-fee") if connect_fee else 0
-        rates = {"prices": {CallerClass.FIXED: parse_or_fail(parse_eur, price, "--price")}}
+        prices = {CallerClass.FIXED: parse_or_fail(parse_eur, price, "--price")}
+        multipliers: dict[CallerClass, int] = {}
     else:
         if price is not None:
             raise OperatorError("--price is for money tariffs; minute tariffs use --multiplier")
         fee = parse_or_fail(parse_count, connect_fee, "--connect-fee") if connect_fee else 0
         mult = parse_or_fail(parse_count, multiplier, "--multiplier")
-        rates = {"multipliers": {CallerClass.FIXED: mult}}
+        prices, multipliers = {}, {CallerClass.FIXED: mult}
     try:
         return Tariff(
-            unit, inc, connect_fee=fee, charging_start=start, free_seconds=free_s, **rates
+            unit,
+            inc,
+            prices=prices,
+            multipliers=multipliers,
+            connect_fee=fee,
+            charging_start=start,
+            free_seconds=free_s,
         )
     except (ValueError, TypeError) as exc:
         raise OperatorError(str(exc)) from exc
@@ -113,7 +120,7 @@ def quote_cmd(
         if warn is not None:
             raise OperatorError("--warn goes with --credit or --credit-minutes")
         q = quote(tariff, cls, parse_or_fail(parse_count, seconds, "--seconds"))
-        record: dict[str, object] = q.as_dict()
+        record: dict[str, object] = dict(q.as_dict())
         if not as_json:
             record["cost"] = _show_amount(the_unit, q.cost)
         emit_record(record, as_json=as_json, title="quote")

@@ -80,9 +80,9 @@ def _whole(name: str, value: Any, bounds: tuple[int, int]) -> int:
 def load(path: Path | None) -> Settings:
     """Read ``path`` (sections [ari], [database], [engine]); environment variables win."""
     values = _read(path) if path is not None else {}
-    for key, (env, _kind) in SCHEMA.items():
+    for field, (env, _kind) in SCHEMA.items():
         if os.environ.get(env):
-            values[key] = os.environ[env]
+            values[field] = os.environ[env]
     got: dict[str, Any] = {}
     for (section, key), (_env, kind) in SCHEMA.items():
         value = values.get((section, key))

@@ -44,6 +44,7 @@ class CreditWatcher:
         path = make_url(self.db.url).database
         if not path or path == ":memory:":
             await asyncio.Event().wait()  # one process, one connection: in-process notices only
+            return
         async with aiosqlite.connect(path) as conn:
             seen = await _data_version(conn)
             while True:

@@ -82,9 +82,8 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
-        done, _ = await asyncio.wait(
-            [*tasks, stopping, engine.failed], return_when=asyncio.FIRST_COMPLETED
-        )
+        waiting: list[asyncio.Future[Any]] = [*tasks, stopping, engine.failed]
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         failure = _failure(done, engine)
         if failure is None:
             log.info(

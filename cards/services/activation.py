@@ -56,17 +56,21 @@ async def _is_locked(
     settings = settings_of(project)
     since = now - timedelta(seconds=settings.lockout_window)
     recent = (PinFailure.at >= since, PinFailure.locked.is_(False))
-    by_line = await session.scalar(
-        select(func.count()).where(
-            PinFailure.project_id == project.id, PinFailure.line == line, *recent
+    by_line = (
+        await session.scalar(
+            select(func.count()).where(
+                PinFailure.project_id == project.id, PinFailure.line == line, *recent
+            )
         )
+        or 0
     )
     if by_line >= settings.lockout_failures:
         return True
     if card_id is None:
         return False
-    by_card = await session.scalar(
-        select(func.count()).where(PinFailure.card_id == card_id, *recent)
+    by_card = (
+        await session.scalar(select(func.count()).where(PinFailure.card_id == card_id, *recent))
+        or 0
     )
     return by_card >= settings.lockout_failures
 

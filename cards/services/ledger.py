@@ -103,14 +103,14 @@ async def topup(
         entries = [
             await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=now)
         ]
-        bonus = settings.bonus_for(amount)
-        if bonus:
+        bonus_amount = settings.bonus_for(amount)
+        if bonus_amount:
             entries.append(
                 await append(
                     session,
                     card,
                     EntryKind.BONUS,
-                    bonus,
+                    bonus_amount,
                     actor=actor,
                     reason=f"bonus for top-up {amount}",
                     key=f"{key}:bonus" if key else None,

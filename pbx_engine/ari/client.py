@@ -87,7 +87,8 @@ class AriClient:
             return json.loads(body) if body else None
 
     async def asterisk_info(self) -> dict[str, Any]:
-        return await self._request("GET", "/asterisk/info")
+        info: dict[str, Any] = await self._request("GET", "/asterisk/info")
+        return info
 
     async def channels(self) -> list[ChannelInfo]:
         return [ChannelInfo.parse(c) for c in await self._request("GET", "/channels")]

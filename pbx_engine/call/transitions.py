@@ -71,7 +71,7 @@ def edge(handler: Handler, *targets: S) -> Edge:
 
 
 _UNBRIDGED_END = (S.DONE, S.FAREWELL)
-_ENDS = {ev.Shutdown: edge(com.on_shutdown, S.DONE)}
+_ENDS: dict[type[ev.Event], Edge] = {ev.Shutdown: edge(com.on_shutdown, S.DONE)}
 
 
 def _prewait(state: S) -> dict[type[ev.Event], Edge]:
