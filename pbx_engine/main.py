@@ -111,6 +111,8 @@ def _failure(done: set[asyncio.Future[Any]], engine: Engine) -> str | None:
         if future is engine.failed:
             return f"a call task died: {future.result()!r}"
         exc = future.exception()
+        if isinstance(exc, AriAuthError):
+            return str(exc)  # the operator's fix is in the message; no task name needed
         return f"the {name} task died: {exc!r}" if exc else f"the {name} task ended"
     return None
 
@@ -140,9 +142,6 @@ def run(config_path: Path | None) -> None:
         code = asyncio.run(serve(settings))
     except StartupError as exc:
         log.error("cardengine cannot start: %s", exc)
-        raise click.ClickException(str(exc)) from exc
-    except AriAuthError as exc:
-        log.error("cardengine stopped: %s", exc)
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)
 

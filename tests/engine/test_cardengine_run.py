@@ -1,23 +1,130 @@
-"""``cardengine run`` as a real process: serves the app, and SIGTERM settles live calls, exit 0."""
+"""``cardengine run`` as a real process: serves the app, SIGTERM settles live calls (exit 0);
+it refuses to start on a wrong ARI password or a database not upgraded, and stops with exit 1
+when one of its tasks dies, the cause in its last log line."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cards.db import Database
 from cards.models import LedgerEntry
 from cards.services import activation
+from pbx_engine import main as engine_main
+from pbx_engine.config import load
+from pbx_engine.credit_watch import CreditWatcher
 from tests.conftest import SECRET
 from tests.engine.conftest import CALLER, eventually
 from tests.support.astro import ADVISOR_NO, astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+
+CARDENGINE = str(Path(sys.executable).parent / "cardengine")
+
+
+def _config(tmp_path: Path, fake: FakeAri) -> Path:
+    config = tmp_path / "engine.toml"
+    config.write_text(
+        f'[ari]\nurl = "{fake.url}"\nuser = "{USER}"\n\n'
+        '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
+    )
+    return config
+
+
+def _env(url: str, tmp_path: Path, password: str = PASSWORD) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MINUTECARD_DATABASE_URL": url,
+        "MINUTECARD_ARI_PASSWORD": password,
+        "MINUTECARD_PIN_SECRET": SECRET.decode(),
+        "MINUTECARD_JOURNAL": str(tmp_path / "journal.jsonl"),
+    }
+
+
+async def _run_to_exit(config: Path, env: dict[str, str]) -> tuple[int, list[str]]:
+    proc = await asyncio.create_subprocess_exec(
+        CARDENGINE, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    except TimeoutError:
+        proc.kill()
+        _, stderr = await proc.communicate()
+        raise AssertionError(f"cardengine did not exit: {stderr.decode()}") from None
+    assert proc.returncode is not None
+    return proc.returncode, stderr.decode().strip().splitlines()
+
+
+async def test_a_wrong_ari_password_is_fatal_with_a_clear_line(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    await astro_project(db, secret=SECRET, credit=600)
+    await db.close()
+    fake = FakeAri(FakeClock())
+    await fake.start()
+    try:
+        code, lines = await _run_to_exit(
+            _config(tmp_path, fake), _env(url, tmp_path, password="not-the-password")
+        )
+    finally:
+        await fake.stop()
+    assert code == 1, lines
+    assert "401" in lines[-1] and "password" in lines[-1], lines[-1]
+    assert "not-the-password" not in "\n".join(lines)
+    assert not any("Traceback" in line for line in lines)
+
+
+@pytest.mark.parametrize("schema", ["none", "missing file"])
+async def test_a_database_not_upgraded_is_refused_with_the_fix(tmp_path: Path, schema: str) -> None:
+    path = tmp_path / "empty.sqlite3"
+    if schema == "none":
+        path.write_bytes(b"")
+    fake = FakeAri(FakeClock())
+    await fake.start()
+    try:
+        code, lines = await _run_to_exit(
+            _config(tmp_path, fake), _env(f"sqlite+aiosqlite:///{path}", tmp_path)
+        )
+    finally:
+        await fake.stop()
+    assert code == 2, lines
+    assert "run `cardadmin db upgrade`" in lines[-1], lines[-1]
+    assert fake.connects == 0, "the engine took calls on a database it cannot serve"
+
+
+async def test_a_dying_engine_task_stops_the_process_with_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    await astro_project(db, secret=SECRET, credit=600)
+    await db.close()
+    fake = FakeAri(FakeClock())
+    await fake.start()
+
+    async def dies(self: CreditWatcher) -> None:
+        await eventually(lambda: fake.connects == 1, what="engine connected")
+        raise RuntimeError("credit watcher broke")
+
+    monkeypatch.setattr(CreditWatcher, "run", dies)
+    for name, value in _env(url, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.INFO, logger="minutecard")
+    try:
+        code = await asyncio.wait_for(engine_main.serve(load(_config(tmp_path, fake))), 30)
+    finally:
+        await fake.stop()
+    assert code == 1
+    last = caplog.records[-1]
+    assert last.levelno == logging.ERROR
+    assert "the credit task died: RuntimeError('credit watcher broke')" in last.getMessage()
 
 
 async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
@@ -29,23 +136,12 @@ async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
     clock.now = 0
     fake = FakeAri(clock)
     await fake.start()
-    config = tmp_path / "engine.toml"
-    config.write_text(
-        f'[ari]\nurl = "{fake.url}"\nuser = "{USER}"\n\n'
-        '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
-    )
-    env = {
-        **os.environ,
-        "MINUTECARD_DATABASE_URL": url,
-        "MINUTECARD_ARI_PASSWORD": PASSWORD,
-        "MINUTECARD_PIN_SECRET": SECRET.decode(),
-    }
     proc = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "cardengine"),
+        CARDENGINE,
         "run",
         "--config",
-        str(config),
-        env=env,
+        str(_config(tmp_path, fake)),
+        env=_env(url, tmp_path),
         stderr=asyncio.subprocess.PIPE,
     )
     try:
