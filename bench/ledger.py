@@ -1,8 +1,9 @@
-"""Ledger throughput: reserve+settle pairs per second on SQLite and on a private PostgreSQL.
+"""Ledger throughput: authorize+settle pairs per second on SQLite and on a private PostgreSQL.
 
 Run from the project root: .venv/bin/python -m bench.ledger  (writes bench/results/ledger.json)
 Sequential pairs on one card measure the latency-bound rate; 20 cards in parallel the
-concurrent one. Each pair is two transactions: reserve, then settle with its call record.
+concurrent one. Each pair is two transactions: authorize (tariff choice and hold), then settle
+with its ledger entry and call record.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import asyncpg
 
 from cards.db import Database
 from cards.migrate import upgrade
-from cards.services import cardbatch, projects
-from cards.services.reservations import CallOutcome, reserve, settle
+from cards.services import calls, cardbatch, projects
 from rating import Increments
 from tests.support.postgres import PrivatePostgres
 
@@ -28,6 +28,7 @@ PAIRS = 400
 PARALLEL_CARDS = 20
 SECRET = b"bench-secret-0123456789abcdef"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+ADVISOR = "+498912345671"
 
 
 async def prepare(db: Database) -> list[int]:
@@ -36,24 +37,32 @@ async def prepare(db: Database) -> list[int]:
     await projects.set_tariff(
         db, "bench", "standard", increments=Increments(1, 1), rates={"fixed": 1}
     )
+    await projects.add_number(
+        db, "bench", ADVISOR, "advisor", destination="PJSIP/advisor1", tariff="standard"
+    )
     cards = await cardbatch.create_cards(db, "bench", PARALLEL_CARDS, 10**9, secret=SECRET)
     return [c.card_id for c in cards]
 
 
 async def pair(db: Database, card_id: int, call_id: str) -> None:
-    hold = await reserve(db, card_id, 600, call_id)
-    await settle(
+    auth = await calls.authorize(
+        db, card_id=card_id, dialed=ADVISOR, caller="+4930123456", call_id=call_id
+    )
+    await calls.settle(
         db,
-        hold.id,
-        CallOutcome(
+        calls.Settlement(
+            call_id=call_id,
+            hold_id=auth.hold_id,
+            talk_s=61,
             project_id=1,
             caller="+4930123456",
-            dialed="+498912345671",
+            dialed=ADVISOR,
             arrived_at=T0,
             ended_at=T0,
-            used=61,
-            billed_seconds=61,
-            cost=61,
+            hangup_cause="hangup",
+            hangup_side="caller",
+            card_id=card_id,
+            charge_start_at=T0,
         ),
     )
 

@@ -1,4 +1,5 @@
-"""Reservations: hold credit before a call connects, checkpoint it, settle or release it.
+"""Holds on a card's credit: what is available, closing a hold (settle or release), the call
+record, and settling the holds of calls that died with an engine. Calls open them via ``calls``.
 
 Available credit is the balance minus every open hold, computed under the card's lock, so two
 calls on one card (on one engine or several sharing PostgreSQL) can never spend the same second.
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.clock import aware, utcnow
 from cards.credit import mark_changed
 from cards.db import Database
-from cards.errors import Conflict, Insufficient, InvalidInput, NotFound
+from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, LedgerEntry, Reservation
 from cards.services.ledger import EntryKind, append, held, locked_card
 
@@ -43,7 +44,7 @@ class CallOutcome:
 
 
 async def available(db: Database, card_id: int) -> int:
-    """Balance minus open holds, right now (a read: no row lock; reserve() locks for itself)."""
+    """Balance minus open holds, right now (a read: no row lock; authorize locks for itself)."""
     async with db.read() as session:
         card = await session.get(Card, card_id)
         if card is None:
@@ -66,41 +67,6 @@ async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
         return {card: balance - held_by.get(card, 0) for card, balance in balances}
 
 
-async def reserve(
-    db: Database,
-    card_id: int,
-    amount: int,
-    call_id: str,
-    *,
-    info: dict[str, Any] | None = None,
-    now: datetime | None = None,
-) -> Reservation:
-    """Hold ``amount`` for ``call_id``; Insufficient when the available credit is smaller."""
-    if amount <= 0:
-        raise InvalidInput("a reservation must hold more than zero")
-    moment = now or utcnow()
-    async with db.transaction() as session:
-        card = await locked_card(session, card_id)
-        free = card.balance - await held(session, card_id)
-        if amount > free:
-            raise Insufficient(f"card {card.serial}: {free} available, {amount} asked")
-        if await session.scalar(select(Reservation.id).where(Reservation.call_id == call_id)):
-            raise Conflict(f"call {call_id} already holds a reservation")
-        reservation = Reservation(
-            card_id=card_id,
-            call_id=call_id,
-            amount=amount,
-            used_at_checkpoint=0,
-            created_at=moment,
-            checkpoint_at=moment,
-            state="open",
-            info={"project_id": card.project_id, **(info or {})},
-        )
-        session.add(reservation)
-        await session.flush()
-        return reservation
-
-
 async def _open(session: AsyncSession, reservation_id: int) -> Reservation:
     reservation = await session.get(Reservation, reservation_id, with_for_update=True)
     if reservation is None:
@@ -108,42 +74,6 @@ async def _open(session: AsyncSession, reservation_id: int) -> Reservation:
     if reservation.state != "open":
         raise Conflict(f"reservation {reservation_id} is {reservation.state}")
     return reservation
-
-
-async def extend(db: Database, reservation_id: int, new_amount: int) -> Reservation:
-    """Raise a live call's hold to ``new_amount`` (after a top-up); Insufficient if it won't fit."""
-    async with db.transaction() as session:
-        reservation = await _open(session, reservation_id)
-        card = await locked_card(session, reservation.card_id)
-        extra = new_amount - reservation.amount
-        if extra < 0:
-            raise InvalidInput("extend only raises a hold")
-        free = card.balance - await held(session, card.id)
-        if extra > free:
-            raise Insufficient(f"card {card.serial}: {free} available, {extra} more asked")
-        reservation.amount = new_amount
-        return reservation
-
-
-async def checkpoint(
-    db: Database, reservation_id: int, used: int, *, now: datetime | None = None
-) -> None:
-    """Record what the call has used so far, so a crash settles at most this much too little."""
-    async with db.transaction() as session:
-        reservation = await _open(session, reservation_id)
-        if not reservation.used_at_checkpoint <= used <= reservation.amount:
-            raise InvalidInput(f"checkpoint {used} outside 0..{reservation.amount} or going back")
-        reservation.used_at_checkpoint = used
-        reservation.checkpoint_at = now or utcnow()
-
-
-async def settle(
-    db: Database, reservation_id: int, outcome: CallOutcome
-) -> tuple[LedgerEntry, CallRecord]:
-    """Charge the used amount (never more than held) as one ledger entry, with the call record."""
-    async with db.transaction() as session:
-        reservation = await _open(session, reservation_id)
-        return await settle_hold(session, reservation, outcome)
 
 
 async def settle_hold(
@@ -199,12 +129,6 @@ async def add_record(
     session.add(record)
     await session.flush()
     return record
-
-
-async def release(db: Database, reservation_id: int) -> None:
-    """Give a hold back untouched (advisor busy, no answer): nothing is charged."""
-    async with db.transaction() as session:
-        await release_hold(session, await _open(session, reservation_id))
 
 
 async def release_hold(session: AsyncSession, reservation: Reservation) -> None:

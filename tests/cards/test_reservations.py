@@ -1,4 +1,5 @@
-"""Reservations on SQLite and PostgreSQL: no overspend, settle, release, recover."""
+"""The call's money path on SQLite and PostgreSQL: authorize (no overspend, even from two
+processes), extend after a top-up, checkpoint, settle once, release, recover a dead call's hold."""
 
 from __future__ import annotations
 
@@ -11,39 +12,36 @@ import pytest
 from sqlalchemy import func, select
 
 from cards.db import Database
-from cards.errors import Conflict, Insufficient
 from cards.models import CallRecord, Card, LedgerEntry
+from cards.services import calls, ledger
 from cards.services import reservations as res
 from cards.services.reports import audit
 from tests.cards.helpers import project_with_cards
+from tests.support.settlements import talked
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+CALLER, ADVISOR = "+4930123456", "+498912345671"
 
 
-def outcome(**kw) -> res.CallOutcome:
-    base = dict(
-        project_id=1,
-        caller="+4930123456",
-        dialed="+498912345671",
-        arrived_at=T0,
-        ended_at=T0 + timedelta(seconds=70),
+async def authorize(db: Database, card_id: int, call_id: str) -> calls.Authorization:
+    return await calls.authorize(
+        db, card_id=card_id, dialed=ADVISOR, caller=CALLER, call_id=call_id, now=T0
     )
-    base.update(kw)
-    return res.CallOutcome(**base)
 
 
-async def test_fifty_concurrent_reserves_ten_succeed(db: Database) -> None:
+def call(call_id: str, hold_id: int | None, talk_s: int, card_id: int) -> calls.Settlement:
+    return talked(
+        call_id, hold_id, talk_s, card_id=card_id, caller=CALLER, dialed=ADVISOR, start=T0
+    )
+
+
+async def test_fifty_concurrent_authorizations_one_hold(db: Database) -> None:
+    """A hold takes what the card affords: of 50 racing calls one gets the 600 s, none more."""
     [card] = await project_with_cards(db, value=600)
-
-    async def one(i: int) -> bool:
-        try:
-            await res.reserve(db, card.card_id, 60, f"call-{i}")
-        except Insufficient:
-            return False
-        return True
-
-    results = await asyncio.gather(*(one(i) for i in range(50)))
-    assert sum(results) == 10
+    auths = await asyncio.gather(*(authorize(db, card.card_id, f"call-{i}") for i in range(50)))
+    granted = [a for a in auths if a.hold_id is not None]
+    assert [a.affordable_s for a in granted] == [600]
+    assert {a.refusal for a in auths if a.hold_id is None} == {"no_credit"}
     assert await res.available(db, card.card_id) == 0
     async with db.transaction() as session:
         balance = await session.scalar(select(Card.balance).where(Card.id == card.card_id))
@@ -53,18 +51,16 @@ async def test_fifty_concurrent_reserves_ten_succeed(db: Database) -> None:
 WORKER = """
 import asyncio, sys
 from cards.db import Database
-from cards.errors import Insufficient
-from cards.services.reservations import reserve
+from cards.services.calls import authorize
 
 async def main(url, card_id, tag):
     db = Database(url)
-    async def one(i):
-        try:
-            await reserve(db, card_id, 60, f"{tag}-{i}")
-            return 1
-        except Insufficient:
-            return 0
-    print(sum(await asyncio.gather(*(one(i) for i in range(25)))))
+    auths = await asyncio.gather(*(
+        authorize(db, card_id=card_id, dialed="+498912345671", caller="+4930123456",
+                  call_id=f"{tag}-{i}")
+        for i in range(25)
+    ))
+    print(sum(a.affordable_s for a in auths if a.hold_id is not None))
     await db.close()
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
@@ -83,76 +79,74 @@ async def test_two_processes_share_one_card_without_overspend(db: Database, db_u
     ]
     outputs = [await p.communicate() for p in procs]
     assert all(p.returncode == 0 for p in procs)
-    assert sum(int(out.decode()) for out, _ in outputs) == 10
+    assert sum(int(out.decode()) for out, _ in outputs) == 600
     assert await res.available(db, card.card_id) == 0
 
 
-async def test_settle_writes_one_entry_and_a_record(db: Database) -> None:
-    [card] = await project_with_cards(db, value=600)
-    hold = await res.reserve(db, card.card_id, 300, "call-1", now=T0)
-    entry, record = await res.settle(
-        db, hold.id, outcome(used=120, billed_seconds=120, cost=120, hangup_side="caller")
-    )
-    assert entry.amount == -120
-    assert entry.balance_after == 480
-    assert record.charged == 120
-    assert await res.available(db, card.card_id) == 480
-    with pytest.raises(Conflict):
-        await res.settle(db, hold.id, outcome(used=120))
+async def _counts(db: Database) -> tuple[int, int]:
     async with db.transaction() as session:
-        calls = await session.scalar(
+        entries = await session.scalar(
             select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "call")
         )
         records = await session.scalar(select(func.count()).select_from(CallRecord))
-    assert (calls, records) == (1, 1)
+    return entries or 0, records or 0
+
+
+async def test_settle_writes_one_entry_and_a_record_once(db: Database) -> None:
+    [card] = await project_with_cards(db, value=600)
+    auth = await authorize(db, card.card_id, "call-1")
+    record = await calls.settle(db, call("call-1", auth.hold_id, 120, card.card_id))
+    assert (record.billed_seconds, record.charged) == (120, 120)
+    assert await res.available(db, card.card_id) == 480
+    again = await calls.settle(db, call("call-1", auth.hold_id, 130, card.card_id))
+    assert again.id == record.id and again.charged == 120
+    assert await _counts(db) == (1, 1)
+    async with db.transaction() as session:
+        entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "call"))
+    assert entry is not None
+    assert (entry.amount, entry.balance_after) == (-120, 480)
 
 
 async def test_settle_never_charges_more_than_held(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
-    hold = await res.reserve(db, card.card_id, 100, "call-1")
-    entry, record = await res.settle(db, hold.id, outcome(used=150, cost=150))
-    assert entry.amount == -100
-    assert (record.cost, record.charged) == (150, 100)
+    auth = await authorize(db, card.card_id, "call-1")
+    record = await calls.settle(db, call("call-1", auth.hold_id, 700, card.card_id))
+    assert (record.cost, record.charged) == (700, 600)
 
 
-async def test_release_charges_nothing(db: Database) -> None:
+async def test_a_call_never_bridged_charges_nothing(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
-    hold = await res.reserve(db, card.card_id, 600, "call-1")
+    auth = await authorize(db, card.card_id, "call-1")
     assert await res.available(db, card.card_id) == 0
-    await res.release(db, hold.id)
+    unbridged = calls.Settlement(
+        **{**call("call-1", auth.hold_id, 0, card.card_id).to_json(), "charge_start_at": None}
+    )
+    record = await calls.settle(db, calls.Settlement.from_json(unbridged.to_json()))
+    assert record.charged == 0
     assert await res.available(db, card.card_id) == 600
+    assert await _counts(db) == (0, 1)
 
 
-async def test_extend_after_topup_and_refusal(db: Database) -> None:
+async def test_extend_after_a_topup_and_never_lower(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
-    hold = await res.reserve(db, card.card_id, 500, "call-1")
-    with pytest.raises(Insufficient):
-        await res.extend(db, hold.id, 700)
-    extended = await res.extend(db, hold.id, 600)
-    assert extended.amount == 600
+    auth = await authorize(db, card.card_id, "call-1")
+    assert auth.hold_id is not None
+    assert await calls.extend_to_available(db, auth.hold_id) == 600
+    await ledger.topup(db, card.card_id, 300, actor="test")
+    assert await calls.extend_to_available(db, auth.hold_id) == 900
+    assert await res.available(db, card.card_id) == 0
 
 
-async def test_recover_settles_a_stale_reservation_at_its_checkpoint(db: Database) -> None:
+async def test_recover_settles_a_stale_hold_at_its_checkpoint(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
-    hold = await res.reserve(
-        db,
-        card.card_id,
-        600,
-        "dead-call",
-        now=T0,
-        info={"caller": "+4930123456", "dialed": "+498912345671"},
-    )
-    await res.checkpoint(db, hold.id, 180, now=T0 + timedelta(seconds=180))
-    assert (
-        await res.recover_stale(
-            db, older_than=timedelta(minutes=5), now=T0 + timedelta(seconds=200)
-        )
-        == []
-    )
-    [record] = await res.recover_stale(
-        db, older_than=timedelta(minutes=5), now=T0 + timedelta(minutes=10)
-    )
-    assert (record.charged, record.hangup_cause, record.caller) == (180, "recovered", "+4930123456")
+    auth = await authorize(db, card.card_id, "dead-call")
+    assert auth.hold_id is not None
+    await calls.checkpoint(db, auth.hold_id, 180, now=T0 + timedelta(seconds=180))
+    early = T0 + timedelta(seconds=200)
+    assert await res.recover_stale(db, older_than=timedelta(minutes=5), now=early) == []
+    late = T0 + timedelta(minutes=10)
+    [record] = await res.recover_stale(db, older_than=timedelta(minutes=5), now=late)
+    assert (record.charged, record.hangup_cause, record.caller) == (180, "recovered", CALLER)
     assert await res.available(db, card.card_id) == 420
     checked, problems = await audit(db)
     assert (checked, problems) == (1, [])
