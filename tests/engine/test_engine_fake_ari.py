@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-
-from cards.models import CallRecord, LedgerEntry
 from cards.services import activation, ledger, reservations
 from tests.engine.conftest import CALLER, MOBILE_CALLER, World, eventually
+from tests.engine.flows import activate, call_entries, connect, records
 from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
-
-
-async def activate(world: World, line: str = CALLER) -> None:
-    await activation.activate(
-        world.db, "astro", line, world.card.pin, secret=b"test-secret-for-pins-0123456789"
-    )
-
-
-async def records(world: World) -> list[CallRecord]:
-    async with world.db.transaction() as session:
-        return list((await session.scalars(select(CallRecord))).all())
-
-
-async def call_entries(world: World) -> list[LedgerEntry]:
-    async with world.db.transaction() as session:
-        return list(
-            (await session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "call"))).all()
-        )
 
 
 async def test_card_number_activation_binds_and_announces(world: World) -> None:
@@ -57,22 +37,6 @@ async def test_wrong_pin_three_times(world: World) -> None:
     await eventually(lambda: ari.made("DELETE", "/channels/c1"), what="hang-up")
     assert sum("pin_invalid" in m for m in world.plays()) == 3
     assert await activation.card_for_line(world.db, 1, CALLER) is None
-
-
-async def connect(world: World, caller: str = CALLER) -> int:
-    """Place an advisor call with a bound line; return the answer instant."""
-    ari = world.ari
-    await ari.caller_dials("c1", ADVISOR_NO, caller)
-    await eventually(lambda: ari.made("POST", "/channels/c1-advisor"), what="dial")
-    dial = ari.made("POST", "/channels/c1-advisor")[0]
-    assert dial.params["endpoint"] == "PJSIP/advisor1"
-    assert dial.params["appArgs"] == "advisor,c1"
-    world.clock.now += 3_000
-    answered = world.clock.now
-    await ari.advisor_answers("c1-advisor", "c1")
-    await eventually(lambda: ari.made("POST", "/addChannel"), what="bridge")
-    await world.quiet()
-    return answered
 
 
 async def test_advisor_call_warns_in_bridge_and_ends_on_the_second(world: World) -> None:
