@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(PY) -m bench.rating
 	$(PY) -m bench.ledger
 	$(PY) -m bench.timers
+	$(PY) -m bench.credit
 
 demo: $(STAMP) system-deps
 	$(PY) -m scripts.demo

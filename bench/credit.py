@@ -1,0 +1,138 @@
+"""Top-up → new limit: how long until a running call's hold follows credit added elsewhere.
+
+Run from the project root: .venv/bin/python -m bench.credit  (writes bench/results/credit.json)
+One engine (fake ARI, the real CreditWatcher) holds one answered call; 30 top-ups of one minute
+are committed, each by the same process (in-process notice), by another connection (SQLite:
+``PRAGMA data_version`` seen every 250 ms; PostgreSQL: NOTIFY). The clock runs from the top-up's
+commit to the moment the hold in the database covers it, read from outside the engine. A
+random pause (0–250 ms, fixed seed) before each top-up keeps them out of step with the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import select
+
+from bench.timers import percentile
+from cards.db import Database
+from cards.journal import Journal
+from cards.models import Reservation
+from cards.services import ledger
+from pbx_engine.ari.client import AriClient
+from pbx_engine.credit_watch import CreditWatcher
+from pbx_engine.engine import Engine, EngineConfig
+from tests.conftest import SECRET
+from tests.engine.conftest import World, eventually
+from tests.engine.flows import activate, connect
+from tests.support.astro import astro_project
+from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from tests.support.postgres import PrivatePostgres
+
+TOPUPS = 30
+MINUTE = 60
+
+
+@asynccontextmanager
+async def engine_with_a_call(url: str, tmp: Path) -> AsyncIterator[World]:
+    db = Database(url)
+    card = await astro_project(db, secret=SECRET, credit=600)
+    clock = FakeClock()
+    fake = FakeAri(clock)
+    await fake.start()
+    config = EngineConfig(pin_secret=SECRET, journal=Journal(tmp / "journal.jsonl"))
+    async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
+        engine = Engine(client, db, clock, config)
+        watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+        tasks = [asyncio.create_task(engine.run()), asyncio.create_task(watcher.run())]
+        await eventually(lambda: fake.connects == 1, what="events WebSocket")
+        world = World(db, fake, clock, engine, card)
+        await activate(world)
+        await connect(world)
+        try:
+            yield world
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    await fake.stop()
+    await db.close()
+
+
+async def held(reader: Database) -> int:
+    async with reader.read() as session:
+        return int(await session.scalar(select(Reservation.amount)) or 0)
+
+
+async def measure(world: World, writer: Database, reader: Database) -> dict[str, int]:
+    """Milliseconds (to 0.1 ms) from each top-up's commit until the hold covers it."""
+    lag_us: list[int] = []
+    pause = random.Random(7)
+    for i in range(TOPUPS):
+        # Top-ups come at random moments, not in step with the watcher's 250 ms check.
+        await asyncio.sleep(pause.randrange(0, 250) / 1000)
+        target = await held(reader) + MINUTE
+        await ledger.topup(
+            writer, world.card.card_id, MINUTE, actor="bench", key=f"{id(writer)}-{i}"
+        )
+        start = time.perf_counter_ns()
+        while await held(reader) < target:
+            await asyncio.sleep(0.001)
+        lag_us.append((time.perf_counter_ns() - start) // 1_000)
+    return {
+        "p50_us": percentile(lag_us, 50),
+        "p95_us": percentile(lag_us, 95),
+        "max_us": max(lag_us),
+    }
+
+
+async def both_paths(url: str, tmp: Path) -> dict[str, dict[str, int]]:
+    async with engine_with_a_call(url, tmp) as world:
+        other, reader = Database(url), Database(url)
+        try:
+            same = await measure(world, world.db, reader)
+            elsewhere = await measure(world, other, reader)
+        finally:
+            await other.close()
+            await reader.close()
+    return {"same_process": same, "other_process": elsewhere}
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = await both_paths(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", Path(tmp))
+    server = PrivatePostgres.start()
+    try:
+        conn = await asyncpg.connect(server.admin_url)
+        await conn.execute("CREATE DATABASE bench")
+        await conn.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            postgres = await both_paths(server.url("bench"), Path(tmp))
+    finally:
+        server.stop()
+    result = {
+        "command": ".venv/bin/python -m bench.credit",
+        "python": sys.version.split()[0],
+        "topups_per_path": TOPUPS,
+        "note": "commit of a one-minute top-up → the live call's hold covers it, read from "
+        "another connection polling every 1 ms; SQLite other-process path checks "
+        "PRAGMA data_version every 250 ms",
+        "sqlite": sqlite,
+        "postgresql": postgres,
+    }
+    out = Path(__file__).parent / "results" / "credit.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
