@@ -16,8 +16,6 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -25,47 +23,14 @@ from sqlalchemy import select
 
 from bench.timers import percentile
 from cards.db import Database
-from cards.journal import Journal
 from cards.models import Reservation
 from cards.services import ledger
-from pbx_engine.ari.client import AriClient
-from pbx_engine.credit_watch import CreditWatcher
-from pbx_engine.engine import Engine, EngineConfig
-from tests.conftest import SECRET
-from tests.engine.conftest import World, eventually
+from tests.engine.conftest import World, running_engine
 from tests.engine.flows import activate, connect
-from tests.support.astro import astro_project
-from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 from tests.support.postgres import PrivatePostgres
 
 TOPUPS = 30
 MINUTE = 60
-
-
-@asynccontextmanager
-async def engine_with_a_call(url: str, tmp: Path) -> AsyncIterator[World]:
-    db = Database(url)
-    card = await astro_project(db, secret=SECRET, credit=600)
-    clock = FakeClock()
-    fake = FakeAri(clock)
-    await fake.start()
-    config = EngineConfig(pin_secret=SECRET, journal=Journal(tmp / "journal.jsonl"))
-    async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
-        engine = Engine(client, db, clock, config)
-        watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
-        tasks = [asyncio.create_task(engine.run()), asyncio.create_task(watcher.run())]
-        await eventually(lambda: fake.connects == 1, what="events WebSocket")
-        world = World(db, fake, clock, engine, card)
-        await activate(world)
-        await connect(world)
-        try:
-            yield world
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-    await fake.stop()
-    await db.close()
 
 
 async def held(reader: Database) -> int:
@@ -96,7 +61,9 @@ async def measure(world: World, writer: Database, reader: Database) -> dict[str,
 
 
 async def both_paths(url: str, tmp: Path) -> dict[str, dict[str, int]]:
-    async with engine_with_a_call(url, tmp) as world:
+    async with running_engine(url, tmp) as world:
+        await activate(world)
+        await connect(world)
         other, reader = Database(url), Database(url)
         try:
             same = await measure(world, world.db, reader)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,22 +72,36 @@ class World:
         return [r.params["media"] for r in self.ari.made("POST", "/play/")]
 
 
-@pytest.fixture
-async def world(tmp_path) -> AsyncIterator[World]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'engine.sqlite3'}")
-    card = await astro_project(db, secret=SECRET, credit=600)
+@asynccontextmanager
+async def running_engine(url: str, tmp_path: Path, *, credit: int = 600) -> AsyncIterator[World]:
+    """The engine's tasks as ``cardengine run`` starts them (events, credit watch, journal
+    replay every 50 ms), on a fresh astro project in ``url``."""
+    db = Database(url)
+    card = await astro_project(db, secret=SECRET, credit=credit)
     clock = FakeClock()
     fake = FakeAri(clock)
     await fake.start()
     async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
         engine = Engine(client, db, clock, engine_config(tmp_path))
-        runner = asyncio.create_task(engine.run())
+        engine.settler.replay_every_s = 0.05
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
-        watching = asyncio.create_task(watcher.run())
+        tasks = [
+            asyncio.create_task(engine.run()),
+            asyncio.create_task(watcher.run()),
+            asyncio.create_task(engine.settler.replay_forever()),
+        ]
         await eventually(lambda: fake.connects == 1, what="events WebSocket")
-        yield World(db, fake, clock, engine, card)
-        runner.cancel()
-        watching.cancel()
-        await asyncio.gather(runner, watching, return_exceptions=True)
+        try:
+            yield World(db, fake, clock, engine, card)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     await fake.stop()
     await db.close()
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with running_engine(f"sqlite+aiosqlite:///{tmp_path / 'engine.sqlite3'}", tmp_path) as w:
+        yield w

@@ -57,17 +57,24 @@ class PrivatePostgres:
             shutil.chown(data, "postgres")
         server = cls(root, free_port(), bindir)
         server._run("initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        server.resume()
+        return server
+
+    def resume(self) -> None:
+        """Start the server (again) on its data directory and port."""
         options = (
-            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c max_connections=200 -c synchronous_commit=off"
         )
-        server._run(
-            "pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"
-        )
-        return server
+        data, log = str(self.root / "data"), str(self.root / "log")
+        self._run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
+
+    def halt(self) -> None:
+        """Stop the server, keeping its data: clients see the database go away."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+            self.halt()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
