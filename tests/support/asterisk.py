@@ -35,6 +35,7 @@ class PrivateAsterisk:
     advisor_port: int
     rtp_start: int
     password: str
+    rtp_ports: int = 100
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -46,10 +47,15 @@ class PrivateAsterisk:
         return self.root / "data" / "sounds"
 
     @classmethod
-    def prepare(cls, numbers_conf: str, prompts_dir: Path | None = None) -> PrivateAsterisk:
+    def prepare(
+        cls, numbers_conf: str, prompts_dir: Path | None = None, *, rtp_ports: int = 100
+    ) -> PrivateAsterisk:
+        """``rtp_ports``: about four per two-leg call (RTP and RTCP on each leg)."""
         root = Path(tempfile.mkdtemp(prefix="minutecard-ast-"))
         rtp = 20_000 + secrets.randbelow(200) * 100
-        ast = cls(root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12))
+        ast = cls(
+            root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12), rtp_ports
+        )
         ast._write_configs(numbers_conf)
         ast._link_data(prompts_dir)
         return ast
@@ -78,7 +84,9 @@ class PrivateAsterisk:
                 text = text.replace("127.0.0.1:5070", f"127.0.0.1:{self.advisor_port}")
             elif sample.name == "rtp.conf":
                 text = text.replace("rtpstart = 10000", f"rtpstart = {self.rtp_start}")
-                text = text.replace("rtpend = 10999", f"rtpend = {self.rtp_start + 99}")
+                text = text.replace(
+                    "rtpend = 10999", f"rtpend = {self.rtp_start + self.rtp_ports - 1}"
+                )
             elif sample.name == "logger.conf":
                 text = text.replace(
                     "messages.log => notice,warning,error",

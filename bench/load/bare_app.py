@@ -1,0 +1,120 @@
+"""A bare ARI app placing the same calls as the engine, as the reference for CPU and timing:
+answer, dial the advisor, bridge, hang up ``credit`` ms after the second leg entered the bridge
+(Asterisk's stamp). No database, no prompts, no state machine.
+
+Run: python -m bench.load.bare_app URL USER PASSWORD CREDIT_MS OUT.json  (SIGTERM writes OUT)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+APP = "bare"
+
+
+def stamp_ms(event: dict[str, Any]) -> int:
+    when = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+    return int(when.timestamp() * 1000)
+
+
+class Bare:
+    def __init__(self, http: aiohttp.ClientSession, url: str, credit_ms: int) -> None:
+        self.http, self.url, self.credit_ms = http, url, credit_ms
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.leg_of: dict[str, str] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def rest(self, method: str, path: str, **params: str) -> None:
+        async with self.http.request(method, f"{self.url}/ari{path}", params=params) as resp:
+            await resp.read()
+
+    def spawn(self, job: Any) -> None:
+        task = asyncio.create_task(job)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def place(self, caller: str, number: str) -> None:
+        await self.rest("POST", f"/channels/{caller}/answer")
+        await self.rest(
+            "POST", f"/channels/{caller}-b", endpoint="PJSIP/advisor1", app=APP,
+            appArgs=f"advisor,{caller}", callerId=number, timeout="30",
+        )  # fmt: skip
+
+    async def bridge(self, caller: str) -> None:
+        # Not the channel's id: Stasis keys an app's subscriptions by id, and a bridge named like
+        # a subscribed channel is taken as subscribed already (no bridge events ever come).
+        bridge = f"{caller}-bridge"
+        await self.rest("POST", f"/bridges/{bridge}", type="mixing")
+        await self.rest("POST", f"/bridges/{bridge}/addChannel", channel=f"{caller},{caller}-b")
+
+    async def end_at(self, caller: str, at_ms: int) -> None:
+        while (left := at_ms / 1000 - time.time()) > 0:
+            await asyncio.sleep(left if left < 0.05 else left - 0.02)  # late on long waits
+        await self.hang_up(caller)
+
+    async def hang_up(self, caller: str) -> None:
+        for channel in (f"{caller}-b", caller):
+            await self.rest("DELETE", f"/channels/{channel}")
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "StasisStart":
+            channel, args = event["channel"], event.get("args", [])
+            if args[:1] == ["advisor"]:
+                call = self.calls[args[1]]
+                call["answered_ms"] = stamp_ms(event)
+                self.leg_of[channel["id"]] = args[1]
+                self.spawn(self.bridge(args[1]))
+            else:
+                number = channel["caller"]["number"]
+                self.calls[channel["id"]] = {"caller": number, "in_bridge": 0}
+                self.leg_of[channel["id"]] = channel["id"]
+                self.spawn(self.place(channel["id"], number))
+        elif kind == "ChannelEnteredBridge":
+            call = self.calls.get(self.leg_of.get(event["channel"]["id"], ""))
+            if call is not None:
+                call["in_bridge"] += 1
+                if call["in_bridge"] == 2:
+                    call["bridged_ms"] = stamp_ms(event)
+                    caller = self.leg_of[event["channel"]["id"]]
+                    self.spawn(self.end_at(caller, call["bridged_ms"] + self.credit_ms))
+        elif kind == "StasisEnd":
+            caller = self.leg_of.pop(event["channel"]["id"], None)
+            if caller is not None and caller in self.calls:
+                self.calls[caller].setdefault("ended_ms", stamp_ms(event))
+                self.spawn(self.hang_up(caller))
+
+
+async def main(url: str, user: str, password: str, credit_ms: int, out: Path) -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    auth = {"Authorization": aiohttp.encode_basic_auth(user, password)}
+    async with aiohttp.ClientSession(headers=auth) as http:
+        app = Bare(http, url, credit_ms)
+        ws = await http.ws_connect(f"{url}/ari/events?app={APP}")
+
+        async def read() -> None:
+            async for message in ws:
+                app.on_event(json.loads(message.data))
+
+        reader = asyncio.create_task(read())
+        print("ready", flush=True)
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait([reader, stopping], return_when=asyncio.FIRST_COMPLETED)
+        if reader.done():
+            reader.result()  # a dead reader fails the run loudly
+        reader.cancel()
+    out.write_text(json.dumps(list(app.calls.values())))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), Path(sys.argv[5])))
