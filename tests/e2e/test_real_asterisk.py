@@ -10,6 +10,7 @@ import asyncio
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -39,12 +40,19 @@ def keep_fixture(world: E2EWorld, name: str) -> None:
         world.recorder.save(target)
 
 
+def playbacks(world: E2EWorld, kind: str, target_prefix: str = "") -> list[dict[str, Any]]:
+    """Each file of each playback once (the observer hears a bridge's playback on more than one
+    topic; a playback of several files reports each)."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in world.observed:
+        playback = e.get("playback", {})
+        if e["type"] == kind and playback["target_uri"].startswith(target_prefix):
+            seen.setdefault((playback["id"], playback["media_uri"]), e)
+    return list(seen.values())
+
+
 def media(world: E2EWorld, target_prefix: str = "") -> list[str]:
-    return [
-        e["playback"]["media_uri"]
-        for e in world.recorder.events
-        if e["type"] == "PlaybackStarted" and e["playback"]["target_uri"].startswith(target_prefix)
-    ]
+    return [e["playback"]["media_uri"] for e in playbacks(world, "PlaybackStarted", target_prefix)]
 
 
 def event_ms(world: E2EWorld, kind: str, channel_suffix: str) -> list[int]:
@@ -122,9 +130,7 @@ async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
         assert advisor.returncode == 0, advisor.stderr
         [answered] = event_ms(world, "StasisStart", "-advisor")
         [warning] = [
-            timestamp_ms(e["timestamp"])
-            for e in world.recorder.events
-            if e["type"] == "PlaybackStarted" and e["playback"]["target_uri"].startswith("bridge:")
+            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
         ]
         assert warning is not None
         warn_error = warning - (answered + 5_000)
@@ -220,11 +226,7 @@ async def test_built_prompts_play_to_the_end_in_both_languages(
                 name=f"prompts_{lang}",
             )
             assert caller.returncode == 0, caller.stderr
-            finished = [
-                e["playback"]["media_uri"]
-                for e in world.recorder.events
-                if e["type"] == "PlaybackFinished"
-            ]
+            finished = [e["playback"]["media_uri"] for e in playbacks(world, "PlaybackFinished")]
             assert f"sound:minutecard/{lang}/enter_pin" in finished
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from cards.db import Database
 from cards.journal import Journal
 from cards.services import projects
@@ -46,6 +48,21 @@ class Recorder:
         path.write_text("\n".join(lines) + "\n")
 
 
+async def observe(asterisk: PrivateAsterisk, seen: list[dict[str, Any]]) -> None:
+    """An ARI app of the test's own subscribed to everything: what Asterisk did (prompts played,
+    with its stamps), seen from outside the engine, whose own stream is filtered."""
+    auth = {"Authorization": aiohttp.encode_basic_auth(ARI_USER, asterisk.password)}
+    async with (
+        aiohttp.ClientSession(headers=auth) as session,
+        session.ws_connect(
+            asterisk.ari_url.replace("http", "ws", 1) + "/ari/events",
+            params={"app": "observer", "subscribeAll": "true"},
+        ) as ws,
+    ):
+        async for message in ws:
+            seen.append(json.loads(message.data))
+
+
 @dataclass
 class E2EWorld:
     root: Path
@@ -54,6 +71,7 @@ class E2EWorld:
     engine: Engine
     card: NewCard
     recorder: Recorder
+    observed: list[dict[str, Any]]
 
     async def call(
         self,
@@ -138,12 +156,17 @@ async def e2e_world(
             config = EngineConfig(pin_secret=SECRET, journal=Journal(root / "journal.jsonl"))
             engine = Engine(ari, db, RealClock(), config)
             watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
-            tasks = [asyncio.create_task(engine.run()), asyncio.create_task(watcher.run())]
+            observed: list[dict[str, Any]] = []
+            tasks = [
+                asyncio.create_task(engine.run()),
+                asyncio.create_task(watcher.run()),
+                asyncio.create_task(observe(asterisk, observed)),
+            ]
             for _ in range(100):
                 if ari.connected:
                     break
                 await asyncio.sleep(0.05)
-            yield E2EWorld(root, db, asterisk, engine, card, recorder)
+            yield E2EWorld(root, db, asterisk, engine, card, recorder, observed)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -89,6 +89,8 @@ class FakeAri:
     """Send ChannelEnteredBridge for addChannel, as Asterisk does (off when replaying)."""
     refuse_ws: bool = False
     connects: int = 0
+    allowed: set[str] | None = None
+    """Event types the app asked for (PUT …/eventFilter); the rest are not sent, as in Asterisk."""
     _ws: list[web.WebSocketResponse] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
@@ -134,6 +136,8 @@ class FakeAri:
         return ws
 
     async def send(self, event: dict[str, Any]) -> None:
+        if self.allowed is not None and event["type"] not in self.allowed:
+            return  # as Asterisk does under PUT /applications/{app}/eventFilter
         event.setdefault("timestamp", stamp(self.clock.wall_ms()))
         event.setdefault("application", "minutecard")
         for ws in list(self._ws):
@@ -152,6 +156,9 @@ class FakeAri:
         self.requests.append(Request(request.method, path, params, self.clock.now))
         parts = path.strip("/").split("/")
         method = request.method
+        if parts[0] == "applications" and parts[2:] == ["eventFilter"] and method == "PUT":
+            self.allowed = {entry["type"] for entry in (await request.json())["allowed"]}
+            return web.json_response({"name": parts[1], "events_allowed": []})
         if path == "/asterisk/info":
             return web.json_response({"system": {"version": "16.28.0-fake"}})
         if path == "/channels" and method == "GET":
