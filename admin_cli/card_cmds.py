@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import click
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from admin_cli.output import emit_record, emit_rows
+from admin_cli.pin_output import PinFile, PinsNotDelivered, write_stdout
 from admin_cli.runner import run_with_db, secret
 from cards.amounts import show_amount
 from cards.clock import aware
@@ -46,8 +45,9 @@ def cards_group() -> None:
     "--csv",
     "csv_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="write serial;pin;value to this file (else to stdout)",
+    help="write serial;pin;value to this new file, mode 0600 (else to stdout)",
 )
+@click.option("--force", is_flag=True, help="replace an existing --csv file")
 def cards_create(
     project: str,
     count: str,
@@ -57,14 +57,16 @@ def cards_create(
     label: str | None,
     expires: str | None,
     csv_path: Path | None,
+    force: bool,
 ) -> None:
-    """Create COUNT cards with random PINs; the PINs are shown once, here."""
+    """Create cards with random PINs; the PINs are shown once, here, before anything is saved."""
     n = parse_or_fail(parse_count, count, "--count")
     if (minutes is None) == (amount is None):
         raise OperatorError("give exactly one of --minutes and --amount")
     sold = parse_amount(price, "money") if price else 0
     expires_at = _date(expires, "--expires") if expires else None
     pin_key = secret()
+    pin_file = PinFile(csv_path, force=force) if csv_path is not None else None
 
     async def action(db: Database) -> tuple[Project, list[cardbatch.NewCard]]:
         found = await projects.get_project(db, project)
@@ -74,6 +76,14 @@ def cards_create(
                 f"{'--minutes' if found.unit == 'minutes' else '--amount'}"
             )
         value = parse_amount(minutes or amount or "", found.unit)
+
+        def deliver(cards: list[cardbatch.NewCard]) -> None:
+            rows = [(c.serial, c.pin, show_amount(c.balance, found.unit)) for c in cards]
+            if pin_file is not None:
+                pin_file.write(rows)
+            else:
+                write_stdout(rows)
+
         created = await cardbatch.create_cards(
             db,
             found.id,
@@ -83,21 +93,20 @@ def cards_create(
             sold_price=sold,
             label=label,
             expires_at=expires_at,
+            deliver=deliver,
         )
         return found, created
 
-    found, created = run_with_db(action)
-    rows = [(c.serial, c.pin, show_amount(c.balance, found.unit)) for c in created]
-    if csv_path:
-        with csv_path.open("w", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";")
-            writer.writerow(["serial", "pin", "value"])
-            writer.writerows(rows)
-        click.echo(f"{len(rows)} cards written to {csv_path}")
-    else:
-        writer = csv.writer(sys.stdout, delimiter=";")
-        writer.writerow(["serial", "pin", "value"])
-        writer.writerows(rows)
+    try:
+        _, created = run_with_db(action)
+    except (OperatorError, PinsNotDelivered) as exc:
+        if pin_file is not None:
+            pin_file.discard()
+        if isinstance(exc, PinsNotDelivered):
+            raise OperatorError(f"no card created: the PINs could not be written ({exc})") from exc
+        raise
+    if pin_file is not None:
+        click.echo(f"{len(created)} cards written to {pin_file.path}")
 
 
 async def _card_view(db: Database, ref: str) -> dict[str, object]:

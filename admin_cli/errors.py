@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TypeVar
 
 import click
 
 EXIT_BAD_INPUT = 2
+QUOTE_LIMIT = 80
 T = TypeVar("T")
+_QUOTED = re.compile(rf"'[^'\n]{{{QUOTE_LIMIT + 1},}}'|\"[^\"\n]{{{QUOTE_LIMIT + 1},}}\"")
+
+
+def one_line(message: str) -> str:
+    """An error as one line, each quoted input cut to 80 characters (a pasted file or a
+    10,000-digit number must not flood the operator's terminal or log)."""
+    flat = " ".join(message.split())
+    return _QUOTED.sub(lambda m: m[0][: QUOTE_LIMIT - 1] + "…" + m[0][-1], flat)
 
 
 class OperatorError(click.ClickException):

@@ -17,7 +17,7 @@ from admin_cli.card_cmds import (
     topup,
     transactions,
 )
-from admin_cli.errors import EXIT_BAD_INPUT
+from admin_cli.errors import EXIT_BAD_INPUT, one_line
 from admin_cli.project_cmds import db_group, number_group, project_group, tariff_group
 from admin_cli.prompt_cmds import prompts_group
 from admin_cli.quote_cmd import quote_cmd
@@ -60,8 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("cardadmin: aborted", err=True)
         return 1
     except click.ClickException as exc:
-        message = " ".join(exc.format_message().split())
-        click.echo(f"cardadmin: error: {message}", err=True)
+        click.echo(f"cardadmin: error: {one_line(exc.format_message())}", err=True)
         return exc.exit_code if exc.exit_code else EXIT_BAD_INPUT
     return 0
 

@@ -24,7 +24,7 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest revision."""
-    run_with_db(upgrade)
+    run_with_db(upgrade, creates=True)
     click.echo("database is up to date")
 
 
@@ -35,7 +35,9 @@ def project_dict(p: Project) -> dict[str, object]:
     settings["bonus"] = {
         show_amount(int(k), p.unit): show_amount(v, p.unit) for k, v in settings["bonus"].items()
     }
-    return {"id": p.id, "name": p.name, "unit": p.unit, **settings}
+    record: dict[str, object] = {"id": p.id, "name": p.name, "unit": p.unit, **settings}
+    record["pin_secret_fingerprint"] = p.pin_key or "none yet (set by the first cards create)"
+    return record
 
 
 @click.group("project")

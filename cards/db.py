@@ -15,13 +15,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from cards.errors import InvalidInput
 
 DATABASE_URL_ENV = "MINUTECARD_DATABASE_URL"
 DATA_DIR_ENV = "MINUTECARD_DATA_DIR"
@@ -39,8 +42,38 @@ def default_url() -> str:
     if url:
         return url
     data_dir = Path(os.environ.get(DATA_DIR_ENV, "data"))
-    data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{data_dir / 'minutecard.sqlite3'}"
+
+
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+
+def check_url(url: str) -> str:
+    """Refuse a URL this project cannot use, naming the two it can."""
+    try:
+        driver = make_url(url).drivername
+    except ArgumentError as exc:
+        raise InvalidInput(f"database URL {url[:80]!r} is not a URL") from exc
+    if driver not in DRIVERS:
+        raise InvalidInput(
+            f"database URL driver {driver!r}: use postgresql+asyncpg://user@host/db or "
+            "sqlite+aiosqlite:///path/to/file.sqlite3"
+        )
+    return url
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_sqlite_file(path: Path) -> None:
+    """A new database file, private: directory 0700, file 0600 (PIN hashes and money)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
@@ -66,7 +99,7 @@ class Database:
     """One engine and its session factory; ``transaction()`` is the unit of every money move."""
 
     def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
-        self.url = url or default_url()
+        self.url = check_url(url or default_url())
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite:

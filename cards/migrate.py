@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from cards.db import Database
+from cards.db import Database, create_sqlite_file, sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +23,10 @@ def _config(connection: Any) -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database to ``revision``."""
+    """Bring the database to ``revision``; a SQLite file is made here (and only here), private."""
+    path = sqlite_file(db.url)
+    if path is not None and not path.exists():
+        create_sqlite_file(path)
     async with db.engine.connect() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(_config(sync_conn), revision))
         await conn.commit()

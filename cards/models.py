@@ -37,6 +37,8 @@ class Project(Base):
     unit: Mapped[str] = mapped_column(String(16))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+    pin_key: Mapped[str | None] = mapped_column(String(16), default=None)
+    """Fingerprint of the PIN secret its PINs are hashed with (``pins.fingerprint``)."""
 
 
 class Tariff(Base):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cards.db import check_url
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
 from cards.services.routing import CALLER_FORMATS
@@ -101,6 +102,8 @@ def load(path: Path | None) -> Settings:
     database_url = got.get("database.url")
     if database_url and urlsplit(database_url).password is not None:
         raise InvalidInput("database.url: put the password in ~/.pgpass or PGPASSWORD, not the URL")
+    if database_url:
+        check_url(database_url)
     caller_format = got.get("engine.caller_format", "national")
     if caller_format not in CALLER_FORMATS:
         raise InvalidInput(f"caller_format must be one of {', '.join(CALLER_FORMATS)}")

@@ -11,10 +11,12 @@ from typing import Any
 
 import click
 
-from cards.db import Database
+from cards.db import Database, sqlite_file
 from cards.errors import CardsError
 from cards.journal import STORAGE_ERRORS, Journal, default_path
 from cards.migrate import current_revision, head_revision
+from cards.pins import fingerprint
+from cards.services import projects
 from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
@@ -24,8 +26,12 @@ from pbx_engine.engine import Engine, EngineConfig
 log = logging.getLogger("minutecard")
 
 
-async def check_database(db: Database) -> None:
-    """Refuse to start on a database that is missing or behind: the event task would die later."""
+async def check_database(db: Database, secret: bytes) -> None:
+    """Refuse to start on a database that is missing or behind (the event task would die later)
+    or whose projects' PINs were made under another PIN secret (no caller could activate)."""
+    path = sqlite_file(db.url)
+    if path is not None and not path.exists():
+        raise StartupError(f"no database at {path}: run `cardadmin db upgrade`")
     try:
         current = await current_revision(db)
     except STORAGE_ERRORS as exc:
@@ -34,6 +40,13 @@ async def check_database(db: Database) -> None:
     if current != head:
         have = current or "no schema"
         raise StartupError(f"database is at {have}, needs {head}: run `cardadmin db upgrade`")
+    mark = fingerprint(secret)
+    others = [p.name for p in await projects.list_projects(db) if p.pin_key not in (None, mark)]
+    if others:
+        raise StartupError(
+            f"the PIN secret is not the one the PINs of {', '.join(others)} were made with "
+            f"(this one's fingerprint is {mark}; see `cardadmin project show`)"
+        )
 
 
 class StartupError(Exception):
@@ -44,7 +57,7 @@ async def serve(settings: Settings) -> int:
     """Serve until SIGTERM (exit 0) or until an engine task dies (exit 1, cause logged last)."""
     db = Database(settings.database_url)
     try:
-        await check_database(db)
+        await check_database(db, settings.pin_secret)
         journal = Journal(Path(settings.journal) if settings.journal else default_path())
         replayed = await journal.replay(db)
         if replayed.applied or replayed.left:

@@ -14,7 +14,7 @@ from cards.db import Database
 from cards.errors import InvalidInput
 from cards.models import Card, LineBinding, PinFailure, Project
 from cards.phone import to_e164
-from cards.pins import hash_pin
+from cards.pins import check_secret, hash_pin
 from cards.services.cardbatch import find_card
 from cards.services.projects import find_project, settings_of
 
@@ -99,8 +99,9 @@ async def activate(
                 PinFailure(project_id=project.id, line=line, card_id=bound, at=moment, locked=True)
             )
             return ActivationResult(Activation.LOCKED)
+        check_secret(project, secret)
         card = None
-        if pin.isdigit() and len(pin) == settings_of(project).pin_length:
+        if pin.isascii() and pin.isdigit() and len(pin) == settings_of(project).pin_length:
             card = await session.scalar(
                 select(Card).where(
                     Card.project_id == project.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import Card, Project
-from cards.pins import hash_pin, new_pin
+from cards.pins import check_secret, hash_pin, new_pin
 from cards.services.ledger import EntryKind, append
 from cards.services.projects import find_project, settings_of
 
@@ -43,8 +44,12 @@ async def create_cards(
     expires_at: datetime | None = None,
     actor: str = "cardadmin",
     now: datetime | None = None,
+    deliver: Callable[[list[NewCard]], None] | None = None,
 ) -> list[NewCard]:
-    """Create ``count`` cards worth ``value`` each; the load is a voucher entry in the ledger."""
+    """Create ``count`` cards worth ``value`` each; the load is a voucher entry in the ledger.
+
+    ``deliver`` receives the PINs inside the transaction, before the commit: when it raises, no
+    card is created — a card whose PIN nobody received could never be used."""
     if not 1 <= count <= MAX_BATCH:
         raise InvalidInput(f"count must be 1–{MAX_BATCH}, got {count}")
     if value <= 0:
@@ -52,6 +57,7 @@ async def create_cards(
     moment = now or utcnow()
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
+        check_secret(project, secret)
         length = settings_of(project).pin_length
         taken = set(
             (
@@ -88,6 +94,8 @@ async def create_cards(
                 now=moment,
             )
             created.append(NewCard(serial, pin, value, card.id))
+        if deliver is not None:
+            deliver(created)
         return created
 
 

@@ -2,106 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from admin_cli.main import main
-from tests.conftest import SECRET
-
-
-@pytest.fixture
-def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("MINUTECARD_DATABASE_URL", db_url)
-    monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET.decode())
-    return db_url
-
-
-def ok(capsys, *args: str) -> str:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return out
-
-
-def refused(capsys, *args: str) -> str:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert code == 2, (out, err)
-    assert err.startswith("cardadmin: error: ") and err.count("\n") == 1
-    return err
-
-
-def setup_money_project(capsys, tmp_path: Path) -> list[dict[str, str]]:
-    ok(capsys, "db", "upgrade")
-    ok(
-        capsys,
-        "project",
-        "create",
-        "astro",
-        "--unit",
-        "money",
-        "--denomination",
-        "15",
-        "--denomination",
-        "25",
-        "--denomination",
-        "50",
-        "--bonus",
-        "50=5",
-    )
-    ok(
-        capsys,
-        "tariff",
-        "set",
-        "--project",
-        "astro",
-        "--increments",
-        "60/1",
-        "--price",
-        "1,99",
-        "--price-mobile",
-        "2.99",
-    )
-    ok(capsys, "number", "add", "089 12345670", "--project", "astro", "--role", "card")
-    ok(
-        capsys,
-        "number",
-        "add",
-        "+498912345671",
-        "--project",
-        "astro",
-        "--role",
-        "advisor",
-        "--destination",
-        "PJSIP/advisor1",
-        "--tariff",
-        "standard",
-        "--default",
-    )
-    sheet = tmp_path / "cards.csv"
-    ok(
-        capsys,
-        "cards",
-        "create",
-        "--project",
-        "astro",
-        "--count",
-        "3",
-        "--amount",
-        "10",
-        "--price",
-        "9,90",
-        "--csv",
-        str(sheet),
-    )
-    with sheet.open() as handle:
-        return list(csv.DictReader(handle, delimiter=";"))
+from tests.cli.helpers import ok, refused, setup_money_project
 
 
 def test_operator_story(cli_env: str, capsys, tmp_path: Path) -> None:

@@ -99,6 +99,24 @@ async def test_a_database_not_upgraded_is_refused_with_the_fix(tmp_path: Path, s
     assert fake.connects == 0, "the engine took calls on a database it cannot serve"
 
 
+async def test_another_pin_secret_is_refused_at_start(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    await astro_project(db, secret=SECRET, credit=600)
+    await db.close()
+    fake = FakeAri(FakeClock())
+    await fake.start()
+    env = {**_env(url, tmp_path), "MINUTECARD_PIN_SECRET": "a-different-secret-0123456789"}
+    try:
+        code, lines = await _run_to_exit(_config(tmp_path, fake), env)
+    finally:
+        await fake.stop()
+    assert code == 2, lines
+    assert "not the one the PINs of astro were made with" in lines[-1], lines[-1]
+    assert "a-different-secret" not in "\n".join(lines)
+    assert fake.connects == 0
+
+
 async def test_a_dying_engine_task_stops_the_process_with_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
