@@ -8,7 +8,8 @@ from admin_cli.errors import OperatorError
 from rating import parse_eur
 
 _MINUTES = re.compile(
-    r"^(?P<sign>[+-])?\s*(?P<n>\d{1,6})\s*(?:min|minute|minutes|minuten)?$", re.IGNORECASE
+    r"^(?P<sign>[+-])?\s*(?P<n>\d{1,6})\s*(?:min|minute|minutes|minuten)?$",
+    re.IGNORECASE | re.ASCII,
 )
 
 

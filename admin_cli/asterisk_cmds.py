@@ -10,6 +10,7 @@ import click
 from admin_cli.errors import OperatorError
 from admin_cli.runner import run_with_db
 from cards.db import Database
+from cards.errors import CardsError
 from cards.services import projects
 from dialplan.render import NUMBERS_FILE, RoutedNumber, render_ari_conf, render_numbers
 
@@ -21,6 +22,15 @@ async def routed(db: Database) -> list[RoutedNumber]:
     return [
         RoutedNumber(n.e164, n.role, names[n.project_id]) for n in await projects.list_numbers(db)
     ]
+
+
+def _write(path: Path, text: str, *, private: bool) -> None:
+    """ari.conf holds the ARI password: 0600 from its first byte."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    if private:
+        os.fchmod(fd, 0o600)  # an existing file keeps its old mode under O_CREAT
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 @click.group("asterisk")
@@ -41,17 +51,22 @@ def render(out_dir: Path, app: str, with_samples: bool) -> None:
     """Write minutecard-numbers.conf (and with --with-samples the other configs) to --out."""
     numbers = run_with_db(routed)
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / NUMBERS_FILE).write_text(render_numbers(numbers, app))
+        files = {NUMBERS_FILE: render_numbers(numbers, app)}
         if with_samples:
             password = os.environ.get("MINUTECARD_ARI_PASSWORD", "")
-            if len(password) < 12:
-                raise OperatorError("set MINUTECARD_ARI_PASSWORD (12+ characters) for ari.conf")
+            if not password:
+                raise OperatorError("set MINUTECARD_ARI_PASSWORD for ari.conf")
             for sample in sorted(SAMPLES.glob("*.conf")):
                 text = sample.read_text()
                 if sample.name == "ari.conf":
                     text = render_ari_conf(text, password)
-                (out_dir / sample.name).write_text(text)
+                files[sample.name] = text
+    except CardsError as exc:
+        raise OperatorError(str(exc)) from exc
+    try:  # everything rendered and checked first: a refusal writes nothing
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            _write(out_dir / name, text, private=name == "ari.conf")
     except OSError as exc:
         raise OperatorError(f"cannot write to {out_dir}: {exc.strerror}") from exc
     click.echo(f"{len(numbers)} numbers rendered to {out_dir / NUMBERS_FILE}")

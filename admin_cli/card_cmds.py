@@ -182,15 +182,17 @@ async def _unit_of(db: Database, card_id: int) -> str:
 def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) -> None:
     """Credit AMOUNT ("25", "25 Euro", "25 €", "25,00"; minutes for minute cards)."""
 
-    async def action(db: Database) -> tuple[list[LedgerEntry], str]:
+    async def action(db: Database) -> tuple[ledger.TopUp, str]:
         found = await cardbatch.get_card(db, card)
         unit = (await projects.get_project(db, found.project_id)).unit
         value = parse_amount(amount, unit)
         return await ledger.topup(db, found.id, value, actor="cardadmin", key=idempotency_key), unit
 
-    entries, unit = run_with_db(action)
+    done, unit = run_with_db(action)
+    if done.replayed and not as_json:
+        click.echo(f"already credited (idempotency key {idempotency_key}): nothing new")
     emit_rows(
-        [_entry_dict(e, unit) for e in entries],
+        [_entry_dict(e, unit) for e in done.entries],
         ["kind", "amount_text", "balance_after", "key"],
         as_json=as_json,
         title="top-up",

@@ -8,6 +8,8 @@ from typing import TypeVar
 
 import click
 
+from cards.validate import PG_INTEGER_MAX
+
 EXIT_BAD_INPUT = 2
 QUOTE_LIMIT = 80
 T = TypeVar("T")
@@ -36,8 +38,11 @@ def parse_or_fail(parser: Callable[[str], T], text: str, what: str) -> T:
 
 
 def parse_count(text: str) -> int:
-    """A non-negative whole number as typed by a person (``"120"``), never a float."""
+    """A whole number of 0 to 2,147,483,647 (what every database column here holds) in ASCII
+    digits as typed by a person (``"120"``); never a float, never ``١٥``."""
     cleaned = text.strip()
-    if not cleaned.isdigit():
-        raise ValueError(f"must be a whole number of 0 or more, got {text!r}")
+    if not (cleaned.isascii() and cleaned.isdigit()):
+        raise ValueError(f"must be a whole number of 0 or more in digits 0-9, got {text!r}")
+    if len(cleaned.lstrip("0")) > 10 or int(cleaned) > PG_INTEGER_MAX:
+        raise ValueError(f"must be at most {PG_INTEGER_MAX}, got {text!r}")
     return int(cleaned)

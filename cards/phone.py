@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 import phonenumbers
@@ -10,6 +11,9 @@ from phonenumbers import NumberParseException, PhoneNumberType
 from cards.errors import InvalidInput
 
 HOME_REGION = "DE"
+_TYPED = re.compile(r"\+?[0-9][0-9 ()/-]{2,30}", re.ASCII)
+"""What a number may look like as typed or sent: ASCII digits (phonenumbers would also read
+Arabic-Indic digits, letters and ;ext=, and turn them into a different, valid number)."""
 
 
 class LineKind(StrEnum):
@@ -22,11 +26,16 @@ class LineKind(StrEnum):
 def to_e164(text: str, region: str = HOME_REGION) -> str:
     """``+4989…`` from ``089…``, ``0049…`` or ``+49…``; InvalidInput for anything else."""
     raw = (text or "").strip()
+    if not _TYPED.fullmatch(raw):
+        raise InvalidInput(
+            f"not a phone number: {raw[:40]!r} (digits 0-9, an optional leading +, "
+            "blanks, / - ( ) only; no extension)"
+        )
     try:
         parsed = phonenumbers.parse(raw, region)
     except NumberParseException as exc:
         raise InvalidInput(f"not a phone number: {raw!r}") from exc
-    if not phonenumbers.is_valid_number(parsed):
+    if not phonenumbers.is_valid_number(parsed) or parsed.extension:
         raise InvalidInput(f"not a valid phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

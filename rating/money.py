@@ -6,7 +6,9 @@ import re
 
 from rating.tariff import UNITS_PER_EUR
 
-_AMOUNT = re.compile(r"^(?P<sign>[+-])?\s*(?P<int>\d{1,9})(?:[.,](?P<frac>\d{1,4}))?$")
+_AMOUNT = re.compile(
+    r"^(?P<sign>[+-])?\s*(?P<int>\d{1,9})(?:[.,](?P<frac>\d{1,4}))?$", re.ASCII
+)  # ASCII: \d would read "١٥" as 15
 _CURRENCY = re.compile(r"\s*(?:€|eur|euro|euros)\s*$", re.IGNORECASE)
 
 

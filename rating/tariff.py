@@ -64,7 +64,9 @@ class Increments:
     def parse(cls, text: str) -> Increments:
         """Parse ``"60/60"``-style text; raise ValueError with a message fit for an operator."""
         parts = text.strip().split("/")
-        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        if len(parts) != 2 or not all(
+            p.strip().isascii() and p.strip().isdigit() and len(p.strip()) <= 6 for p in parts
+        ):
             raise ValueError(f"increments must look like 60/60 or 30/6, got {text!r}")
         initial, subsequent = (int(p) for p in parts)
         if initial < 1 or subsequent < 1:

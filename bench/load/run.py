@@ -144,12 +144,14 @@ def _figures(
         user for user, leg in callers_seen.items()
         if leg.answer and leg.bye and (a := advisors.get(user)) and a.answer and a.bye
     ]  # fmt: skip
-    hangup, setup, bridge_gap, after_bridge, early = [], [], [], [], 0
+    hangup, setup, answer, bridge_gap, after_bridge, early = [], [], [], [], [], 0
     for user in ok:
         theirs, adv = callers_seen[user], advisors[user]
         assert adv.answer and adv.bye and adv.invite and theirs.invite
         hangup.append(_ms(adv.bye) - _ms(adv.answer) - credit_s * 1000)
         setup.append(_ms(adv.invite) - _ms(theirs.invite))
+        assert theirs.answer is not None
+        answer.append(_ms(theirs.answer) - _ms(theirs.invite))
         seen = stamps.get(user.lstrip("+"), {})
         if "bridged_ms" in seen and "answered_ms" in seen:
             bridge_gap.append(seen["bridged_ms"] - seen["answered_ms"])
@@ -164,6 +166,7 @@ def _figures(
         "failures": calls - len(ok),
         "bye_at_advisor_minus_answer_minus_credit_ms": spread(hangup),
         "caller_invite_to_advisor_invite_ms": spread(setup),
+        "caller_invite_to_its_200_ok_ms": spread(answer),
         "asterisk_cpu_ms_per_call": cpu.get("asterisk", 0) // per_call,
     }
     if bridge_gap:

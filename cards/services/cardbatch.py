@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards import validate
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
@@ -54,6 +55,9 @@ async def create_cards(
         raise InvalidInput(f"count must be 1–{MAX_BATCH}, got {count}")
     if value <= 0:
         raise InvalidInput("a card must be worth more than zero")
+    validate.whole(value, "card value")
+    validate.whole(sold_price, "sold price")
+    label = validate.label(label) if label is not None else None
     moment = now or utcnow()
     async with db.transaction() as session:
         project = await find_project(session, project_ref)

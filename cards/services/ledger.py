@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards import validate
 from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.credit import mark_changed
@@ -78,6 +80,24 @@ async def _existing(session: AsyncSession, key: str) -> LedgerEntry | None:
     return await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
 
 
+@dataclass(frozen=True)
+class TopUp:
+    """The entries of a top-up; ``replayed`` when its idempotency key had credited already."""
+
+    entries: list[LedgerEntry]
+    replayed: bool = False
+
+
+async def _replay(session: AsyncSession, key: str, card_id: int, amount: int) -> TopUp | None:
+    done = await _existing(session, key)
+    if done is None:
+        return None
+    if done.card_id != card_id or done.amount != amount:
+        raise Conflict(f"idempotency key {key!r} was used for another top-up")
+    bonus = await _existing(session, f"{key}:bonus")
+    return TopUp([done] + ([bonus] if bonus else []), replayed=True)
+
+
 async def topup(
     db: Database,
     card_id: int,
@@ -86,15 +106,18 @@ async def topup(
     actor: str,
     key: str | None = None,
     now: datetime | None = None,
-) -> list[LedgerEntry]:
-    """Credit ``amount`` (and its bonus as its own entry); a repeated key credits nothing again."""
+) -> TopUp:
+    """Credit ``amount`` (and its bonus as its own entry); a repeated key credits nothing again
+    and answers what the first one did, however many arrive at once."""
+    if key is not None:
+        validate.idempotency_key(key)
     async with db.transaction() as session:
-        if key is not None and (done := await _existing(session, key)):
-            if done.card_id != card_id or done.amount != amount:
-                raise Conflict(f"idempotency key {key!r} was used for another top-up")
-            bonus = await _existing(session, f"{key}:bonus")
-            return [done] + ([bonus] if bonus else [])
+        if key is not None and (done := await _replay(session, key, card_id, amount)):
+            return done
         card = await locked_card(session, card_id)
+        # Again under the card's lock: a twin that held it first has committed by now.
+        if key is not None and (done := await _replay(session, key, card_id, amount)):
+            return done
         project = await session.get_one(Project, card.project_id)
         settings = ProjectSettings.from_dict(project.settings)
         _check_topup(settings, amount, project.unit)
@@ -117,7 +140,7 @@ async def topup(
                     now=now,
                 )
             )
-        return entries
+        return TopUp(entries)
 
 
 def _check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
@@ -143,8 +166,11 @@ async def adjust(
     now: datetime | None = None,
 ) -> LedgerEntry:
     """A manual correction (±); it may not take the balance below what open calls hold."""
-    if amount == 0 or not reason.strip():
-        raise InvalidInput("an adjustment needs a non-zero amount and a reason")
+    reason = validate.reason(reason)
+    if amount == 0:
+        raise InvalidInput("an adjustment needs a non-zero amount")
+    if key is not None:
+        validate.idempotency_key(key)
     async with db.transaction() as session:
         if key is not None and (done := await _existing(session, key)):
             return done
@@ -157,7 +183,7 @@ async def adjust(
             EntryKind.ADJUST,
             amount,
             actor=actor,
-            reason=reason.strip(),
+            reason=reason,
             key=key,
             now=now,
         )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards import validate
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
@@ -27,9 +28,7 @@ async def create_project(
     *,
     now: datetime | None = None,
 ) -> Project:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("a project needs a name")
+    name = validate.name(name, "project name")
     try:
         the_unit = Unit(unit)
     except ValueError as exc:
@@ -50,7 +49,9 @@ async def find_project(session: AsyncSession, ref: str | int) -> Project:
     """A project by id or by name."""
     text = str(ref).strip()
     query = select(Project).where(
-        Project.id == int(text) if text.isdigit() else Project.name == text
+        Project.id == int(text)
+        if text.isascii() and text.isdigit() and len(text) < 10
+        else Project.name == text
     )
     project = await session.scalar(query)
     if project is None:
@@ -86,6 +87,10 @@ async def set_tariff(
     max_call_seconds: int = 14_400,
 ) -> Tariff:
     """Create or replace the tariff ``name`` of a project; validated by the rating core first."""
+    name = validate.name(name, "tariff name")
+    validate.whole(connect_fee, "connect fee")
+    validate.whole(free_seconds, "free seconds")
+    validate.whole(max_call_seconds, "max call seconds", low=1)
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         row = await session.scalar(
@@ -160,6 +165,8 @@ async def add_number(
         raise InvalidInput(f"role must be card or advisor, got {role!r}")
     if lang not in (None, "de", "en"):
         raise InvalidInput(f"lang must be de or en, got {lang!r}")
+    validate.whole(first_caller_days, "first-caller days", high=36_500)
+    validate.whole(first_caller_calls, "first-caller calls")
     e164 = to_e164(number)
     free = is_toll_free(e164)
     async with db.transaction() as session:
@@ -179,7 +186,7 @@ async def add_number(
         if role == "advisor":
             if not destination or not tariff:
                 raise InvalidInput("an advisor number needs --destination and --tariff")
-            row.destination = destination
+            row.destination = validate.dial_string(destination)
             row.tariff_id = (await find_tariff(session, project, tariff)).id
             if first_caller_tariff:
                 row.first_caller_tariff_id = (

@@ -3,7 +3,12 @@ prompt language is the engine's choice (caller, number's --lang), never the dial
 
 from __future__ import annotations
 
-from dialplan.render import RoutedNumber, render_numbers
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cards.errors import InvalidInput
+from dialplan.render import RoutedNumber, render_ari_conf, render_numbers
 
 
 def test_each_number_and_its_aliases_reach_stasis_with_the_e164_form() -> None:
@@ -20,3 +25,52 @@ def test_each_number_and_its_aliases_reach_stasis_with_the_e164_form() -> None:
     assert "exten => 08912345670,1,Goto(minutecard-in,+498912345670,1)" in lines
     assert "exten => +442079460018,1,Stasis(mc,+442079460018)" in lines
     assert "language" not in text.replace("prompt language", "")
+
+
+HOSTILE = [
+    "astro\nexten => _X.,1,Dial(PJSIP/attacker)",
+    "astro\r\n[other-context]",
+    "a;b",
+    "x" * 81,
+    "",
+    "   ",
+    "tab\there",
+]
+
+
+@pytest.mark.parametrize("project", HOSTILE)
+def test_a_hostile_project_name_is_refused_not_rendered(project: str) -> None:
+    with pytest.raises(InvalidInput):
+        render_numbers([RoutedNumber("+498912345670", "card", project)])
+
+
+@pytest.mark.parametrize("app", ["mc\nexten => x", "mc,1", "mc)", "", "a" * 41])
+def test_a_hostile_app_name_is_refused(app: str) -> None:
+    with pytest.raises(InvalidInput):
+        render_numbers([RoutedNumber("+498912345670", "card", "astro")], app=app)
+
+
+@pytest.mark.parametrize("e164", ["+4989\n1", "+49891234567;x", "0891234567", "+"])
+def test_a_malformed_number_is_refused(e164: str) -> None:
+    with pytest.raises(InvalidInput):
+        render_numbers([RoutedNumber(e164, "card", "astro")])
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["good-password\n[hacker]\ntype = user", "has blank 1234", "short", 'q"uote12345678'],
+)
+def test_a_hostile_ari_password_is_refused(password: str) -> None:
+    with pytest.raises(InvalidInput):
+        render_ari_conf("password = CHANGE-ME-BEFORE-USE\n", password)
+
+
+@given(st.text(max_size=120))
+def test_whatever_the_name_the_file_has_one_line_per_statement(project: str) -> None:
+    """No input makes a line that is not ours: a comment, an exten, a same, or blank."""
+    try:
+        text = render_numbers([RoutedNumber("+498912345670", "card", project)])
+    except InvalidInput:
+        return
+    for line in text.splitlines():
+        assert line == "" or line.startswith(("; ", "exten => ", " same => ")), line
