@@ -232,11 +232,21 @@ def line_show(card: str, as_json: bool) -> None:
 
 @line_group.command("move")
 @click.argument("card")
-@click.argument("new_line")
-def line_move(card: str, new_line: str) -> None:
-    """Bind CARD to NEW_LINE (the customer's number changed)."""
-    old = run_with_db(lambda db: activation.move_line(db, card, new_line))
-    click.echo(f"card {card} moved from {old or 'no line'} to the new line")
+@click.argument("new_line", nargs=-1, required=True)
+@click.option("--force", is_flag=True, help="take the line from the card that holds it")
+@click.option("--json", "as_json", is_flag=True)
+def line_move(card: str, new_line: tuple[str, ...], force: bool, as_json: bool) -> None:
+    """Bind CARD to NEW_LINE (the customer's number changed); NEW_LINE may be several words."""
+    moved = run_with_db(lambda db: activation.move_line(db, card, " ".join(new_line), force=force))
+    record = {"card": card, "old_line": moved.old_line, "new_line": moved.new_line}
+    if moved.displaced:
+        record["card_that_lost_the_line"] = moved.displaced
+    if as_json:
+        emit_record(record, as_json=True)
+        return
+    click.echo(f"card {card} moved from {moved.old_line or 'no line'} to {moved.new_line}")
+    if moved.displaced:
+        click.echo(f"card {moved.displaced} lost {moved.new_line} and has no line now")
 
 
 @click.command("transactions")

@@ -129,7 +129,7 @@ def number_group() -> None:
 
 
 @number_group.command("add")
-@click.argument("number")
+@click.argument("number", nargs=-1, required=True)
 @click.option("--project", required=True)
 @click.option("--role", type=click.Choice(["card", "advisor"]), required=True)
 @click.option("--destination", help="advisor dial string, e.g. PJSIP/advisor1")
@@ -148,7 +148,7 @@ def number_group() -> None:
 )
 @click.option("--json", "as_json", is_flag=True)
 def number_add(
-    number: str,
+    number: tuple[str, ...],
     project: str,
     role: str,
     destination: str | None,
@@ -163,14 +163,14 @@ def number_add(
     lang: str | None,
     as_json: bool,
 ) -> None:
-    """Route NUMBER (E.164 or national) to minutecard."""
+    """Route NUMBER (E.164 or national, in one word or several: 089 12345670) to minutecard."""
     days = parse_or_fail(parse_count, first_caller_days, "--first-caller-days")
     calls = parse_or_fail(parse_count, first_caller_calls, "--first-caller-calls")
     row = run_with_db(
         lambda db: projects.add_number(
             db,
             project,
-            number,
+            " ".join(number),
             role,
             destination=destination,
             tariff=tariff,
@@ -201,9 +201,15 @@ def number_list(project: str | None, as_json: bool) -> None:
 
 
 @number_group.command("remove")
-@click.argument("number")
-def number_remove(number: str) -> None:
-    click.echo(f"removed {run_with_db(lambda db: projects.remove_number(db, number))}")
+@click.argument("number", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True)
+def number_remove(number: tuple[str, ...], as_json: bool) -> None:
+    """Stop routing NUMBER (render the dialplan again afterwards)."""
+    removed = run_with_db(lambda db: projects.remove_number(db, " ".join(number)))
+    if as_json:
+        emit_record({"removed": removed}, as_json=True)
+    else:
+        click.echo(f"removed {removed}")
 
 
 def tariff_dict(t: Tariff, unit: str) -> dict[str, object]:

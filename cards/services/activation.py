@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
 from cards.db import Database
-from cards.errors import InvalidInput
+from cards.errors import Conflict, InvalidInput
 from cards.models import Card, LineBinding, PinFailure, Project
 from cards.phone import to_e164
 from cards.pins import check_secret, hash_pin
@@ -156,12 +156,45 @@ async def line_of(db: Database, card_ref: str) -> str | None:
         return await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
 
 
+@dataclass(frozen=True)
+class LineMove:
+    """What an operator's line move changed: the card's old and new line, and the card that
+    held the new line before (it has no line now)."""
+
+    old_line: str | None
+    new_line: str
+    displaced: str | None = None
+
+
 async def move_line(
-    db: Database, card_ref: str, new_line: str, *, now: datetime | None = None
-) -> str | None:
-    """Operator move (seed 003): bind the card to ``new_line``; return the line it left."""
+    db: Database,
+    card_ref: str,
+    new_line: str,
+    *,
+    force: bool = False,
+    now: datetime | None = None,
+) -> LineMove:
+    """Operator move (seed 003): bind the card to ``new_line``. A line bound to another card is
+    taken from it only with ``force`` (that card then has no line)."""
     async with db.transaction() as session:
         card = await find_card(session, card_ref)
         if card.status == "blocked":
             raise InvalidInput(f"card {card.serial} is blocked")
-        return await _bind(session, card.project_id, to_e164(new_line), card, now or utcnow())
+        line = to_e164(new_line)
+        holder = await session.scalar(
+            select(Card.serial)
+            .join(LineBinding, LineBinding.card_id == Card.id)
+            .where(
+                LineBinding.project_id == card.project_id,
+                LineBinding.line == line,
+                Card.id != card.id,
+            )
+        )
+        if holder is not None and not force:
+            raise Conflict(
+                f"line {line} is bound to card {holder}: add --force to move it "
+                f"(card {holder} would then have no line)"
+            )
+        old = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
+        await _bind(session, card.project_id, line, card, now or utcnow())
+        return LineMove(old, line, holder)

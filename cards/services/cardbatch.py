@@ -14,7 +14,7 @@ from cards import validate
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
-from cards.models import Card, Project
+from cards.models import Card, LineBinding, Project
 from cards.pins import check_secret, hash_pin, new_pin
 from cards.services.ledger import EntryKind, append
 from cards.services.projects import find_project, settings_of
@@ -140,5 +140,11 @@ async def set_blocked(db: Database, ref: str, blocked: bool) -> Card:
             raise Conflict(f"card {card.serial} is already blocked")
         if not blocked and card.status != "blocked":
             raise Conflict(f"card {card.serial} is not blocked")
-        card.status = "blocked" if blocked else "active"
+        if blocked:
+            card.status = "blocked"
+        else:  # back to what it was: a card never activated is new again
+            bound = await session.scalar(
+                select(LineBinding.id).where(LineBinding.card_id == card.id)
+            )
+            card.status = "active" if bound is not None else "new"
         return card

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from cards.db import Database
+from cards.errors import Conflict
 from cards.models import Card, PinFailure
 from cards.services import activation, cardbatch
 from cards.services.activation import Activation
@@ -48,8 +50,29 @@ async def test_pin_from_another_line_moves_the_card(db: Database) -> None:
 async def test_operator_line_move(db: Database) -> None:
     [card] = await project_with_cards(db)
     await activation.activate(db, "astro", LINE_A, card.pin, secret=SECRET, now=T0)
-    assert await activation.move_line(db, card.serial, "040 123456") == LINE_A
+    moved = await activation.move_line(db, card.serial, "040 123456")
+    assert moved == activation.LineMove(LINE_A, LINE_B, None)
     assert await activation.line_of(db, card.serial) == LINE_B
+
+
+async def test_a_line_held_by_another_card_moves_only_with_force(db: Database) -> None:
+    first, second = await project_with_cards(db, count=2)
+    await activation.activate(db, "astro", LINE_A, first.pin, secret=SECRET, now=T0)
+    with pytest.raises(Conflict, match=f"bound to card {first.serial}: add --force"):
+        await activation.move_line(db, second.serial, LINE_A)
+    assert await activation.line_of(db, first.serial) == LINE_A
+    moved = await activation.move_line(db, second.serial, LINE_A, force=True)
+    assert moved == activation.LineMove(None, LINE_A, first.serial)
+    assert await activation.line_of(db, first.serial) is None
+    assert await activation.line_of(db, second.serial) == LINE_A
+
+
+async def test_unblock_returns_a_card_to_what_it_was(db: Database) -> None:
+    fresh, used = await project_with_cards(db, count=2)
+    await activation.activate(db, "astro", LINE_A, used.pin, secret=SECRET, now=T0)
+    for card, before in ((fresh, "new"), (used, "active")):
+        await cardbatch.set_blocked(db, card.serial, True)
+        assert (await cardbatch.set_blocked(db, card.serial, False)).status == before
 
 
 async def test_activating_a_second_card_replaces_the_line_binding(db: Database) -> None:

@@ -1,0 +1,73 @@
+"""Every `sh` block of the README runs as written, in order, in a new directory: the operator's
+first day, quotes, rendering, prompts; `cardengine run` last (it needs the database the others
+made), against the fake ARI, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+
+ROOT = Path(__file__).resolve().parents[1]
+BLOCK = re.compile(r"^```sh\n(.*?)^```", re.M | re.S)
+
+
+def readme_lines() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return [line for block in BLOCK.findall(text) for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_shows_commands_to_run() -> None:
+    lines = readme_lines()
+    assert any(line.startswith("cardadmin cards create") for line in lines)
+    assert sum(line.startswith("cardengine run") for line in lines) == 1
+
+
+async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
+    lines = readme_lines()
+    engine = [line for line in lines if line.startswith("cardengine run")]
+    script = "\n".join(line for line in lines if line not in engine)
+    shutil.copy(ROOT / "cardengine.example.toml", tmp_path)
+    fake = FakeAri(FakeClock())
+    await fake.start()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "MINUTECARD_DATA_DIR": str(tmp_path / "data"),
+        "MINUTECARD_ARI_URL": fake.url,
+        "MINUTECARD_ARI_USER": USER,
+        "MINUTECARD_ARI_PASSWORD": PASSWORD,
+        "MINUTECARD_JOURNAL": str(tmp_path / "journal.jsonl"),
+    }
+    env.pop("MINUTECARD_DATABASE_URL", None)
+    env.pop("MINUTECARD_PIN_SECRET", None)
+    # The engine line runs as written, in the background of the same shell session (it needs
+    # the exported secret), until it has connected; then SIGTERM must stop it with exit 0.
+    wrapped = "\n".join(
+        f"( {line} ) 2> engine.log & pid=$!\n"
+        "for _ in $(seq 200); do grep -q 'ARI events connected' engine.log && break; "
+        "sleep 0.05; done\n"
+        'kill -TERM "$pid"; wait "$pid"'
+        for line in engine
+    )
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-euo", "pipefail", "-x", "-c", f"{script}\n{wrapped}\n",
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 300)
+    finally:
+        await fake.stop()
+    log = (tmp_path / "engine.log").read_text() if (tmp_path / "engine.log").exists() else ""
+    assert proc.returncode == 0, f"{err.decode()[-3000:]}\n{log[-2000:]}"
+    text = out.decode()
+    assert "already credited (idempotency key order-77)" in text
+    assert "Sie haben noch einundzwanzig Minuten Guthaben." in text
+    assert fake.connects == 1
+    assert "stopped; every call settled" in log
+    assert "Traceback" not in err.decode() + log
