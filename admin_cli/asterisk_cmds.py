@@ -39,8 +39,16 @@ def asterisk_group() -> None:
 
 
 @asterisk_group.command("render")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--app", default="minutecard", show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="directory to write to (/etc/asterisk on the PBX)",
+)
+@click.option(
+    "--app", default="minutecard", show_default=True, help="the Stasis app name of cardengine"
+)
 @click.option(
     "--with-samples",
     is_flag=True,

@@ -9,8 +9,8 @@ import click
 
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
-from admin_cli.output import emit_record, emit_rows
-from admin_cli.pin_output import PinFile, PinsNotDelivered, write_stdout
+from admin_cli.output import Amount, emit_record, emit_rows, json_option
+from admin_cli.pin_output import PinFile, PinsNotDelivered, write_stdout, write_stdout_json
 from admin_cli.runner import run_with_db, secret
 from cards.amounts import show_amount
 from cards.clock import aware
@@ -34,12 +34,12 @@ def cards_group() -> None:
 
 
 @cards_group.command("create")
-@click.option("--project", required=True)
-@click.option("--count", required=True)
+@click.option("--project", required=True, help="project name or id")
+@click.option("--count", required=True, help="how many cards (1–10,000)")
 @click.option("--minutes", help="value of each card (minute projects)")
 @click.option("--amount", help="value of each card in EUR (money projects)")
 @click.option("--price", help="sold price per card in EUR, for the books")
-@click.option("--label")
+@click.option("--label", help="a note on the batch, e.g. the shop it goes to")
 @click.option("--expires", help="YYYY-MM-DD")
 @click.option(
     "--csv",
@@ -48,6 +48,7 @@ def cards_group() -> None:
     help="write serial;pin;value to this new file, mode 0600 (else to stdout)",
 )
 @click.option("--force", is_flag=True, help="replace an existing --csv file")
+@json_option
 def cards_create(
     project: str,
     count: str,
@@ -58,6 +59,7 @@ def cards_create(
     expires: str | None,
     csv_path: Path | None,
     force: bool,
+    as_json: bool,
 ) -> None:
     """Create cards with random PINs; the PINs are shown once, here, before anything is saved."""
     n = parse_or_fail(parse_count, count, "--count")
@@ -81,6 +83,11 @@ def cards_create(
             rows = [(c.serial, c.pin, show_amount(c.balance, found.unit)) for c in cards]
             if pin_file is not None:
                 pin_file.write(rows)
+            elif as_json:
+                write_stdout_json(
+                    [{"serial": c.serial, "pin": c.pin, "value": c.balance} for c in cards],
+                    found.unit,
+                )
             else:
                 write_stdout(rows)
 
@@ -105,7 +112,9 @@ def cards_create(
         if isinstance(exc, PinsNotDelivered):
             raise OperatorError(f"no card created: the PINs could not be written ({exc})") from exc
         raise
-    if pin_file is not None:
+    if pin_file is not None and as_json:
+        emit_record({"cards": len(created), "file": str(pin_file.path)}, as_json=True)
+    elif pin_file is not None:
         click.echo(f"{len(created)} cards written to {pin_file.path}")
 
 
@@ -117,12 +126,11 @@ async def _card_view(db: Database, ref: str) -> dict[str, object]:
         "serial": card.serial,
         "project": project.name,
         "status": card.status,
-        "balance": card.balance,
-        "available": free,
-        "balance_text": show_amount(card.balance, project.unit),
+        "balance": Amount(card.balance, project.unit),
+        "available": Amount(free, project.unit),
         "line": await activation.line_of(db, card.serial),
         "unit": project.unit,
-        "sold_price": card.sold_price,
+        "sold_price": Amount(card.sold_price, "money"),
         "label": card.label,
         "expires_at": card.expires_at.date().isoformat() if card.expires_at else None,
     }
@@ -135,23 +143,35 @@ def card_group() -> None:
 
 @card_group.command("show")
 @click.argument("card")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def card_show(card: str, as_json: bool) -> None:
+    """Balance, available credit, status, line and expiry of a card."""
     emit_record(run_with_db(lambda db: _card_view(db, card)), as_json=as_json, title="card")
 
 
 @card_group.command("block")
 @click.argument("card")
-def card_block(card: str) -> None:
+@json_option
+def card_block(card: str, as_json: bool) -> None:
+    """Block a card: no calls, no top-ups, until unblocked."""
     found: Card = run_with_db(lambda db: cardbatch.set_blocked(db, card, True))
-    click.echo(f"card {found.serial} blocked")
+    _said(found, "blocked", as_json)
 
 
 @card_group.command("unblock")
 @click.argument("card")
-def card_unblock(card: str) -> None:
+@json_option
+def card_unblock(card: str, as_json: bool) -> None:
+    """Unblock a card: it is active again (new, if it was never activated)."""
     found: Card = run_with_db(lambda db: cardbatch.set_blocked(db, card, False))
-    click.echo(f"card {found.serial} unblocked")
+    _said(found, "unblocked", as_json)
+
+
+def _said(card: Card, what: str, as_json: bool) -> None:
+    if as_json:
+        emit_record({"serial": card.serial, "status": card.status}, as_json=True)
+    else:
+        click.echo(f"card {card.serial} {what} (status {card.status})")
 
 
 def _entry_dict(entry: LedgerEntry, unit: str) -> dict[str, object]:
@@ -159,9 +179,9 @@ def _entry_dict(entry: LedgerEntry, unit: str) -> dict[str, object]:
         "id": entry.id,
         "at": aware(entry.at).isoformat(timespec="seconds"),
         "kind": entry.kind,
-        "amount": entry.amount,
-        "amount_text": show_amount(entry.amount, unit),
-        "balance_after": entry.balance_after,
+        "amount": Amount(entry.amount, unit),
+        "balance_after": Amount(entry.balance_after, unit),
+        "unit": unit,
         "actor": entry.actor,
         "reason": entry.reason,
         "key": entry.idempotency_key,
@@ -178,7 +198,7 @@ async def _unit_of(db: Database, card_id: int) -> str:
 @click.argument("card")
 @click.argument("amount")
 @click.option("--idempotency-key", help="the same key credits only once")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) -> None:
     """Credit AMOUNT ("25", "25 Euro", "25 €", "25,00"; minutes for minute cards)."""
 
@@ -193,7 +213,7 @@ def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) ->
         click.echo(f"already credited (idempotency key {idempotency_key}): nothing new")
     emit_rows(
         [_entry_dict(e, unit) for e in done.entries],
-        ["kind", "amount_text", "balance_after", "key"],
+        ["kind", "amount", "balance_after", "key"],
         as_json=as_json,
         title="top-up",
     )
@@ -202,8 +222,8 @@ def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) ->
 @click.command("adjust", context_settings={"ignore_unknown_options": True})
 @click.argument("card")
 @click.argument("amount")
-@click.option("--reason", required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--reason", required=True, help="why, for the books")
+@json_option
 def adjust(card: str, amount: str, reason: str, as_json: bool) -> None:
     """Correct a balance by ±AMOUNT, with a reason for the books."""
 
@@ -224,8 +244,9 @@ def line_group() -> None:
 
 @line_group.command("show")
 @click.argument("card")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def line_show(card: str, as_json: bool) -> None:
+    """The caller line a card is bound to."""
     line = run_with_db(lambda db: activation.line_of(db, card))
     emit_record({"card": card, "line": line}, as_json=as_json, title="line")
 
@@ -234,7 +255,7 @@ def line_show(card: str, as_json: bool) -> None:
 @click.argument("card")
 @click.argument("new_line", nargs=-1, required=True)
 @click.option("--force", is_flag=True, help="take the line from the card that holds it")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def line_move(card: str, new_line: tuple[str, ...], force: bool, as_json: bool) -> None:
     """Bind CARD to NEW_LINE (the customer's number changed); NEW_LINE may be several words."""
     moved = run_with_db(lambda db: activation.move_line(db, card, " ".join(new_line), force=force))
@@ -250,10 +271,10 @@ def line_move(card: str, new_line: tuple[str, ...], force: bool, as_json: bool) 
 
 
 @click.command("transactions")
-@click.option("--card")
+@click.option("--card", help="card serial")
 @click.option("--caller", help="caller line, E.164 or national")
 @click.option("--since", help="YYYY-MM-DD")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def transactions(card: str | None, caller: str | None, since: str | None, as_json: bool) -> None:
     """Ledger of a card or of a caller line, with the count and the last top-up (seed 003)."""
     if (card is None) == (caller is None):
@@ -282,7 +303,7 @@ def transactions(card: str | None, caller: str | None, since: str | None, as_jso
         return
     emit_rows(
         rows,
-        ["at", "kind", "amount_text", "balance_after", "actor", "reason"],
+        ["at", "kind", "amount", "balance_after", "actor", "reason"],
         as_json=False,
         title="transactions",
     )
@@ -293,7 +314,7 @@ def transactions(card: str | None, caller: str | None, since: str | None, as_jso
 
 
 @click.command("audit")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def audit(as_json: bool) -> None:
     """Prove every card's balance equals the sum of its ledger, and that no settlement waits in
     the journal; exit 1 when one does not hold."""
@@ -327,7 +348,7 @@ def audit(as_json: bool) -> None:
 
 
 @click.command("recover")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def recover(as_json: bool) -> None:
     """Apply the settlements the engine kept in its journal while the database was away."""
     journal = Journal(default_path())

@@ -24,6 +24,7 @@ from admin_cli.quote_cmd import quote_cmd
 
 
 @click.group()
+@click.version_option(package_name="minutecard", prog_name="cardadmin")
 def cli() -> None:
     """Operate minutecard: projects, numbers, tariffs, cards, top-ups, audits."""
 
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="cardadmin", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))  # bare `cardadmin`: the usage
+        return 0
     except SystemExit as exc:
         return int(exc.code or 0)
     except click.Abort:

@@ -4,24 +4,72 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
+from cards.amounts import show_amount
+
+
+@dataclass(frozen=True)
+class Amount:
+    """Money or card seconds: ``35.00 EUR`` in a table, the integer in JSON (which also says
+    the unit)."""
+
+    value: int
+    unit: str
+
+    def __str__(self) -> str:
+        return show_amount(self.value, self.unit)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Amount) else str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _table(title: str | None, columns: Sequence[str], rows: list[list[str]], header: bool) -> None:
+    """Dates, numbers and amounts are never cut to "…": columns are as wide as their widest
+    cell and the table as wide as it needs (a terminal wraps it, it does not lose digits)."""
+    table = Table(title=title, show_header=header)
+    widths = [
+        max([len(c) if header else 0] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)
+    ]
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(column, min_width=width, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    needed = sum(widths) + 3 * len(widths) + 1
+    if needed > console.width:
+        console = Console(width=needed)
+    console.print(table)
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="print JSON for scripts (integers, with the unit)"
+)
+
 
 def emit_record(record: Mapping[str, Any], *, as_json: bool, title: str | None = None) -> None:
     """Show one record as a two-column table or as a JSON object."""
     if as_json:
-        click.echo(json.dumps(record, ensure_ascii=False, sort_keys=True))
+        click.echo(json.dumps(record, ensure_ascii=False, sort_keys=True, default=_plain))
         return
-    table = Table(title=title, show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value")
-    for key, value in record.items():
-        table.add_row(key, "" if value is None else str(value))
-    Console().print(table)
+    rows = [[key, _cell(value)] for key, value in record.items()]
+    _table(title, ["field", "value"], rows, header=False)
 
 
 def emit_rows(
@@ -29,11 +77,7 @@ def emit_rows(
 ) -> None:
     """Show many records as a table with ``columns`` or as a JSON list."""
     if as_json:
-        click.echo(json.dumps(list(rows), ensure_ascii=False, sort_keys=True, default=str))
+        click.echo(json.dumps(list(rows), ensure_ascii=False, sort_keys=True, default=_plain))
         return
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-    Console().print(table)
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    _table(title, columns, cells, header=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -67,12 +68,23 @@ class PinFile:
                 self.path.unlink()
 
 
-def write_stdout(rows: Iterable[tuple[str, str, str]], out: TextIO | None = None) -> None:
-    target = out or sys.stdout
-    try:
+def write_stdout(rows: Iterable[tuple[str, str, str]]) -> None:
+    def write(target: TextIO) -> None:
         writer = csv.writer(target, delimiter=";")
         writer.writerow(HEADER)
         writer.writerows(rows)
+
+    _deliver(write, sys.stdout)
+
+
+def write_stdout_json(cards: list[dict[str, object]], unit: str) -> None:
+    """``--json``: the cards with integer values in the project's unit."""
+    _deliver(lambda target: json.dump({"unit": unit, "cards": cards}, target), sys.stdout)
+
+
+def _deliver(write: Callable[[TextIO], None], target: TextIO) -> None:
+    try:
+        write(target)
         target.flush()
     except BrokenPipeError as exc:
         silence_stdout()

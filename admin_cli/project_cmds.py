@@ -6,11 +6,11 @@ import click
 
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
-from admin_cli.output import emit_record, emit_rows
+from admin_cli.output import Amount, emit_record, emit_rows, json_option
 from admin_cli.runner import run_with_db
 from cards.amounts import show_amount
 from cards.db import Database
-from cards.migrate import upgrade
+from cards.migrate import current_revision, upgrade
 from cards.models import Number, Project, Tariff
 from cards.services import projects
 from rating import CallerClass, ChargingStart, Increments, format_eur, parse_eur
@@ -22,19 +22,29 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
-def db_upgrade() -> None:
+@json_option
+def db_upgrade(as_json: bool) -> None:
     """Create or migrate the schema to the newest revision."""
-    run_with_db(upgrade, creates=True)
-    click.echo("database is up to date")
+    revision = run_with_db(_upgrade, creates=True)
+    if as_json:
+        emit_record({"revision": revision}, as_json=True)
+    else:
+        click.echo(f"database is up to date (revision {revision})")
+
+
+async def _upgrade(db: Database) -> str | None:
+    await upgrade(db)
+    return await current_revision(db)
 
 
 def project_dict(p: Project) -> dict[str, object]:
     settings = dict(p.settings)
-    settings["denominations"] = [show_amount(d, p.unit) for d in settings["denominations"]]
-    settings["minimum_topup"] = show_amount(settings["minimum_topup"], p.unit)
-    settings["bonus"] = {
-        show_amount(int(k), p.unit): show_amount(v, p.unit) for k, v in settings["bonus"].items()
-    }
+    settings["denominations"] = [Amount(d, p.unit) for d in settings["denominations"]]
+    settings["minimum_topup"] = Amount(settings["minimum_topup"], p.unit)
+    settings["bonus"] = [
+        {"denomination": Amount(int(k), p.unit), "bonus": Amount(v, p.unit)}
+        for k, v in settings["bonus"].items()
+    ]
     record: dict[str, object] = {"id": p.id, "name": p.name, "unit": p.unit, **settings}
     record["pin_secret_fingerprint"] = p.pin_key or "none yet (set by the first cards create)"
     return record
@@ -47,9 +57,14 @@ def project_group() -> None:
 
 @project_group.command("create")
 @click.argument("name")
-@click.option("--unit", type=click.Choice(["minutes", "money"]), required=True)
+@click.option(
+    "--unit",
+    type=click.Choice(["minutes", "money"]),
+    required=True,
+    help="what the cards hold: money (EUR) or minutes",
+)
 @click.option("--warning-lead", default="120", show_default=True, help="seconds")
-@click.option("--pin-length", default="8", show_default=True)
+@click.option("--pin-length", default="8", show_default=True, help="PIN digits, 4–12")
 @click.option(
     "--denomination",
     "denominations",
@@ -58,7 +73,7 @@ def project_group() -> None:
 )
 @click.option("--minimum", help="smallest top-up")
 @click.option("--bonus", multiple=True, help="DENOMINATION=BONUS, e.g. 50=5")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def project_create(
     name: str,
     unit: str,
@@ -89,8 +104,9 @@ def project_create(
 
 
 @project_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def project_list(as_json: bool) -> None:
+    """Every project with its settings."""
     rows = [project_dict(p) for p in run_with_db(projects.list_projects)]
     emit_rows(
         rows,
@@ -102,8 +118,9 @@ def project_list(as_json: bool) -> None:
 
 @project_group.command("show")
 @click.argument("project")
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def project_show(project: str, as_json: bool) -> None:
+    """One project's settings and its PIN secret's fingerprint."""
     found = run_with_db(lambda db: projects.get_project(db, project))
     emit_record(project_dict(found), as_json=as_json, title="project")
 
@@ -130,23 +147,32 @@ def number_group() -> None:
 
 @number_group.command("add")
 @click.argument("number", nargs=-1, required=True)
-@click.option("--project", required=True)
-@click.option("--role", type=click.Choice(["card", "advisor"]), required=True)
+@click.option("--project", required=True, help="project name or id")
+@click.option(
+    "--role",
+    type=click.Choice(["card", "advisor"]),
+    required=True,
+    help="card: callers activate here; advisor: callers reach an advisor here",
+)
 @click.option("--destination", help="advisor dial string, e.g. PJSIP/advisor1")
 @click.option("--tariff", help="tariff name (advisor numbers)")
 @click.option("--first-caller-tariff", help="tariff for callers not yet on the caller list")
-@click.option("--first-caller-days", default="0")
-@click.option("--first-caller-calls", default="0")
+@click.option(
+    "--first-caller-days", default="0", help="days the first-caller tariff lasts (0: no limit)"
+)
+@click.option(
+    "--first-caller-calls", default="0", help="calls the first-caller tariff lasts (0: no limit)"
+)
 @click.option("--mobile/--no-mobile", "mobile", default=None, help="accept mobile callers")
 @click.option("--foreign/--no-foreign", "foreign", default=None, help="accept foreign callers")
-@click.option("--payphone/--no-payphone", "payphone", default=True)
+@click.option("--payphone/--no-payphone", "payphone", default=True, help="accept payphones")
 @click.option("--default", "default_advisor", is_flag=True, help="the card number's press-1")
 @click.option(
     "--lang",
     type=click.Choice(["de", "en"]),
     help="fix the prompt language (default: German for German callers, English for others)",
 )
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def number_add(
     number: tuple[str, ...],
     project: str,
@@ -188,9 +214,10 @@ def number_add(
 
 
 @number_group.command("list")
-@click.option("--project")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--project", help="only this project (name or id)")
+@json_option
 def number_list(project: str | None, as_json: bool) -> None:
+    """Every routed number with its role, tariff and caller rules."""
     rows = [number_dict(n) for n in run_with_db(lambda db: projects.list_numbers(db, project))]
     emit_rows(
         rows,
@@ -202,7 +229,7 @@ def number_list(project: str | None, as_json: bool) -> None:
 
 @number_group.command("remove")
 @click.argument("number", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True)
+@json_option
 def number_remove(number: tuple[str, ...], as_json: bool) -> None:
     """Stop routing NUMBER (render the dialplan again afterwards)."""
     removed = run_with_db(lambda db: projects.remove_number(db, " ".join(number)))
@@ -239,28 +266,35 @@ def tariff_group() -> None:
 
 
 @tariff_group.command("set")
-@click.option("--project", required=True)
-@click.option("--name", default="standard", show_default=True)
+@click.option("--project", required=True, help="project name or id")
+@click.option("--name", default="standard", show_default=True, help="tariff name")
 @click.option("--increments", required=True, help="e.g. 60/60, 1/1, 60/1, 30/6")
 @click.option("--price", help="EUR/min for fixed-line callers (money projects)")
-@click.option("--price-mobile")
-@click.option("--price-foreign")
+@click.option("--price-mobile", help="EUR/min for mobile callers (default: --price)")
+@click.option("--price-foreign", help="EUR/min for foreign callers (default: --price)")
 @click.option("--multiplier", help="card seconds per talk second (minute projects)")
-@click.option("--multiplier-mobile")
-@click.option("--multiplier-foreign")
+@click.option("--multiplier-mobile", help="card seconds per talk second, mobile callers")
+@click.option("--multiplier-foreign", help="card seconds per talk second, foreign callers")
 @click.option("--connect-fee", help="EUR (money) or card seconds (minutes)")
 @click.option(
     "--charging-start",
     type=click.Choice([c.value for c in ChargingStart]),
     default="answer",
     show_default=True,
+    help="when the clock starts: answer, after the tariff announcement, or after free seconds",
 )
 @click.option("--free", default="0", help="free seconds with --charging-start free: 10/20/30")
 @click.option(
-    "--rounding", type=click.Choice(["finest", "cent"]), default="finest", show_default=True
+    "--rounding",
+    type=click.Choice(["finest", "cent"]),
+    default="finest",
+    show_default=True,
+    help="round each call's cost up to 1/10,000 EUR or to whole cents",
 )
-@click.option("--max-call-seconds", default="14400", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option(
+    "--max-call-seconds", default="14400", show_default=True, help="cap of one call in seconds"
+)
+@json_option
 def tariff_set(
     project: str,
     name: str,
@@ -333,9 +367,10 @@ def tariff_set(
 
 
 @tariff_group.command("show")
-@click.option("--project", required=True)
-@click.option("--name", default="standard", show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--project", required=True, help="project name or id")
+@click.option("--name", default="standard", show_default=True, help="tariff name")
+@json_option
 def tariff_show(project: str, name: str, as_json: bool) -> None:
+    """One tariff: increments, prices, fees, charging start."""
     found_project, row = run_with_db(lambda db: projects.get_tariff(db, project, name))
     emit_record(tariff_dict(row, found_project.unit), as_json=as_json, title="tariff")

@@ -17,9 +17,19 @@ def prompts_group() -> None:
 
 
 @prompts_group.command("build")
-@click.option("--lang", type=click.Choice([*LANGUAGES, "all"]), default="all", show_default=True)
 @click.option(
-    "--engine", type=click.Choice(["auto", "gtts", "espeak"]), default="auto", show_default=True
+    "--lang",
+    type=click.Choice([*LANGUAGES, "all"]),
+    default="all",
+    show_default=True,
+    help="which language to build",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "gtts", "espeak"]),
+    default="auto",
+    show_default=True,
+    help="text to speech: gTTS (needs the internet), espeak-ng, or auto (gTTS, else espeak-ng)",
 )
 @click.option(
     "--sounds-dir",
@@ -52,7 +62,9 @@ def prompts_build(lang: str, engine: str, sounds_dir_opt: str | None) -> None:
 @prompts_group.command("text")
 @click.argument("prompt_id")
 @click.option("--minutes", help="for remaining and balance_is")
-@click.option("--lang", type=click.Choice(LANGUAGES), default="de", show_default=True)
+@click.option(
+    "--lang", type=click.Choice(LANGUAGES), default="de", show_default=True, help="language"
+)
 def prompts_text(prompt_id: str, minutes: str | None, lang: str) -> None:
     """Print the sentence a caller hears."""
     n = parse_or_fail(parse_count, minutes, "--minutes") if minutes is not None else None

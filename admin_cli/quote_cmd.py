@@ -70,7 +70,11 @@ def _show_amount(unit: Unit, value: int) -> str:
 @click.option("--connect-fee", help="EUR per call (money) or card seconds (minutes)")
 @click.option("--free", help="free seconds after answer: 10, 20 or 30")
 @click.option(
-    "--unit", type=click.Choice([u.value for u in Unit]), default="money", show_default=True
+    "--unit",
+    type=click.Choice([u.value for u in Unit]),
+    default="money",
+    show_default=True,
+    help="money (EUR prices) or minutes (card seconds)",
 )
 @click.option(
     "--multiplier",
@@ -83,6 +87,7 @@ def _show_amount(unit: Unit, value: int) -> str:
     "caller_class",
     type=click.Choice([c.value for c in CallerClass]),
     default="fixed",
+    help="the caller's line: fixed, mobile or foreign",
     show_default=True,
 )
 @click.option("--warn", help="warning lead in seconds (with --credit)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from cards import validate
 from cards.errors import InvalidInput
 from cards.pins import check_length
 
@@ -28,7 +29,13 @@ class ProjectSettings:
                 raise InvalidInput(f"{name} must be a whole number >= 0")
         if self.lockout_failures < 1 or self.pin_tries_per_call < 1:
             raise InvalidInput("lockout_failures and pin_tries_per_call must be at least 1")
-        object.__setattr__(self, "denominations", tuple(sorted(self.denominations)))
+        for name in ("warning_lead", "lockout_window", "minimum_topup", "lockout_failures"):
+            validate.whole(getattr(self, name), name.replace("_", " "))
+        if any(d <= 0 for d in self.denominations):
+            raise InvalidInput("a denomination must be more than zero")
+        for d in self.denominations:
+            validate.whole(d, "denomination")
+        object.__setattr__(self, "denominations", tuple(sorted(set(self.denominations))))
         for denom, extra in self.bonus.items():
             if int(denom) not in self.denominations or extra < 0:
                 raise InvalidInput(f"bonus for {denom} needs that denomination and a bonus >= 0")

@@ -24,7 +24,11 @@ def test_operator_story(cli_env: str, capsys, tmp_path: Path) -> None:
     ok(capsys, "adjust", serial, "-1,50", "--reason", "goodwill undo")
     shown = json.loads(ok(capsys, "card", "show", serial, "--json"))
     assert shown["balance"] == (10 + 25 + 50 + 5) * 10_000 - 15_000
-    assert shown["balance_text"] == "88.50 EUR"
+    assert shown["unit"] == "money"
+    table = ok(capsys, "card", "show", serial)
+    assert "88.50 EUR" in table and "885000" not in table
+    ledger = ok(capsys, "transactions", "--card", serial)
+    assert "-1.50 EUR" in ledger and "…" not in ledger
     ok(capsys, "line", "move", serial, "030 123456")
     assert json.loads(ok(capsys, "line", "show", serial, "--json"))["line"] == "+4930123456"
     report = json.loads(ok(capsys, "transactions", "--caller", "+4930123456", "--json"))
