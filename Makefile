@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint system-deps bench demo run clean
+.PHONY: test lint system-deps bench bench-load demo run clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +26,10 @@ bench: $(STAMP)
 	$(PY) -m bench.ledger
 	$(PY) -m bench.timers
 	$(PY) -m bench.credit
+	$(PY) -m bench.startup
+
+bench-load: $(STAMP) system-deps
+	$(PY) -m bench.load
 
 demo: $(STAMP) system-deps
 	$(PY) -m scripts.demo

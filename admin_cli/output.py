@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from cards.amounts import show_amount
 
@@ -43,6 +41,9 @@ def _cell(value: Any) -> str:
 def _table(title: str | None, columns: Sequence[str], rows: list[list[str]], header: bool) -> None:
     """Dates, numbers and amounts are never cut to "…": columns are as wide as their widest
     cell and the table as wide as it needs (a terminal wraps it, it does not lose digits)."""
+    from rich.console import Console  # noqa: PLC0415  (rich costs 40 ms; --json never needs it)
+    from rich.table import Table  # noqa: PLC0415
+
     table = Table(title=title, show_header=header)
     widths = [
         max([len(c) if header else 0] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)
