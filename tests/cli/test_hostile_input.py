@@ -32,6 +32,8 @@ def classes(serial: str) -> list[tuple[list[str], str]]:
         (["number", "add", "030 123456 x12", "--project", "astro", "--role", "card"], "0-9"),
         (["cards", "create", "--project", "astro", "--count", HUGE, "--amount", "10"], "at most"),
         (["project", "show", HUGE], "no project"),
+        (["tariff", "set", "--project", "astro", "--increments", f"{HUGE}/1", "--price", "1"],
+         "increments must look like"),
         (["card", "show", HUGE], "no card"),
         (["tariff", "set", "--project", "astro", "--increments", "60/1", "--price", "1",
           "--max-call-seconds", HUGE], "at most"),
@@ -56,6 +58,20 @@ def test_each_class_of_bad_input_is_one_clear_refusal(serial: str, capsys) -> No
         err = refused(capsys, *args)
         assert says in err, (args, err)
         assert len(err) < 300, err
+
+
+def test_a_line_move_names_the_card_that_lost_the_line(
+    cli_env: str, capsys, tmp_path: Path
+) -> None:
+    first, second = (c["serial"] for c in setup_money_project(capsys, tmp_path)[:2])
+    assert main(["line", "move", first, "030", "123456"]) == 0
+    capsys.readouterr()
+    err = refused(capsys, "line", "move", second, "030 123456")
+    assert f"bound to card {first}: add --force" in err
+    assert main(["line", "move", second, "030 123456", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert f"card {second} moved from no line to +4930123456" in out
+    assert f"card {first} lost +4930123456 and has no line now" in out
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
