@@ -50,16 +50,30 @@ def asterisk_group() -> None:
     "--app", default="minutecard", show_default=True, help="the Stasis app name of cardengine"
 )
 @click.option(
+    "--mode",
+    type=click.Choice(["ari", "agi"]),
+    default="ari",
+    show_default=True,
+    help="ari: calls go to cardengine (Stasis); agi: the dialplan keeps them, Dial(…,L())",
+)
+@click.option(
+    "--agi",
+    "agi_url",
+    default="agi://127.0.0.1:4573",
+    show_default=True,
+    help="where cardengine serves FastAGI ([agi] port)",
+)
+@click.option(
     "--with-samples",
     is_flag=True,
     help="also write the sample configs of asterisk_conf/ (ari.conf with the password "
     "from MINUTECARD_ARI_PASSWORD)",
 )
-def render(out_dir: Path, app: str, with_samples: bool) -> None:
+def render(out_dir: Path, app: str, mode: str, agi_url: str, with_samples: bool) -> None:
     """Write minutecard-numbers.conf (and with --with-samples the other configs) to --out."""
     numbers = run_with_db(routed)
     try:
-        files = {NUMBERS_FILE: render_numbers(numbers, app)}
+        files = {NUMBERS_FILE: render_numbers(numbers, app, mode=mode, agi=agi_url)}
         if with_samples:
             password = os.environ.get("MINUTECARD_ARI_PASSWORD", "")
             if not password:

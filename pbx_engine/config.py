@@ -32,6 +32,9 @@ class Settings:
     caller_format: str
     checkpoint_seconds: int
     journal: str | None
+    agi_host: str = "127.0.0.1"
+    agi_port: int | None = None
+    """FastAGI mode is served when a port is set (``[agi] port`` or MINUTECARD_AGI_PORT)."""
 
 
 # (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
@@ -47,6 +50,8 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("engine", "caller_format"): ("MINUTECARD_CALLER_FORMAT", "str"),
     ("engine", "checkpoint_seconds"): ("MINUTECARD_CHECKPOINT_SECONDS", (1, 3_600)),
     ("engine", "journal"): ("MINUTECARD_JOURNAL", "str"),
+    ("agi", "host"): ("MINUTECARD_AGI_HOST", "str"),
+    ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -71,7 +76,7 @@ def _read(path: Path) -> dict[tuple[str, str], Any]:
 def _whole(name: str, value: Any, bounds: tuple[int, int]) -> int:
     text = str(value).strip()
     if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
-        raise InvalidInput(f"{name} must be a whole number of seconds, got {text[:40]!r}")
+        raise InvalidInput(f"{name} must be a whole number, got {text[:40]!r}")
     number, (low, high) = int(text), bounds
     if not low <= number <= high:
         raise InvalidInput(f"{name} must be between {low} and {high}, got {number}")
@@ -122,6 +127,8 @@ def load(path: Path | None) -> Settings:
         caller_format=caller_format,
         checkpoint_seconds=got.get("engine.checkpoint_seconds", 30),
         journal=got.get("engine.journal"),
+        agi_host=got.get("agi.host", "127.0.0.1"),
+        agi_port=got.get("agi.port"),
     )
 
 

@@ -17,6 +17,9 @@ from cards.journal import STORAGE_ERRORS, Journal, default_path
 from cards.migrate import current_revision, head_revision
 from cards.pins import fingerprint
 from cards.services import projects
+from pbx_engine.agi import app as agi
+from pbx_engine.agi.app import AgiApp
+from pbx_engine.agi.routes import AgiRoutes
 from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
@@ -88,6 +91,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
             ),
         )
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+        agi_server = await _start_agi(settings, db, engine)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
             asyncio.create_task(watcher.run(), name="credit"),
@@ -105,6 +109,9 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
                 settings.drain_seconds,
             )
         await engine.drain(0 if failure else settings.drain_seconds * 1000)
+        if agi_server is not None:
+            agi_server.close()
+            await agi_server.wait_closed()
         for task in (*tasks, stopping):
             task.cancel()
         await asyncio.gather(*tasks, stopping, return_exceptions=True)
@@ -113,6 +120,22 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         return 1
     log.info("stopped; every call settled")
     return 0
+
+
+async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asyncio.Server | None:
+    """FastAGI mode, when a port is set: served at once, also while ARI is still unreachable;
+    its settlements go through the engine's settler (retries, then the journal)."""
+    if settings.agi_port is None:
+        return None
+    routes = AgiRoutes(db, engine.settler, settings.pin_secret, settings.caller_format)
+    try:
+        server = await agi.serve(AgiApp(routes.table()), settings.agi_host, settings.agi_port)
+    except OSError as exc:
+        raise StartupError(
+            f"FastAGI cannot listen on {settings.agi_host}:{settings.agi_port}: {exc.strerror}"
+        ) from exc
+    log.info("FastAGI on %s:%d", settings.agi_host, settings.agi_port)
+    return server
 
 
 def _failure(done: set[asyncio.Future[Any]], engine: Engine) -> str | None:

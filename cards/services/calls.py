@@ -36,6 +36,9 @@ from rating import (
     quote,
 )
 
+OVERSHOOT_MS = 500
+"""How far past the authorized limit ``L()``'s own cut may land and still count as the limit."""
+
 
 @dataclass(frozen=True)
 class Authorization:
@@ -246,6 +249,16 @@ class Settlement:
             is_time = key.endswith("_at") and value is not None
             values[key] = datetime.fromisoformat(value) if is_time else value
         return cls(**values)
+
+
+def dialplan_talk_s(answered_ms: int, limit_ms: int) -> int:
+    """Talk seconds of a call the dialplan bridged (AGI mode), from ${ANSWEREDTIME_MS}: started
+    seconds, but a call cut by ``L()`` at its authorized limit talked that limit — not one second
+    more for the few ms Asterisk's own cut lands after it."""
+    talk_s = -(-max(answered_ms, 0) // 1000)
+    if limit_ms > 0 and limit_ms < answered_ms < limit_ms + OVERSHOOT_MS:
+        return -(-limit_ms // 1000)
+    return talk_s
 
 
 async def settle(db: Database, s: Settlement) -> CallRecord:

@@ -17,6 +17,9 @@ from cards.journal import Journal
 from cards.services import projects
 from cards.services.cardbatch import NewCard
 from dialplan.render import RoutedNumber, render_numbers
+from pbx_engine.agi.app import AgiApp
+from pbx_engine.agi.app import serve as serve_agi
+from pbx_engine.agi.routes import AgiRoutes
 from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import AriEvent
 from pbx_engine.clock import RealClock
@@ -72,6 +75,7 @@ class E2EWorld:
     card: NewCard
     recorder: Recorder
     observed: list[dict[str, Any]]
+    agi_port: int
 
     async def call(
         self,
@@ -132,15 +136,24 @@ def build_sounds(target: Path) -> Path:
 
 @contextlib.asynccontextmanager
 async def e2e_world(
-    root: Path, sounds: Path, *, credit_seconds: int, warning_lead: int, unit: str = "minutes"
+    root: Path,
+    sounds: Path,
+    *,
+    credit_seconds: int,
+    warning_lead: int,
+    unit: str = "minutes",
+    mode: str = "ari",
 ) -> AsyncIterator[E2EWorld]:
-    """``sounds`` holds built prompts (``build_sounds``); the rest is made fresh per world."""
+    """``sounds`` holds built prompts (``build_sounds``); the rest is made fresh per world.
+    ``mode="agi"`` renders the AGI dialplan and serves FastAGI beside the engine."""
     db = Database(f"sqlite+aiosqlite:///{root / 'e2e.sqlite3'}")
     card = await astro_project(
         db, secret=SECRET, credit=credit_seconds, unit=unit, settings={"warning_lead": warning_lead}
     )
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
-    asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
+    agi_port = free_port()
+    dialplan = render_numbers(numbers, mode=mode, agi=f"agi://127.0.0.1:{agi_port}")
+    asterisk = PrivateAsterisk.prepare(dialplan, sounds / "minutecard")
     recorder = Recorder(
         meta={
             "credit_seconds": credit_seconds,
@@ -156,6 +169,8 @@ async def e2e_world(
             config = EngineConfig(pin_secret=SECRET, journal=Journal(root / "journal.jsonl"))
             engine = Engine(ari, db, RealClock(), config)
             watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+            routes = AgiRoutes(db, engine.settler, SECRET)
+            agi_server = await serve_agi(AgiApp(routes.table()), "127.0.0.1", agi_port)
             observed: list[dict[str, Any]] = []
             tasks = [
                 asyncio.create_task(engine.run()),
@@ -166,7 +181,8 @@ async def e2e_world(
                 if ari.connected:
                     break
                 await asyncio.sleep(0.05)
-            yield E2EWorld(root, db, asterisk, engine, card, recorder, observed)
+            yield E2EWorld(root, db, asterisk, engine, card, recorder, observed, agi_port)
+            agi_server.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""FastAGI mode: the dialplan keeps the call (``Dial(…,L())``); we authorize, activate, settle."""
