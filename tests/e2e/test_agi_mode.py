@@ -43,20 +43,22 @@ async def agi_request(port: int, headers: dict[str, str]) -> None:
 async def test_agi_call_cut_by_dial_limit_is_settled_exactly(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
+    # The lead is longer than the warning prompt (3.4 s): L() ends a call only when a warning
+    # that is still playing has finished.
     async with e2e_world(
-        tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3, mode="agi"
+        tmp_path, e2e_sounds, credit_seconds=12, warning_lead=6, mode="agi"
     ) as world:
         await bind(world, CALLER)
         caller, advisor = await world.call(ADVISOR_NO, CALLER, pcap_seconds=30, name="agi")
         assert caller.returncode == 0, caller.stderr
         assert advisor is not None and advisor.returncode == 0, advisor.stderr
-        [answered] = advisor.times("SIP/2.0 200")
+        answered = advisor.times("SIP/2.0 200")[0]  # then the 200 to the BYE
         [bye] = advisor.times("BYE")
-        error_ms = (bye - answered).total_seconds() * 1000 - 8_000
-        print(f"\nAGI mode: advisor's BYE {error_ms:.1f} ms after answer + 8 s credit")
+        error_ms = (bye - answered).total_seconds() * 1000 - 12_000
+        print(f"\nAGI mode: advisor's BYE {error_ms:.1f} ms after answer + 12 s credit")
         assert 0 <= error_ms < HANGUP_ERROR_LIMIT_MS
         [entry], [record] = await settled(world)
-        assert (entry.amount, record.billed_seconds) == (-8, 8)
+        assert (entry.amount, record.billed_seconds) == (-12, 12)
         assert record.hangup_cause == "dialstatus:answer"
         async with world.db.read() as session:
             hold = await session.scalar(select(Reservation))
@@ -68,18 +70,18 @@ async def test_agi_call_cut_by_dial_limit_is_settled_exactly(
                 "agi_network_script": "settle",
                 "agi_uniqueid": record.call_id,
                 "agi_arg_1": str(hold.id),
-                "agi_arg_2": "8004",
+                "agi_arg_2": "12004",
                 "agi_arg_3": "ANSWER",
                 "agi_arg_4": str(record.project_id),
                 "agi_arg_5": str(record.card_id),
                 "agi_arg_6": record.caller,
                 "agi_arg_7": record.dialed,
-                "agi_arg_8": "8000",
+                "agi_arg_8": "12000",
                 "agi_arg_9": "1795322053112",
             },
         )
         entries, records = await settled(world)
-        assert ([e.amount for e in entries], len(records)) == ([-8], 1)
+        assert ([e.amount for e in entries], len(records)) == ([-12], 1)
 
 
 async def test_agi_activation_binds_the_line(e2e_sounds: Path, tmp_path: Path) -> None:
