@@ -74,3 +74,28 @@ def test_whatever_the_name_the_file_has_one_line_per_statement(project: str) -> 
         return
     for line in text.splitlines():
         assert line == "" or line.startswith(("; ", "exten => ", " same => ")), line
+
+
+def test_agi_mode_dials_with_the_authorized_limit_and_settles_in_h() -> None:
+    text = render_numbers(
+        [
+            RoutedNumber("+498912345670", "card", "astro"),
+            RoutedNumber("+498912345671", "advisor", "astro"),
+        ],
+        mode="agi",
+        agi="agi://127.0.0.1:4573",
+    )
+    lines = text.splitlines()
+    assert "exten => +498912345671,1,AGI(agi://127.0.0.1:4573/authorize)" in lines
+    assert " same => n,Dial(${MC_DEST},30,L(${MC_LIMIT_MS}:${MC_WARN_MS}))" in lines
+    assert " same => n,Set(LIMIT_PLAYAUDIO_CALLEE=yes)" in lines
+    assert " same => n,AGI(agi://127.0.0.1:4573/activate,${MC_PIN})" in lines
+    [settle] = [line for line in lines if line.startswith("exten => h,1,")]
+    assert "/settle,${MC_HOLD},${ANSWEREDTIME_MS},${DIALSTATUS}," in settle
+    assert "Stasis(" not in text
+
+
+@pytest.mark.parametrize("agi", ["agi://host:1\nexten => x", "http://x", "agi://a b", ""])
+def test_a_hostile_agi_address_is_refused(agi: str) -> None:
+    with pytest.raises(InvalidInput):
+        render_numbers([RoutedNumber("+498912345670", "card", "astro")], mode="agi", agi=agi)

@@ -25,6 +25,7 @@ from tests.conftest import SECRET
 from tests.engine.conftest import CALLER, eventually
 from tests.support.astro import ADVISOR_NO, astro_project
 from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from tests.support.postgres import free_port
 
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")
 
@@ -190,3 +191,49 @@ async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
         ).all()
     assert len(entries) == 1
     await db.close()
+
+
+async def test_fastagi_serves_while_ari_is_unreachable(tmp_path: Path) -> None:
+    """With [agi] port set, `cardengine run` answers FastAGI at once, though Asterisk's ARI is
+    not there: an unrouted number gets MC_RESULT=not_routed and the prompt to play."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    await astro_project(db, secret=SECRET, credit=600)
+    await db.close()
+    config = tmp_path / "engine.toml"
+    config.write_text(
+        f'[ari]\nurl = "http://127.0.0.1:{free_port()}"\nuser = "{USER}"\n\n'
+        '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
+    )
+    agi_port = free_port()
+    env = {**_env(url, tmp_path), "MINUTECARD_AGI_PORT": str(agi_port)}
+    proc = await asyncio.create_subprocess_exec(
+        CARDENGINE, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        for _ in range(100):
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", agi_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("FastAGI never listened")
+        writer.write(
+            b"agi_network_script: authorize\nagi_uniqueid: 1.1\n"
+            b"agi_callerid: 030123456\nagi_extension: 0301111111\n\n"
+        )
+        commands = []
+        while line := await asyncio.wait_for(reader.readline(), 10):
+            commands.append(line.decode().strip())
+            writer.write(b"200 result=1\n")  # what Asterisk answers to SET VARIABLE
+        writer.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert commands[:2] == [
+        'SET VARIABLE MC_RESULT "not_routed"',
+        'SET VARIABLE MC_PROMPT "number_not_reachable"',
+    ]
+    assert proc.returncode == 0, stderr.decode()[-2000:]
+    assert "ARI events at 127.0.0.1" in stderr.decode()  # unreachable, said with host and reason
