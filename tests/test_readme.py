@@ -50,8 +50,10 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     # the exported secret), until it has connected; then SIGTERM must stop it with exit 0.
     wrapped = "\n".join(
         f"( {line} ) 2> engine.log & pid=$!\n"
-        "for _ in $(seq 200); do grep -q 'ARI events connected' engine.log && break; "
+        "for _ in $(seq 1200); do grep -q 'ARI events connected' engine.log && break; "
         "sleep 0.05; done\n"
+        "grep -q 'ARI events connected' engine.log || { echo 'engine never connected' >&2; "
+        "exit 3; }\n"
         'kill -TERM "$pid"; wait "$pid"'
         for line in engine
     )
