@@ -35,6 +35,9 @@ class Settings:
     agi_host: str = "127.0.0.1"
     agi_port: int | None = None
     """FastAGI mode is served when a port is set (``[agi] port`` or MINUTECARD_AGI_PORT)."""
+    api_host: str = "127.0.0.1"
+    api_port: int | None = None
+    """The balance API, /health and /metrics are served when a port is set."""
 
 
 # (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
@@ -52,6 +55,8 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("engine", "journal"): ("MINUTECARD_JOURNAL", "str"),
     ("agi", "host"): ("MINUTECARD_AGI_HOST", "str"),
     ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
+    ("api", "host"): ("MINUTECARD_API_HOST", "str"),
+    ("api", "port"): ("MINUTECARD_API_PORT", (1, 65_535)),
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -129,6 +134,8 @@ def load(path: Path | None) -> Settings:
         journal=got.get("engine.journal"),
         agi_host=got.get("agi.host", "127.0.0.1"),
         agi_port=got.get("agi.port"),
+        api_host=got.get("api.host", "127.0.0.1"),
+        api_port=got.get("api.port"),
     )
 
 

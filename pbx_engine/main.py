@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from aiohttp import web
 
 from cards.db import Database, sqlite_file
 from cards.errors import CardsError
@@ -20,6 +21,8 @@ from cards.services import projects
 from pbx_engine.agi import app as agi
 from pbx_engine.agi.app import AgiApp
 from pbx_engine.agi.routes import AgiRoutes
+from pbx_engine.api import app as api
+from pbx_engine.api.app import Status
 from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
@@ -92,6 +95,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         )
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         agi_server = await _start_agi(settings, db, engine)
+        api_runner = await _start_api(settings, db, engine, ari, journal)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
             asyncio.create_task(watcher.run(), name="credit"),
@@ -112,6 +116,8 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         if agi_server is not None:
             agi_server.close()
             await agi_server.wait_closed()
+        if api_runner is not None:
+            await api_runner.cleanup()
         for task in (*tasks, stopping):
             task.cancel()
         await asyncio.gather(*tasks, stopping, return_exceptions=True)
@@ -136,6 +142,29 @@ async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asynci
         ) from exc
     log.info("FastAGI on %s:%d", settings.agi_host, settings.agi_port)
     return server
+
+
+async def _start_api(
+    settings: Settings, db: Database, engine: Engine, ari: AriClient, journal: Journal
+) -> web.AppRunner | None:
+    """The balance API, /health and /metrics, when a port is set: served at once, also while
+    ARI is unreachable (/health says so)."""
+    if settings.api_port is None:
+        return None
+    status = Status(
+        ari_connected=lambda: ari.connected,
+        live_calls=lambda: len(engine.calls),
+        settle_retries=lambda: engine.settler.retries,
+        journal=journal,
+    )
+    try:
+        runner = await api.serve(api.Api(db, status), settings.api_host, settings.api_port)
+    except OSError as exc:
+        raise StartupError(
+            f"the API cannot listen on {settings.api_host}:{settings.api_port}: {exc.strerror}"
+        ) from exc
+    log.info("API on http://%s:%d", settings.api_host, settings.api_port)
+    return runner
 
 
 def _failure(done: set[asyncio.Future[Any]], engine: Engine) -> str | None:

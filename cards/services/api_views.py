@@ -1,0 +1,115 @@
+"""What the balance API reads and writes, always within one project: a card's balance view and
+idempotent top-ups whose first answer is kept for every repeat of its key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from cards.clock import aware, utcnow
+from cards.db import Database
+from cards.errors import Conflict, NotFound
+from cards.models import ApiReplay, Card, LedgerEntry, LineBinding, Project
+from cards.services import ledger
+from cards.services.ledger import held
+
+
+def select_one() -> Any:
+    """A query that only proves the database answers (/health)."""
+    return select(1)
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+async def card_view(db: Database, project_id: int, serial: str) -> dict[str, Any]:
+    """Balance, available (balance − live holds), unit, status, bound line, last top-up. A card
+    of another project is "not found", so serials cannot be probed."""
+    async with db.read() as session:
+        card = await session.scalar(
+            select(Card).where(Card.serial == serial, Card.project_id == project_id)
+        )
+        if card is None:
+            raise NotFound(f"no card {serial[:24]!r}")
+        project = await session.get_one(Project, project_id)
+        line = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
+        last = await session.scalar(
+            select(func.max(LedgerEntry.at)).where(
+                LedgerEntry.card_id == card.id, LedgerEntry.kind == "topup"
+            )
+        )
+        return {
+            "serial": card.serial,
+            "unit": project.unit,
+            "balance": card.balance,
+            "available": card.balance - await held(session, card.id),
+            "status": card.status,
+            "line": line,
+            "last_topup_at": aware(last).isoformat() if last else None,
+        }
+
+
+async def topup(
+    db: Database, project_id: int, serial: str, amount: int, key: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, answer). The same key with the same body replays the first answer; with
+    another body it is a conflict. The ledger's own key makes the credit happen once anyway."""
+    digest = request_hash(body)
+    if (done := await _replay(db, project_id, key, digest)) is not None:
+        return done
+    view = await card_view(db, project_id, serial)
+    card_id = await _card_id(db, project_id, serial)
+    credited = await ledger.topup(db, card_id, amount, actor="api", key=f"api:{project_id}:{key}")
+    answer = {
+        "card": await card_view(db, project_id, serial),
+        "entries": [
+            {"kind": e.kind, "amount": e.amount, "balance_after": e.balance_after}
+            for e in credited.entries
+        ],
+        "unit": view["unit"],
+    }
+    try:
+        async with db.transaction() as session:
+            session.add(
+                ApiReplay(
+                    project_id=project_id,
+                    key=key,
+                    request_hash=digest,
+                    status=201,
+                    body=answer,
+                    created_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        if (done := await _replay(db, project_id, key, digest)) is not None:
+            return done
+    return 201, answer
+
+
+async def _card_id(db: Database, project_id: int, serial: str) -> int:
+    async with db.read() as session:
+        card_id = await session.scalar(
+            select(Card.id).where(Card.serial == serial, Card.project_id == project_id)
+        )
+    if card_id is None:
+        raise NotFound(f"no card {serial[:24]!r}")
+    return card_id
+
+
+async def _replay(
+    db: Database, project_id: int, key: str, digest: str
+) -> tuple[int, dict[str, Any]] | None:
+    async with db.read() as session:
+        row = await session.scalar(
+            select(ApiReplay).where(ApiReplay.project_id == project_id, ApiReplay.key == key)
+        )
+    if row is None:
+        return None
+    if row.request_hash != digest:
+        raise Conflict(f"Idempotency-Key {key[:40]!r} was used with another request")
+    return row.status, dict(row.body)

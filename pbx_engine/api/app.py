@@ -1,0 +1,180 @@
+"""The balance API (``/v1``, a bearer token per project), ``/health`` and ``/metrics``. Errors
+are ``{"error": {"code", "message"}}``; a card of another project is 404, never 403."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from cards.db import Database
+from cards.errors import CardsError, Conflict, NotFound
+from cards.journal import STORAGE_ERRORS, Journal
+from cards.services import api_views, tokens
+from cards.validate import PG_INTEGER_MAX, idempotency_key
+
+MAX_BODY = 64 * 1024
+GRANT: web.AppKey[tokens.Grant] = web.AppKey("grant", tokens.Grant)
+
+
+@dataclass
+class Status:
+    """What /health and /metrics read from the running engine."""
+
+    ari_connected: Callable[[], bool]
+    live_calls: Callable[[], int]
+    settle_retries: Callable[[], int]
+    journal: Journal
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Api:
+    def __init__(self, db: Database, status: Status) -> None:
+        self.db, self.status = db, status
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "minutecard_api_requests", "API requests", ["route", "status"], registry=self.registry
+        )
+        gauges: dict[str, tuple[str, Callable[[], float]]] = {
+            "minutecard_live_calls": ("calls the engine holds now", status.live_calls),
+            "minutecard_ari_connected": (
+                "1 while the ARI WebSocket is up",
+                lambda: int(status.ari_connected()),
+            ),
+            "minutecard_settle_retries": ("settles retried since start", status.settle_retries),
+            "minutecard_journal_pending": (
+                "settlements waiting in the journal",
+                lambda: len(status.journal.pending()),
+            ),
+        }
+        for name, (text, read) in gauges.items():
+            Gauge(name, text, registry=self.registry).set_function(read)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._errors])
+        app.router.add_get("/health", self.health)
+        app.router.add_get("/metrics", self.metrics)
+        app.router.add_get("/v1/cards/{serial}", self.card)
+        app.router.add_post("/v1/cards/{serial}/topups", self.topup)
+        return app
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = request.match_info.route.resource
+        name = route.canonical if route is not None else "unmatched"
+        try:
+            response = await handler(request)
+        except ApiError as exc:
+            response = _error(exc.status, exc.code, exc.message)
+        except web.HTTPRequestEntityTooLarge:
+            response = _error(400, "too_large", f"the body is over {MAX_BODY // 1024} KiB")
+        except web.HTTPException as exc:
+            response = _error(exc.status, "http", exc.reason)
+        except NotFound as exc:
+            response = _error(404, "not_found", str(exc))
+        except Conflict as exc:
+            response = _error(409, "conflict", str(exc))
+        except CardsError as exc:
+            response = _error(400, "refused", str(exc))
+        except STORAGE_ERRORS:
+            response = _error(503, "unavailable", "the database does not answer; try again")
+        self.requests.labels(name, str(response.status)).inc()
+        return response
+
+    async def _grant(self, request: web.Request, *, write: bool = False) -> tokens.Grant:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        grant = await tokens.authenticate(self.db, token.strip()) if scheme == "Bearer" else None
+        if grant is None:
+            raise ApiError(401, "unauthorized", "a valid bearer token is needed")
+        if write and not grant.writes:
+            raise ApiError(403, "forbidden", "this token may only read")
+        return grant
+
+    async def health(self, request: web.Request) -> web.Response:
+        try:
+            async with self.db.read() as session:
+                await session.execute(api_views.select_one())
+            database = True
+        except STORAGE_ERRORS:
+            database = False
+        pending = len(self.status.journal.pending())
+        body = {
+            "ari_connected": self.status.ari_connected(),
+            "database": database,
+            "journal_pending": pending,
+            "live_calls": self.status.live_calls(),
+        }
+        healthy = body["ari_connected"] and database and pending == 0
+        return web.json_response(body, status=200 if healthy else 503)
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    async def card(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request)
+        view = await api_views.card_view(self.db, grant.project_id, request.match_info["serial"])
+        return web.json_response(view)
+
+    async def topup(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request, write=True)
+        key = request.headers.get("Idempotency-Key", "")
+        try:
+            idempotency_key(key)
+        except CardsError as exc:
+            raise ApiError(400, "idempotency_key", f"Idempotency-Key header: {exc}") from exc
+        body = await _json(request)
+        unknown = set(body) - {"amount"}
+        if unknown:
+            raise ApiError(400, "unknown_field", f"unknown fields: {', '.join(sorted(unknown))}")
+        amount = body.get("amount")
+        if type(amount) is not int or not 0 < amount <= PG_INTEGER_MAX:
+            raise ApiError(
+                400, "amount", "amount: a whole number above 0 in the project's unit "
+                "(1/10,000 EUR or card seconds)",
+            )  # fmt: skip
+        status, answer = await api_views.topup(
+            self.db, grant.project_id, request.match_info["serial"], amount, key, body
+        )
+        return web.json_response(answer, status=status)
+
+
+def _no_float(text: str) -> Any:
+    raise ApiError(400, "amount", f"{text[:20]} is not a whole number: no floats for money")
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    try:
+        data = json.loads(raw, parse_float=_no_float)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "bad_json", "the body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+async def serve(api: Api, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(api.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -1,0 +1,120 @@
+"""The balance API against a real server on SQLite and PostgreSQL: tokens per project (404 for
+another project's card), idempotent top-ups (replay, 409), strict input (400), /health and
+/metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cards.db import Database
+from cards.journal import Journal
+from cards.services import cardbatch, projects, tokens
+from pbx_engine.api.app import Api, Status, serve
+from tests.cards.helpers import project_with_cards
+from tests.support.api_client import Server
+from tests.support.postgres import free_port
+
+EUR = 10_000
+SHOP = {"denominations": [15 * EUR, 25 * EUR, 50 * EUR]}
+
+
+async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Server, Any]:
+    [card] = await project_with_cards(db, unit="money", value=10 * EUR, settings=SHOP)
+    await projects.create_project(db, "other", "money")
+    [other_card] = await cardbatch.create_cards(db, "other", 1, 10 * EUR, secret=b"x" * 20)
+    write, _ = await tokens.create(db, "astro", "write")
+    read, _ = await tokens.create(db, "astro", "read")
+    other, _ = await tokens.create(db, "other", "write")
+    status = Status(lambda: ari_up[0], lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"))
+    port = free_port()
+    runner = await serve(Api(db, status), "127.0.0.1", port)
+    server = Server(
+        f"http://127.0.0.1:{port}", write, read, other, card.serial, other_card.serial, ari_up
+    )
+    return server, runner
+
+
+@pytest.fixture
+async def api(db: Database, tmp_path: Path) -> AsyncIterator[Server]:
+    server, runner = await start(db, tmp_path, [True])
+    yield server
+    await runner.cleanup()
+
+
+async def test_a_token_reads_its_own_projects_cards_only(api: Server) -> None:
+    status, card = await api.call("GET", f"/v1/cards/{api.serial}", api.read)
+    assert status == 200
+    assert (card["balance"], card["available"], card["unit"]) == (10 * EUR, 10 * EUR, "money")
+    for token in (api.other, None, "mct_not-a-token", "garbage"):
+        status, body = await api.call("GET", f"/v1/cards/{api.serial}", token)
+        assert status == (404 if token == api.other else 401), body
+        assert set(body["error"]) == {"code", "message"}
+    status, _ = await api.call("GET", f"/v1/cards/{api.other_serial}", api.write)
+    assert status == 404
+
+
+async def test_a_topup_is_idempotent_and_a_reused_key_is_a_conflict(api: Server) -> None:
+    path = f"/v1/cards/{api.serial}/topups"
+    first = await api.call(
+        "POST", path, api.write, {"amount": 25 * EUR}, **{"Idempotency-Key": "o-1"}
+    )
+    again = await api.call(
+        "POST", path, api.write, {"amount": 25 * EUR}, **{"Idempotency-Key": "o-1"}
+    )
+    assert first[0] == 201 and again == first
+    assert first[1]["card"]["balance"] == 35 * EUR
+    status, body = await api.call(
+        "POST", path, api.write, {"amount": 50 * EUR}, **{"Idempotency-Key": "o-1"}
+    )
+    assert (status, body["error"]["code"]) == (409, "conflict")
+    assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 35 * EUR
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "code"),
+    [
+        ({"amount": 25.0}, {"Idempotency-Key": "k"}, "amount"),
+        ({"amount": "25"}, {"Idempotency-Key": "k"}, "amount"),
+        ({"amount": True}, {"Idempotency-Key": "k"}, "amount"),
+        ({"amount": 25 * EUR, "note": "x"}, {"Idempotency-Key": "k"}, "unknown_field"),
+        ({"amount": 25 * EUR}, {}, "idempotency_key"),
+        ({"amount": 25 * EUR}, {"Idempotency-Key": ""}, "idempotency_key"),
+        ({"amount": 20 * EUR}, {"Idempotency-Key": "k"}, "refused"),
+        (b"{not json", {"Idempotency-Key": "k"}, "bad_json"),
+        (b"[1, 2]", {"Idempotency-Key": "k"}, "bad_json"),
+        (b'{"amount": 1' + b" " * 70_000 + b"}", {"Idempotency-Key": "k"}, "too_large"),
+    ],
+)
+async def test_bad_requests_are_400_and_move_nothing(
+    api: Server, body: Any, headers: dict[str, str], code: str
+) -> None:
+    status, answer = await api.call(
+        "POST", f"/v1/cards/{api.serial}/topups", api.write, body, **headers
+    )
+    assert (status, answer["error"]["code"]) == (400, code), answer
+    assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 10 * EUR
+
+
+async def test_a_read_token_cannot_top_up(api: Server) -> None:
+    status, body = await api.call(
+        "POST", f"/v1/cards/{api.serial}/topups", api.read, {"amount": 25 * EUR},
+        **{"Idempotency-Key": "r"},
+    )  # fmt: skip
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+
+
+async def test_health_says_what_is_down_and_metrics_count(api: Server) -> None:
+    status, body = await api.call("GET", "/health", None)
+    assert (status, body["ari_connected"], body["database"]) == (200, True, True)
+    api.ari_up[0] = False
+    status, body = await api.call("GET", "/health", None)
+    assert (status, body["ari_connected"]) == (503, False)
+    await api.call("GET", f"/v1/cards/{api.serial}", None)
+    status, text = await api.call("GET", "/metrics", None)
+    assert status == 200
+    assert 'minutecard_api_requests_total{route="/v1/cards/{serial}",status="401"} 1.0' in text
+    assert "minutecard_live_calls 0.0" in text

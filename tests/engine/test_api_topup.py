@@ -1,0 +1,53 @@
+"""A top-up through the balance API reaches the running call of its card: the hold follows and
+the end moves (fake ARI, the API server on the same database)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import select
+
+from cards.journal import Journal
+from cards.models import Reservation
+from cards.services import tokens
+from pbx_engine.api.app import Api, Status, serve
+from tests.engine.conftest import World, eventually
+from tests.engine.flows import activate, call_entries, connect
+from tests.support.api_client import Server
+from tests.support.postgres import free_port
+
+
+async def test_an_api_topup_moves_a_running_calls_end(world: World, tmp_path: Path) -> None:
+    token, _ = await tokens.create(world.db, "astro", "write")
+    status = Status(
+        lambda: True, lambda: len(world.engine.calls), lambda: 0, Journal(tmp_path / "j")
+    )
+    port = free_port()
+    runner = await serve(Api(world.db, status), "127.0.0.1", port)
+    server = Server(f"http://127.0.0.1:{port}", token, token, token, world.card.serial, "", [True])
+    try:
+        await activate(world)
+        answered = await connect(world)
+        code, _ = await server.call(
+            "POST", f"/v1/cards/{world.card.serial}/topups", token, {"amount": 300},
+            **{"Idempotency-Key": "shop-7"},
+        )  # fmt: skip
+        assert code == 201
+
+        async def held() -> int:
+            async with world.db.read() as session:
+                return int(await session.scalar(select(Reservation.amount)) or 0)
+
+        for _ in range(100):  # the engine hears the commit and raises the hold
+            if await held() == 900:
+                break
+            await asyncio.sleep(0.01)
+        assert await held() == 900
+        await world.advance(answered + 900_000 - world.clock.now)
+        await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="end")
+        assert world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms == answered + 900_000
+        [entry] = await call_entries(world)
+        assert entry.amount == -900
+    finally:
+        await runner.cleanup()
