@@ -31,7 +31,8 @@ def test_the_readme_shows_commands_to_run() -> None:
 async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     lines = readme_lines()
     engine = [line for line in lines if line.startswith("cardengine run")]
-    script = "\n".join(line for line in lines if line not in engine)
+    api = [line for line in lines if line.startswith("curl ")]  # they need the engine running
+    script = "\n".join(line for line in lines if line not in engine + api)
     shutil.copy(ROOT / "cardengine.example.toml", tmp_path)
     fake = FakeAri(FakeClock())
     await fake.start()
@@ -53,7 +54,7 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
         "for _ in $(seq 1200); do grep -q 'ARI events connected' engine.log && break; "
         "sleep 0.05; done\n"
         "grep -q 'ARI events connected' engine.log || { echo 'engine never connected' >&2; "
-        "exit 3; }\n"
+        "exit 3; }\n" + "\n".join(api) + "\n"
         'kill -TERM "$pid"; wait "$pid"'
         for line in engine
     )
@@ -69,6 +70,8 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     assert proc.returncode == 0, f"{err.decode()[-3000:]}\n{log[-2000:]}"
     text = out.decode()
     assert "already credited (idempotency key order-77)" in text
+    assert '"ari_connected": true' in text  # /health through the engine's own API
+    assert '"balance": 585000' in text  # 10 + 25 − 1.50 + 25 EUR (the API's top-up)
     assert "Sie haben noch einundzwanzig Minuten Guthaben." in text
     assert fake.connects == 1
     assert "stopped; every call settled" in log

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -237,3 +238,37 @@ async def test_fastagi_serves_while_ari_is_unreachable(tmp_path: Path) -> None:
     ]
     assert proc.returncode == 0, stderr.decode()[-2000:]
     assert "ARI events at 127.0.0.1" in stderr.decode()  # unreachable, said with host and reason
+
+
+async def test_the_api_serves_while_ari_is_unreachable_and_health_says_so(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    await astro_project(db, secret=SECRET, credit=600)
+    await db.close()
+    config = tmp_path / "engine.toml"
+    config.write_text(
+        f'[ari]\nurl = "http://127.0.0.1:{free_port()}"\nuser = "{USER}"\n\n'
+        "[engine]\ndrain_seconds = 0\n"
+    )
+    api_port = free_port()
+    env = {**_env(url, tmp_path), "MINUTECARD_API_PORT": str(api_port)}
+    proc = await asyncio.create_subprocess_exec(
+        CARDENGINE, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):
+                try:
+                    async with session.get(f"http://127.0.0.1:{api_port}/health") as resp:
+                        status, body = resp.status, await resp.json()
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the API never listened")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+    assert status == 503
+    assert (body["ari_connected"], body["database"], body["journal_pending"]) == (False, True, 0)
+    assert proc.returncode == 0
