@@ -177,6 +177,26 @@ class Engine:
             for call_id in self.registry.calls_of_card(card):
                 self.deliver(call_id, ev.CreditChanged(now))
 
+    def live_talks(self, project_id: int) -> list[dict[str, object]]:
+        """The calls of a project talking now: caller, number, since when, seconds left."""
+        now, wall = self.clock.now_ms(), self.clock.wall_ms()
+        talks: list[dict[str, object]] = []
+        for live in self.calls.values():
+            ctx = live.call.ctx
+            start = ctx.legs.charge_start_ms
+            if ctx.info.project_id != project_id or start is None or ctx.money.settled:
+                continue
+            talks.append(
+                {
+                    "call_id": ctx.call_id,
+                    "caller": ctx.caller,
+                    "number": ctx.target,
+                    "talking_since_ms": wall - (now - start),
+                    "seconds_left": max(0, (ctx.end_at_ms() - now) // 1000),
+                }
+            )
+        return talks
+
     async def recheck_credit(self) -> None:
         """Something changed the database elsewhere: one read for every live card."""
         cards = self.registry.live_cards()

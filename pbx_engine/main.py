@@ -156,6 +156,7 @@ async def _start_api(
         live_calls=lambda: len(engine.calls),
         settle_retries=lambda: engine.settler.retries,
         journal=journal,
+        live_talks=engine.live_talks,
     )
     try:
         runner = await api.serve(api.Api(db, status), settings.api_host, settings.api_port)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, NotFound
-from cards.models import ApiReplay, Card, LedgerEntry, LineBinding, Project
+from cards.models import ApiReplay, CallRecord, Card, LedgerEntry, LineBinding, Project
+from cards.phone import to_e164
 from cards.services import ledger
 from cards.services.ledger import held
 
@@ -113,3 +115,73 @@ async def _replay(
     if row.request_hash != digest:
         raise Conflict(f"Idempotency-Key {key[:40]!r} was used with another request")
     return row.status, dict(row.body)
+
+
+async def line_view(db: Database, project_id: int, line: str) -> dict[str, Any]:
+    """The card a caller line is bound to in this project."""
+    e164 = to_e164(line)
+    async with db.read() as session:
+        serial = await session.scalar(
+            select(Card.serial)
+            .join(LineBinding, LineBinding.card_id == Card.id)
+            .where(LineBinding.project_id == project_id, LineBinding.line == e164)
+        )
+    if serial is None:
+        raise NotFound(f"no card bound to {e164}")
+    return await card_view(db, project_id, serial)
+
+
+async def card_transactions(db: Database, project_id: int, serial: str) -> list[dict[str, Any]]:
+    card_id = await _card_id(db, project_id, serial)
+    async with db.read() as session:
+        entries = (
+            await session.scalars(
+                select(LedgerEntry).where(LedgerEntry.card_id == card_id).order_by(LedgerEntry.id)
+            )
+        ).all()
+    return [
+        {
+            "at": aware(e.at).isoformat(),
+            "kind": e.kind,
+            "amount": e.amount,
+            "balance_after": e.balance_after,
+            "reason": e.reason,
+        }
+        for e in entries
+    ]
+
+
+async def call_records(
+    db: Database,
+    project_id: int,
+    *,
+    caller: str | None = None,
+    serial: str | None = None,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[dict[str, Any]]:
+    query = select(CallRecord).where(CallRecord.project_id == project_id)
+    if caller is not None:
+        query = query.where(CallRecord.caller == to_e164(caller))
+    if serial is not None:
+        query = query.where(CallRecord.card_id == await _card_id(db, project_id, serial))
+    if since is not None:
+        query = query.where(CallRecord.arrived_at >= since)
+    async with db.read() as session:
+        rows = (await session.scalars(query.order_by(CallRecord.id).limit(limit))).all()
+    return [
+        {
+            "call_id": r.call_id,
+            "caller": r.caller,
+            "dialed": r.dialed,
+            "arrived_at": aware(r.arrived_at).isoformat(),
+            "charge_start_at": aware(r.charge_start_at).isoformat() if r.charge_start_at else None,
+            "ended_at": aware(r.ended_at).isoformat(),
+            "billed_seconds": r.billed_seconds,
+            "cost": r.cost,
+            "charged": r.charged,
+            "hangup_cause": r.hangup_cause,
+            "hangup_side": r.hangup_side,
+        }
+        for r in rows
+    ]

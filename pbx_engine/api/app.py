@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +21,7 @@ from cards.services import api_views, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
 
 MAX_BODY = 64 * 1024
-GRANT: web.AppKey[tokens.Grant] = web.AppKey("grant", tokens.Grant)
+OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Status:
     live_calls: Callable[[], int]
     settle_retries: Callable[[], int]
     journal: Journal
+    live_talks: Callable[[int], list[dict[str, object]]] = lambda _project: []
 
 
 class ApiError(Exception):
@@ -71,8 +74,13 @@ class Api:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._errors])
         app.router.add_get("/health", self.health)
         app.router.add_get("/metrics", self.metrics)
+        app.router.add_get("/v1/openapi.json", self.openapi)
         app.router.add_get("/v1/cards/{serial}", self.card)
         app.router.add_post("/v1/cards/{serial}/topups", self.topup)
+        app.router.add_get("/v1/cards/{serial}/transactions", self.transactions)
+        app.router.add_get("/v1/lines/{line}", self.line)
+        app.router.add_get("/v1/calls", self.calls)
+        app.router.add_get("/v1/live-calls", self.live_calls)
         return app
 
     @web.middleware
@@ -134,6 +142,45 @@ class Api:
         grant = await self._grant(request)
         view = await api_views.card_view(self.db, grant.project_id, request.match_info["serial"])
         return web.json_response(view)
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.Response(text=OPENAPI.read_text(), content_type="application/json")
+
+    async def transactions(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request)
+        serial = request.match_info["serial"]
+        return web.json_response(
+            await api_views.card_transactions(self.db, grant.project_id, serial)
+        )
+
+    async def line(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request)
+        view = await api_views.line_view(self.db, grant.project_id, request.match_info["line"])
+        return web.json_response(view)
+
+    async def calls(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request)
+        query = request.query
+        unknown = set(query) - {"caller", "card", "since"}
+        if unknown:
+            raise ApiError(
+                400, "unknown_field", f"unknown parameters: {', '.join(sorted(unknown))}"
+            )
+        since = None
+        if "since" in query:
+            try:
+                since = datetime.strptime(query["since"], "%Y-%m-%d").replace(tzinfo=UTC)
+            except ValueError as exc:
+                raise ApiError(400, "since", "since: a date as YYYY-MM-DD") from exc
+        records = await api_views.call_records(
+            self.db, grant.project_id, caller=query.get("caller"), serial=query.get("card"),
+            since=since,
+        )  # fmt: skip
+        return web.json_response(records)
+
+    async def live_calls(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request)
+        return web.json_response(self.status.live_talks(grant.project_id))
 
     async def topup(self, request: web.Request) -> web.Response:
         grant = await self._grant(request, write=True)

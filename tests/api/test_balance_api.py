@@ -9,16 +9,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cards.db import Database
 from cards.journal import Journal
-from cards.services import cardbatch, projects, tokens
+from cards.services import activation, cardbatch, projects, tokens
 from pbx_engine.api.app import Api, Status, serve
 from tests.cards.helpers import project_with_cards
+from tests.conftest import SECRET
 from tests.support.api_client import Server
 from tests.support.postgres import free_port
 
 EUR = 10_000
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+) | st.fixed_dictionaries({"amount": st.integers(min_value=-10, max_value=2**40)})
 SHOP = {"denominations": [15 * EUR, 25 * EUR, 50 * EUR]}
 
 
@@ -35,6 +45,7 @@ async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Serve
     server = Server(
         f"http://127.0.0.1:{port}", write, read, other, card.serial, other_card.serial, ari_up
     )
+    server.pin = card.pin
     return server, runner
 
 
@@ -118,3 +129,58 @@ async def test_health_says_what_is_down_and_metrics_count(api: Server) -> None:
     assert status == 200
     assert 'minutecard_api_requests_total{route="/v1/cards/{serial}",status="401"} 1.0' in text
     assert "minutecard_live_calls 0.0" in text
+
+
+async def test_ledger_line_and_calls_of_a_card(api: Server, db: Database) -> None:
+    await api.call(
+        "POST", f"/v1/cards/{api.serial}/topups", api.write, {"amount": 15 * EUR},
+        **{"Idempotency-Key": "t-1"},
+    )  # fmt: skip
+    status, entries = await api.call("GET", f"/v1/cards/{api.serial}/transactions", api.read)
+    assert status == 200
+    assert [(e["kind"], e["amount"]) for e in entries] == [
+        ("voucher", 10 * EUR),
+        ("topup", 15 * EUR),
+    ]
+    assert (await api.call("GET", f"/v1/cards/{api.other_serial}/transactions", api.read))[0] == 404
+    await activation.activate(db, "astro", "+4930123456", api.pin, secret=SECRET)
+    status, card = await api.call("GET", "/v1/lines/030 123456", api.read)
+    assert (status, card["serial"]) == (200, api.serial)
+    assert (await api.call("GET", "/v1/lines/030 123456", api.other))[0] == 404
+    assert (await api.call("GET", "/v1/lines/garbage", api.read))[0] == 400
+    status, calls = await api.call("GET", "/v1/calls?caller=030123456&since=2026-01-01", api.read)
+    assert (status, calls) == (200, [])
+    assert (await api.call("GET", "/v1/calls?since=yesterday", api.read))[0] == 400
+    assert (await api.call("GET", "/v1/calls?who=x", api.read))[0] == 400
+    assert (await api.call("GET", "/v1/live-calls", api.read)) == (200, [])
+
+
+async def test_the_openapi_document_names_every_route(
+    api: Server, db: Database, tmp_path: Path
+) -> None:
+    status, doc = await api.call("GET", "/v1/openapi.json", None)
+    assert status == 200
+    served = {
+        (route.method.lower(), route.resource.canonical)
+        for route in Api(db, Status(bool, int, int, Journal(tmp_path / "j"))).app().router.routes()
+        if route.resource is not None and route.method != "HEAD"
+    }
+    documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert served == documented
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=JSON_VALUES, key=st.text(max_size=120))
+async def test_any_topup_request_gets_a_documented_answer(api: Server, body: Any, key: str) -> None:
+    """Hypothesis over the schema's request: any JSON body and key → 201, 400 or 409 with the
+    error shape; never a 500, never money moved by a refusal."""
+    before = (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"]
+    headers = {"Idempotency-Key": key} if key.isascii() and key.isprintable() else {}
+    status, answer = await api.call(
+        "POST", f"/v1/cards/{api.serial}/topups", api.write, body, **headers
+    )
+    assert status in (201, 400, 409), answer
+    after = (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"]
+    if status != 201:
+        assert set(answer["error"]) == {"code", "message"}
+        assert after == before

@@ -18,6 +18,7 @@ class Server:
     serial: str
     other_serial: str
     ari_up: list[bool]
+    pin: str = ""
 
     async def call(
         self, method: str, path: str, token: str | None, body: Any = None, **headers: str
