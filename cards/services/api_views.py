@@ -56,24 +56,41 @@ async def card_view(db: Database, project_id: int, serial: str) -> dict[str, Any
         }
 
 
-async def topup(
-    db: Database, project_id: int, serial: str, amount: int, key: str, body: dict[str, Any]
+MOVES = ("topup", "credit", "debit")
+
+
+async def move(
+    db: Database,
+    project_id: int,
+    serial: str,
+    kind: str,
+    body: dict[str, Any],
+    key: str,
 ) -> tuple[int, dict[str, Any]]:
-    """(HTTP status, answer). The same key with the same body replays the first answer; with
-    another body it is a conflict. The ledger's own key makes the credit happen once anyway."""
+    """A top-up (``amount``), or a credit or debit (``amount`` and ``reason``: other services
+    selling goods on the same account). (HTTP status, answer): the same key with the same body
+    replays the first answer, with another body it is a conflict; the ledger's own key makes the
+    money move once whatever happens between. A debit never takes a card below what its live
+    calls hold, so it cannot cut a call short of what it was promised."""
     digest = request_hash(body)
     if (done := await _replay(db, project_id, key, digest)) is not None:
         return done
-    view = await card_view(db, project_id, serial)
     card_id = await _card_id(db, project_id, serial)
-    credited = await ledger.topup(db, card_id, amount, actor="api", key=f"api:{project_id}:{key}")
+    ledger_key = f"api:{project_id}:{key}"
+    amount = int(body["amount"])
+    if kind == "topup":
+        entries = (await ledger.topup(db, card_id, amount, actor="api", key=ledger_key)).entries
+    else:
+        signed = amount if kind == "credit" else -amount
+        reason = str(body["reason"])
+        entries = [
+            await ledger.adjust(db, card_id, signed, actor="api", reason=reason, key=ledger_key)
+        ]
     answer = {
         "card": await card_view(db, project_id, serial),
         "entries": [
-            {"kind": e.kind, "amount": e.amount, "balance_after": e.balance_after}
-            for e in credited.entries
+            {"kind": e.kind, "amount": e.amount, "balance_after": e.balance_after} for e in entries
         ],
-        "unit": view["unit"],
     }
     try:
         async with db.transaction() as session:

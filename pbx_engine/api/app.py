@@ -77,6 +77,8 @@ class Api:
         app.router.add_get("/v1/openapi.json", self.openapi)
         app.router.add_get("/v1/cards/{serial}", self.card)
         app.router.add_post("/v1/cards/{serial}/topups", self.topup)
+        app.router.add_post("/v1/cards/{serial}/credits", self.credit)
+        app.router.add_post("/v1/cards/{serial}/debits", self.debit)
         app.router.add_get("/v1/cards/{serial}/transactions", self.transactions)
         app.router.add_get("/v1/lines/{line}", self.line)
         app.router.add_get("/v1/calls", self.calls)
@@ -183,6 +185,15 @@ class Api:
         return web.json_response(self.status.live_talks(grant.project_id))
 
     async def topup(self, request: web.Request) -> web.Response:
+        return await self._move(request, "topup", {"amount"})
+
+    async def credit(self, request: web.Request) -> web.Response:
+        return await self._move(request, "credit", {"amount", "reason"})
+
+    async def debit(self, request: web.Request) -> web.Response:
+        return await self._move(request, "debit", {"amount", "reason"})
+
+    async def _move(self, request: web.Request, kind: str, fields: set[str]) -> web.Response:
         grant = await self._grant(request, write=True)
         key = request.headers.get("Idempotency-Key", "")
         try:
@@ -190,7 +201,7 @@ class Api:
         except CardsError as exc:
             raise ApiError(400, "idempotency_key", f"Idempotency-Key header: {exc}") from exc
         body = await _json(request)
-        unknown = set(body) - {"amount"}
+        unknown = set(body) - fields
         if unknown:
             raise ApiError(400, "unknown_field", f"unknown fields: {', '.join(sorted(unknown))}")
         amount = body.get("amount")
@@ -199,8 +210,10 @@ class Api:
                 400, "amount", "amount: a whole number above 0 in the project's unit "
                 "(1/10,000 EUR or card seconds)",
             )  # fmt: skip
-        status, answer = await api_views.topup(
-            self.db, grant.project_id, request.match_info["serial"], amount, key, body
+        if "reason" in fields and not isinstance(body.get("reason"), str):
+            raise ApiError(400, "reason", "reason: a text for the books")
+        status, answer = await api_views.move(
+            self.db, grant.project_id, request.match_info["serial"], kind, body, key
         )
         return web.json_response(answer, status=status)
 

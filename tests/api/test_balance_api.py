@@ -184,3 +184,28 @@ async def test_any_topup_request_gets_a_documented_answer(api: Server, body: Any
     if status != 201:
         assert set(answer["error"]) == {"code", "message"}
         assert after == before
+
+
+async def test_credits_and_debits_with_a_reason_once_per_key(api: Server) -> None:
+    path = f"/v1/cards/{api.serial}"
+    debit = {"amount": 3 * EUR, "reason": "book sold"}
+    first = await api.call("POST", f"{path}/debits", api.write, debit, **{"Idempotency-Key": "d1"})
+    again = await api.call("POST", f"{path}/debits", api.write, debit, **{"Idempotency-Key": "d1"})
+    assert first[0] == 201 and again == first
+    assert first[1]["card"]["balance"] == 7 * EUR
+    credit = {"amount": EUR, "reason": "goodwill"}
+    status, body = await api.call(
+        "POST", f"{path}/credits", api.write, credit, **{"Idempotency-Key": "c1"}
+    )
+    assert (status, body["card"]["balance"]) == (201, 8 * EUR)
+    status, body = await api.call(
+        "POST", f"{path}/debits", api.write, {"amount": 9 * EUR, "reason": "too much"},
+        **{"Idempotency-Key": "d2"},
+    )  # fmt: skip
+    assert (status, body["error"]["code"]) == (400, "refused")
+    for bad in ({"amount": EUR}, {"amount": EUR, "reason": 5}, {"amount": EUR, "reason": " "}):
+        status, body = await api.call(
+            "POST", f"{path}/credits", api.write, bad, **{"Idempotency-Key": "c9"}
+        )
+        assert status == 400, (bad, body)
+    assert (await api.call("GET", path, api.read))[1]["balance"] == 8 * EUR
