@@ -1,30 +1,49 @@
 """A top-up through the balance API reaches the running call of its card: the hold follows and
-the end moves (fake ARI, the API server on the same database)."""
+the end moves — through the same engine's API (SQLite), and through another engine's API on the
+same PostgreSQL (its NOTIFY)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from cards.db import Database
 from cards.journal import Journal
 from cards.models import Reservation
 from cards.services import tokens
 from pbx_engine.api.app import Api, Status, serve
-from tests.engine.conftest import World, eventually
+from tests.engine.conftest import World, eventually, running_engine
 from tests.engine.flows import activate, call_entries, connect
 from tests.support.api_client import Server
 from tests.support.postgres import free_port
 
 
-async def test_an_api_topup_moves_a_running_calls_end(world: World, tmp_path: Path) -> None:
-    token, _ = await tokens.create(world.db, "astro", "write")
-    status = Status(
-        lambda: True, lambda: len(world.engine.calls), lambda: 0, Journal(tmp_path / "j")
-    )
+@pytest.fixture
+async def setting(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[World, Database]]:
+    """SQLite: the engine's own API. PostgreSQL: another engine's API (its own pool)."""
+    async with running_engine(db_url, tmp_path) as world:
+        if db_url.startswith("sqlite"):
+            yield world, world.db
+            return
+        other = Database(db_url)
+        try:
+            yield world, other
+        finally:
+            await other.close()
+
+
+async def test_an_api_topup_moves_a_running_calls_end(
+    setting: tuple[World, Database], tmp_path: Path
+) -> None:
+    world, api_db = setting
+    token, _ = await tokens.create(api_db, "astro", "write")
+    status = Status(lambda: True, lambda: 0, lambda: 0, Journal(tmp_path / "j"))
     port = free_port()
-    runner = await serve(Api(world.db, status), "127.0.0.1", port)
+    runner = await serve(Api(api_db, status), "127.0.0.1", port)
     server = Server(f"http://127.0.0.1:{port}", token, token, token, world.card.serial, "", [True])
     try:
         await activate(world)
