@@ -157,6 +157,9 @@ async def _start_api(
         settle_retries=lambda: engine.settler.retries,
         journal=journal,
         live_talks=engine.live_talks,
+        outcomes=lambda: engine.settler.outcomes,
+        billed_seconds=lambda: engine.settler.billed_seconds,
+        ari_connects=lambda: ari.connects,
     )
     try:
         runner = await api.serve(api.Api(db, status), settings.api_host, settings.api_port)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Sequence
 
 from cards.db import Database
@@ -29,12 +30,15 @@ class Settler:
         self.delays, self.replay_every_s = tuple(delays), replay_every_s
         self.retries = 0
         self.journaled = 0
+        self.outcomes: Counter[str] = Counter()
+        """Settled calls by the engine's word for how they ended (``advisor_busy``, ``hangup``…)."""
+        self.billed_seconds = 0
 
     async def settle(self, settlement: Settlement) -> None:
         """Bill the call; on a database that stays away, journal it (the journal is the bill)."""
         for attempt, delay in enumerate((*self.delays, None)):
             try:
-                await settle(self.db, settlement)
+                record = await settle(self.db, settlement)
             except STORAGE_ERRORS as exc:
                 if delay is None:
                     log.error(
@@ -55,6 +59,8 @@ class Settler:
             else:
                 if attempt:
                     log.info("call %s: settled after %d retries", settlement.call_id, attempt)
+                self.outcomes[(record.hangup_cause or "unknown").split(":", 1)[0]] += 1
+                self.billed_seconds += record.billed_seconds
                 return
 
     async def replay_forever(self) -> None:

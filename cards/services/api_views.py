@@ -14,10 +14,29 @@ from sqlalchemy.exc import IntegrityError
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, NotFound
-from cards.models import ApiReplay, CallRecord, Card, LedgerEntry, LineBinding, Project
+from cards.models import (
+    ApiReplay,
+    CallRecord,
+    Card,
+    LedgerEntry,
+    LineBinding,
+    Project,
+    Reservation,
+)
 from cards.phone import to_e164
 from cards.services import ledger
 from cards.services.ledger import held
+
+
+async def open_holds(db: Database) -> int:
+    """Holds of calls that have not been settled (every project: an operator's metric)."""
+    async with db.read() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Reservation).where(Reservation.state == "open")
+            )
+            or 0
+        )
 
 
 def select_one() -> Any:

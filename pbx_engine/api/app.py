@@ -3,8 +3,9 @@ are ``{"error": {"code", "message"}}``; a card of another project is 404, never 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,7 +13,9 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from cards.db import Database
 from cards.errors import CardsError, Conflict, NotFound
@@ -22,6 +25,7 @@ from cards.validate import PG_INTEGER_MAX, idempotency_key
 
 MAX_BODY = 64 * 1024
 OPENAPI = Path(__file__).with_name("openapi.json")
+LAG_PROBE_S = 0.5
 
 
 @dataclass
@@ -33,6 +37,9 @@ class Status:
     settle_retries: Callable[[], int]
     journal: Journal
     live_talks: Callable[[int], list[dict[str, object]]] = lambda _project: []
+    outcomes: Callable[[], Mapping[str, int]] = dict
+    billed_seconds: Callable[[], int] = int
+    ari_connects: Callable[[], int] = int
 
 
 class ApiError(Exception):
@@ -66,12 +73,40 @@ class Api:
                 "settlements waiting in the journal",
                 lambda: len(status.journal.pending()),
             ),
+            "minutecard_billed_seconds": ("seconds billed since start", status.billed_seconds),
+            "minutecard_ari_connects": (
+                "ARI WebSocket connects since start (more than 1: reconnects)",
+                status.ari_connects,
+            ),
+            "minutecard_event_loop_lag_ms": ("how late a 0.5 s sleep woke, last", self._lag),
         }
         for name, (text, read) in gauges.items():
             Gauge(name, text, registry=self.registry).set_function(read)
+        self.open_holds = Gauge("minutecard_open_holds", "holds of live calls (database)",
+                                registry=self.registry)  # fmt: skip
+        self.registry.register(_Outcomes(status))
+        self.lag_ms = 0.0
+
+    def _lag(self) -> float:
+        return self.lag_ms
+
+    async def _watch_lag(self, _app: web.Application) -> AsyncIterator[None]:
+        """A loop that waits on a call (a slow handler, a spinning reader) shows here."""
+
+        async def measure() -> None:
+            loop = asyncio.get_running_loop()
+            while True:
+                start = loop.time()
+                await asyncio.sleep(LAG_PROBE_S)
+                self.lag_ms = (loop.time() - start - LAG_PROBE_S) * 1000
+
+        task = asyncio.create_task(measure())
+        yield
+        task.cancel()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._errors])
+        app.cleanup_ctx.append(self._watch_lag)
         app.router.add_get("/health", self.health)
         app.router.add_get("/metrics", self.metrics)
         app.router.add_get("/v1/openapi.json", self.openapi)
@@ -136,6 +171,7 @@ class Api:
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
+        self.open_holds.set(await api_views.open_holds(self.db))
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -216,6 +252,21 @@ class Api:
             self.db, grant.project_id, request.match_info["serial"], kind, body, key
         )
         return web.json_response(answer, status=status)
+
+
+class _Outcomes(Collector):
+    """Calls by how they ended, as the settler counted them."""
+
+    def __init__(self, status: Status) -> None:
+        self.status = status
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "minutecard_calls", "settled calls by outcome", labels=["outcome"]
+        )
+        for outcome, count in sorted(self.status.outcomes().items()):
+            family.add_metric([outcome], count)
+        yield family
 
 
 def _no_float(text: str) -> Any:

@@ -55,6 +55,7 @@ class AriClient:
         self._session: aiohttp.ClientSession | None = None
         self._closing = False
         self.connected = False
+        self.connects = 0
         self.on_raw: Callable[[dict[str, Any]], None] | None = None
         """Sees every raw event before parsing (the recorder of replay fixtures)."""
 
@@ -172,6 +173,7 @@ class AriClient:
                     log.info("ARI events connected (app %s)", self.app)
                     await self._filter_events()
                     self.connected = True
+                    self.connects += 1
                     delay_ms = BACKOFF_START_MS
                     yield Reconnected(first)
                     first = False

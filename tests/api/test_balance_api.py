@@ -39,7 +39,10 @@ async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Serve
     write, _ = await tokens.create(db, "astro", "write")
     read, _ = await tokens.create(db, "astro", "read")
     other, _ = await tokens.create(db, "other", "write")
-    status = Status(lambda: ari_up[0], lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"))
+    status = Status(
+        lambda: ari_up[0], lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"),
+        outcomes=lambda: {"hangup": 2},
+    )  # fmt: skip
     port = free_port()
     runner = await serve(Api(db, status), "127.0.0.1", port)
     server = Server(
@@ -129,6 +132,9 @@ async def test_health_says_what_is_down_and_metrics_count(api: Server) -> None:
     assert status == 200
     assert 'minutecard_api_requests_total{route="/v1/cards/{serial}",status="401"} 1.0' in text
     assert "minutecard_live_calls 0.0" in text
+    assert "minutecard_open_holds 0.0" in text
+    assert 'minutecard_calls_total{outcome="hangup"} 2.0' in text
+    assert "minutecard_event_loop_lag_ms" in text
 
 
 async def test_ledger_line_and_calls_of_a_card(api: Server, db: Database) -> None:

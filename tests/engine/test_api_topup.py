@@ -68,5 +68,7 @@ async def test_an_api_topup_moves_a_running_calls_end(
         assert world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms == answered + 900_000
         [entry] = await call_entries(world)
         assert entry.amount == -900
+        await eventually(lambda: world.engine.settler.billed_seconds == 900, what="counted")
+        assert dict(world.engine.settler.outcomes) == {"credit_exhausted": 1}
     finally:
         await runner.cleanup()
