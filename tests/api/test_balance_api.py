@@ -4,6 +4,8 @@ another project's card), idempotent top-ups (replay, 409), strict input (400), /
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -215,3 +217,20 @@ async def test_credits_and_debits_with_a_reason_once_per_key(api: Server) -> Non
         )
         assert status == 400, (bad, body)
     assert (await api.call("GET", path, api.read))[1]["balance"] == 8 * EUR
+
+
+async def test_twenty_parallel_requests_with_one_key_credit_once_and_answer_alike(
+    api: Server,
+) -> None:
+    path = f"/v1/cards/{api.serial}/topups"
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", path, api.write, {"amount": 25 * EUR}, **{"Idempotency-Key": "par"})
+            for _ in range(20)
+        )
+    )
+    assert {json.dumps(a, sort_keys=True) for a in answers} == {
+        json.dumps(answers[0], sort_keys=True)
+    }
+    assert answers[0][0] == 201
+    assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 35 * EUR

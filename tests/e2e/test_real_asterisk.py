@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
-from cards.services import activation, ledger
+from cards.services import activation
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.call.types import State
 from tests.e2e.world import SECRET, E2EWorld, e2e_world
@@ -250,23 +252,44 @@ async def test_busy_advisor_charges_nothing(e2e_sounds: Path, tmp_path: Path) ->
         keep_fixture(world, "busy")
 
 
-async def test_top_up_during_the_call_moves_the_end(e2e_sounds: Path, tmp_path: Path) -> None:
+async def test_an_api_top_up_during_the_call_moves_warning_and_end(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """A call that would end at bridge + 8 s (warning at + 5 s) gets 5 s through the balance API
+    at bridge + 4 s: the warning moves to + 10 s, the end to + 13 s, 13 s are billed; /metrics
+    shows the call live meanwhile."""
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
         await bind(world, CALLER)
         call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="topup"))
-        for _ in range(300):
-            if any(c.call.state in TALK for c in world.engine.calls.values()):
+        for _ in range(300):  # wait for both legs in the bridge: the billed start
+            entered = event_ms(world, "ChannelEnteredBridge", "")
+            if len(entered) == 2:
                 break
             await asyncio.sleep(0.05)
-        await ledger.topup(world.db, world.card.card_id, 5, actor="e2e")
+        bridged = max(entered)
+        await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
+        headers = {"Authorization": f"Bearer {world.api_token}", "Idempotency-Key": "e2e-1"}
+        async with aiohttp.ClientSession() as session:
+            url = f"{world.api_url}/v1/cards/{world.card.serial}/topups"
+            async with session.post(url, json={"amount": 5}, headers=headers) as resp:
+                assert resp.status == 201, await resp.text()
+            async with session.get(f"{world.api_url}/metrics") as resp:
+                assert "minutecard_live_calls 1.0" in await resp.text()
         caller, advisor = await call
         assert caller.returncode == 0, caller.stderr
         assert advisor is not None
-        [answered] = event_ms(world, "StasisStart", "-advisor")
+        [warning] = [
+            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
+        ]
+        assert warning is not None
         [bye] = advisor.times("BYE")
-        due = datetime.fromtimestamp(answered // 1000, UTC).replace(
-            microsecond=answered % 1000 * 1000, tzinfo=None
+        due = datetime.fromtimestamp(bridged // 1000, UTC).replace(
+            microsecond=bridged % 1000 * 1000, tzinfo=None
         ) + timedelta(seconds=13)
-        assert abs((bye - due) // timedelta(milliseconds=1)) < 1_000
+        late_us = (bye - due) // timedelta(microseconds=1)
+        print(f"\nAPI top-up: warning {warning - bridged} ms after the bridge; "
+              f"BYE {late_us / 1000} ms after bridge + 13 s")  # fmt: skip
+        assert 0 <= warning - (bridged + 10_000) < 100
+        assert 0 <= late_us < 50_000
         [entry] = await ledger_calls(world)
         assert entry.amount == -13

@@ -14,12 +14,14 @@ import aiohttp
 
 from cards.db import Database
 from cards.journal import Journal
-from cards.services import projects
+from cards.services import projects, tokens
 from cards.services.cardbatch import NewCard
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.agi.app import AgiApp
 from pbx_engine.agi.app import serve as serve_agi
 from pbx_engine.agi.routes import AgiRoutes
+from pbx_engine.api.app import Api, Status
+from pbx_engine.api.app import serve as serve_api
 from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import AriEvent
 from pbx_engine.clock import RealClock
@@ -76,6 +78,8 @@ class E2EWorld:
     recorder: Recorder
     observed: list[dict[str, Any]]
     agi_port: int
+    api_url: str
+    api_token: str
 
     async def call(
         self,
@@ -169,6 +173,13 @@ async def e2e_world(
             config = EngineConfig(pin_secret=SECRET, journal=Journal(root / "journal.jsonl"))
             engine = Engine(ari, db, RealClock(), config)
             watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+            api_port = free_port()
+            status = Status(
+                lambda: ari.connected, lambda: len(engine.calls), lambda: engine.settler.retries,
+                config.journal, live_talks=engine.live_talks,
+            )  # fmt: skip
+            api_runner = await serve_api(Api(db, status), "127.0.0.1", api_port)
+            token, _ = await tokens.create(db, "astro", "write")
             routes = AgiRoutes(db, engine.settler, SECRET)
             agi_server = await serve_agi(AgiApp(routes.table()), "127.0.0.1", agi_port)
             observed: list[dict[str, Any]] = []
@@ -181,8 +192,12 @@ async def e2e_world(
                 if ari.connected:
                     break
                 await asyncio.sleep(0.05)
-            yield E2EWorld(root, db, asterisk, engine, card, recorder, observed, agi_port)
+            yield E2EWorld(
+                root, db, asterisk, engine, card, recorder, observed, agi_port,
+                f"http://127.0.0.1:{api_port}", token,
+            )  # fmt: skip
             agi_server.close()
+            await api_runner.cleanup()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
