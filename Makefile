@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(PY) -m bench.timers
 	$(PY) -m bench.credit
 	$(PY) -m bench.startup
+	$(PY) -m bench.api
 
 bench-load: $(STAMP) system-deps
 	$(PY) -m bench.load

@@ -1,0 +1,135 @@
+"""The balance API: top-ups per second, and API top-up → the running call's new limit.
+
+Run from the project root: .venv/bin/python -m bench.api  (writes bench/results/api.json)
+One engine (fake ARI) holds one answered call of a minute card; the API is served from the same
+database handle (SQLite) or from another engine's pool (PostgreSQL). Latency runs from sending
+the POST to the moment the hold in the database covers the new minute (30 top-ups, random
+pauses); throughput is 200 top-ups of other cards, one client after another and 20 at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from bench.credit import held
+from bench.timers import percentile
+from cards.db import Database
+from cards.journal import Journal
+from cards.services import cardbatch, tokens
+from pbx_engine.api.app import Api, Status, serve
+from tests.conftest import SECRET
+from tests.engine.conftest import World, running_engine
+from tests.engine.flows import activate, connect
+from tests.support.postgres import PrivatePostgres, free_port
+
+TOPUPS = 30
+REQUESTS = 200
+PARALLEL = 20
+
+
+async def post(session: aiohttp.ClientSession, url: str, token: str, key: str, amount: int) -> None:
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    async with session.post(url, json={"amount": amount}, headers=headers) as resp:
+        if resp.status != 201:
+            raise RuntimeError(f"{resp.status}: {await resp.text()}")
+
+
+async def latency(world: World, base: str, token: str, reader: Database) -> dict[str, int]:
+    lag_us: list[int] = []
+    pause = random.Random(7)
+    url = f"{base}/v1/cards/{world.card.serial}/topups"
+    async with aiohttp.ClientSession() as session:
+        for i in range(TOPUPS):
+            await asyncio.sleep(pause.randrange(0, 250) / 1000)
+            target = await held(reader) + 60
+            start = time.perf_counter_ns()
+            await post(session, url, token, f"lat-{i}", 60)
+            while await held(reader) < target:
+                await asyncio.sleep(0.001)
+            lag_us.append((time.perf_counter_ns() - start) // 1_000)
+    return {"p50_us": percentile(lag_us, 50), "p95_us": percentile(lag_us, 95),
+            "max_us": max(lag_us)}  # fmt: skip
+
+
+async def throughput(base: str, token: str, serials: list[str]) -> dict[str, int]:
+    async with aiohttp.ClientSession() as session:
+        start = time.perf_counter_ns()
+        for i in range(REQUESTS):
+            url = f"{base}/v1/cards/{serials[i % len(serials)]}/topups"
+            await post(session, url, token, f"seq-{i}", 60)
+        sequential = REQUESTS * 1_000_000_000 // (time.perf_counter_ns() - start)
+
+        async def client(c: int) -> None:
+            for i in range(REQUESTS // PARALLEL):
+                url = f"{base}/v1/cards/{serials[c % len(serials)]}/topups"
+                await post(session, url, token, f"par-{c}-{i}", 60)
+
+        start = time.perf_counter_ns()
+        await asyncio.gather(*(client(c) for c in range(PARALLEL)))
+        parallel = REQUESTS * 1_000_000_000 // (time.perf_counter_ns() - start)
+    return {"topups_per_second_one_client": sequential,
+            f"topups_per_second_{PARALLEL}_clients": parallel}  # fmt: skip
+
+
+async def run(url: str, tmp: Path, *, other_pool: bool) -> dict[str, Any]:
+    async with running_engine(url, tmp) as world:
+        await activate(world)
+        await connect(world)
+        api_db = Database(url) if other_pool else world.db
+        reader = Database(url)
+        cards = await cardbatch.create_cards(api_db, "astro", PARALLEL, 600, secret=SECRET)
+        token, _ = await tokens.create(api_db, "astro", "write")
+        status = Status(bool, int, int, Journal(tmp / "api-journal.jsonl"))
+        port = free_port()
+        runner = await serve(Api(api_db, status), "127.0.0.1", port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            result = {
+                "api_topup_to_new_limit": await latency(world, base, token, reader),
+                **await throughput(base, token, [c.serial for c in cards]),
+            }
+        finally:
+            await runner.cleanup()
+            await reader.close()
+            if other_pool:
+                await api_db.close()
+    return result
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = await run(f"sqlite+aiosqlite:///{tmp}/api.sqlite3", Path(tmp), other_pool=False)
+    server = PrivatePostgres.start()
+    try:
+        conn = await asyncpg.connect(server.admin_url)
+        await conn.execute("CREATE DATABASE api")
+        await conn.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            postgres = await run(server.url("api"), Path(tmp), other_pool=True)
+    finally:
+        server.stop()
+    result = {
+        "command": ".venv/bin/python -m bench.api",
+        "python": sys.version.split()[0],
+        "note": "SQLite: the API on the engine's own database handle; PostgreSQL: the API on "
+        "another pool (another engine), the call hears it by NOTIFY",
+        "sqlite": sqlite,
+        "postgresql": postgres,
+    }
+    out = Path(__file__).parent / "results" / "api.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
