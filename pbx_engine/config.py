@@ -130,7 +130,7 @@ def load(path: Path | None) -> Settings:
         drain_seconds=got.get("engine.drain_seconds", 300),
         log_level=log_level,
         caller_format=caller_format,
-        checkpoint_seconds=got.get("engine.checkpoint_seconds", 30),
+        checkpoint_seconds=got.get("engine.checkpoint_seconds", 5),
         journal=got.get("engine.journal"),
         agi_host=got.get("agi.host", "127.0.0.1"),
         agi_port=got.get("agi.port"),
