@@ -21,7 +21,7 @@ from pbx_engine.ari.client import AriClient, AriError, Reconnected
 from pbx_engine.call import events as ev
 from pbx_engine.call.context import DEFAULT_CHECKPOINT_MS
 from pbx_engine.call.machine import Call
-from pbx_engine.call.types import Cause
+from pbx_engine.call.types import ADVISOR_SUFFIX, Cause
 from pbx_engine.clock import Clock
 from pbx_engine.settler import RETRY_DELAYS_S, Settler
 
@@ -208,13 +208,29 @@ class Engine:
     # ---- upkeep -----------------------------------------------------------------------------
 
     async def reconcile(self, *, first: bool) -> None:
-        """After (re)connecting: calls whose channels are gone are ended and settled."""
+        """After (re)connecting: calls whose channels are gone are ended and settled. At the
+        first connect, the channels in our Stasis app belong to an engine that died: they are
+        hung up and their holds settled at the last checkpoint, at once."""
         if first:
-            recovered = await reservations.recover_stale(
+            orphans = [
+                c
+                for c in await self.ari.channels()
+                if c.stasis_app == self.config.app and c.id not in self.registry.channels
+            ]
+            for channel in orphans:
+                await self._hang_up_stray(channel.id)
+            calls = {c.id.removesuffix(ADVISOR_SUFFIX) for c in orphans}
+            recovered = await reservations.recover_calls(self.db, calls)
+            recovered += await reservations.recover_stale(
                 self.db, older_than=timedelta(seconds=STALE_HOLD_S)
             )
-            if recovered:
-                log.warning("settled %d stale reservations at start", len(recovered))
+            if orphans or recovered:
+                log.warning(
+                    "at start: %d orphaned channels hung up, %d holds settled at their last "
+                    "checkpoint",
+                    len(orphans),
+                    len(recovered),
+                )
             return
         live = {c.id for c in await self.ari.channels()}
         now = self.clock.now_ms()

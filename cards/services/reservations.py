@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
@@ -145,13 +145,32 @@ async def recover_stale(
 ) -> list[CallRecord]:
     """Settle open holds of calls that died with an engine at their last checkpoint.
 
-    ``older_than`` picks holds not checkpointed for that long (checkpoints come every 30 s from
-    a live call). The record says ``hangup_cause=recovered``.
+    ``older_than`` picks holds not checkpointed for that long (a live call checkpoints every
+    few seconds). The record says ``hangup_cause=recovered``.
     """
     moment = now or utcnow()
-    query = select(Reservation.id).where(
-        Reservation.state == "open", Reservation.checkpoint_at < moment - older_than
+    return await _recover(
+        db,
+        select(Reservation.id).where(
+            Reservation.state == "open", Reservation.checkpoint_at < moment - older_than
+        ),
     )
+
+
+async def recover_calls(db: Database, call_ids: set[str]) -> list[CallRecord]:
+    """Settle now, at their last checkpoint, the open holds of these calls: a restarted engine
+    found their channels orphaned in its Asterisk (and hung them up)."""
+    if not call_ids:
+        return []
+    return await _recover(
+        db,
+        select(Reservation.id).where(
+            Reservation.state == "open", Reservation.call_id.in_(sorted(call_ids))
+        ),
+    )
+
+
+async def _recover(db: Database, query: Select[int]) -> list[CallRecord]:
     records = []
     async with db.transaction() as session:
         for reservation_id in (await session.scalars(query)).all():

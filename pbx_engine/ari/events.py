@@ -43,9 +43,13 @@ class ChannelInfo:
     caller_number: str
     exten: str
     language: str
+    stasis_app: str = ""
+    """The Stasis app the channel is in (from its dialplan ``app_data``), else empty."""
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> ChannelInfo:
+        dialplan = data.get("dialplan") or {}
+        in_stasis = dialplan.get("app_name") == "Stasis"
         return cls(
             id=str(data.get("id", "")),
             name=str(data.get("name", "")),
@@ -53,6 +57,7 @@ class ChannelInfo:
             caller_number=str((data.get("caller") or {}).get("number", "")),
             exten=str((data.get("dialplan") or {}).get("exten", "")),
             language=str(data.get("language", "")),
+            stasis_app=str(dialplan.get("app_data", "")).split(",")[0] if in_stasis else "",
         )
 
 

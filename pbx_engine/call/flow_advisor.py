@@ -9,6 +9,7 @@ from pbx_engine.call.context import DIAL_TIMEOUT_S, CallContext, announced_minut
 from pbx_engine.call.flow_common import on_hangup_unbridged
 from pbx_engine.call.types import (
     ADVISOR_DIAL_CAUSES,
+    ADVISOR_SUFFIX,
     Cause,
     Next,
     Reenter,
@@ -82,7 +83,7 @@ def on_hold_extended_before_talk(ctx: CallContext, event: ev.HoldExtended) -> Ne
 
 def enter_dialing(ctx: CallContext) -> None:
     ctx.waiting_for = None
-    ctx.legs.advisor = f"{ctx.call_id}-advisor"
+    ctx.legs.advisor = f"{ctx.call_id}{ADVISOR_SUFFIX}"
     destination = ctx.info.destination or ""
     ctx.emit(cmd.Dial(ctx.legs.advisor, destination, ctx.caller, DIAL_TIMEOUT_S))
 

@@ -103,3 +103,7 @@ class Reenter:
 
 
 Next = State | Reenter
+
+
+ADVISOR_SUFFIX = "-advisor"
+"""The advisor leg's channel id is the call id (the caller's channel id) with this suffix."""

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from cards.db import Database
-from cards.models import LedgerEntry
+from cards.models import CallRecord, LedgerEntry, Reservation
 from cards.services import activation
 from pbx_engine import main as engine_main
 from pbx_engine.config import load
@@ -272,3 +272,75 @@ async def test_the_api_serves_while_ari_is_unreachable_and_health_says_so(tmp_pa
     assert status == 503
     assert (body["ari_connected"], body["database"], body["journal_pending"]) == (False, True, 0)
     assert proc.returncode == 0
+
+
+async def books(db: Database) -> tuple[list[CallRecord], list[LedgerEntry]]:
+    async with db.read() as session:
+        records = (await session.scalars(select(CallRecord))).all()
+        entries = (
+            await session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "call"))
+        ).all()
+    return list(records), list(entries)
+
+
+async def test_kill_9_mid_call_then_restart_hangs_up_orphans_and_bills_to_the_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """An engine killed with SIGKILL under a live call: the restarted engine finds the call's
+    channels still in its Stasis app, hangs them up and settles the hold at its last checkpoint
+    (every 1 s here), at once — at most one checkpoint short, charged once."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    card = await astro_project(db, secret=SECRET, credit=600)
+    await activation.activate(db, "astro", CALLER, card.pin, secret=SECRET)
+    fake = FakeAri(FakeClock(wall_start_ms=time.time_ns() // 1_000_000))
+    await fake.start()
+    env = {**_env(url, tmp_path), "MINUTECARD_CHECKPOINT_SECONDS": "1"}
+
+    async def engine() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            CARDENGINE, "run", "--config", str(_config(tmp_path, fake)), env=env,
+            stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+
+    async def checkpointed() -> int:
+        async with db.read() as session:
+            hold = await session.scalar(select(Reservation))
+            return hold.used_at_checkpoint if hold is not None else 0
+
+    first = await engine()
+    try:
+        await eventually(lambda: fake.connects == 1, what="engine connected")
+        await fake.caller_dials("c1", ADVISOR_NO, CALLER)
+        await eventually(lambda: fake.made("POST", "/channels/c1-advisor"), what="dial")
+        await fake.advisor_answers("c1-advisor", "c1")
+        await eventually(lambda: fake.made("POST", "/addChannel"), what="bridge")
+        for _ in range(100):
+            if await checkpointed() >= 2:
+                break
+            await asyncio.sleep(0.05)
+        first.kill()
+        await first.wait()
+        used = await checkpointed()
+        assert used >= 2 and set(fake.channels) == {"c1", "c1-advisor"}
+        second = await engine()
+        try:
+            await eventually(lambda: fake.connects == 2, what="restarted engine connected")
+            await eventually(lambda: not fake.channels, what="orphans hung up")
+            for _ in range(100):
+                records, entries = await books(db)
+                if records:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await second.wait()
+    finally:
+        if first.returncode is None:
+            first.kill()
+        await fake.stop()
+        await db.close()
+    [record] = records
+    assert (record.hangup_cause, record.charged) == ("recovered", used)
+    assert [e.amount for e in entries] == [-used]
+    assert second.returncode == 0

@@ -166,7 +166,8 @@ class FakeAri:
         if parts[0] == "channels" and len(parts) >= 2:
             channel = parts[1]
             if len(parts) == 2 and method == "POST":
-                self.channels[channel] = self._channel(channel, "", "", "Down")
+                app_data = f"{params.get('app', '')},{params.get('appArgs', '')}"
+                self.channels[channel] = self._channel(channel, "", "", "Down", app_data)
                 self.channels[channel]["endpoint"] = params.get("endpoint")
                 return web.json_response(self.channels[channel])
             if channel not in self.channels:
@@ -212,13 +213,16 @@ class FakeAri:
             )
 
     @staticmethod
-    def _channel(channel: str, caller: str, exten: str, state: str) -> dict[str, Any]:
+    def _channel(
+        channel: str, caller: str, exten: str, state: str, app_data: str = ""
+    ) -> dict[str, Any]:
+        """As Asterisk 16 lists a channel: one in Stasis names the app in ``app_data``."""
         return {
             "id": channel,
             "name": f"PJSIP/{channel}",
             "state": state,
             "caller": {"number": caller, "name": ""},
-            "dialplan": {"exten": exten},
+            "dialplan": {"exten": exten, "app_name": "Stasis", "app_data": app_data},
             "language": "de",
         }
 
@@ -247,7 +251,9 @@ class FakeAri:
     # ---- what callers and advisors do -------------------------------------------------------
 
     async def caller_dials(self, channel: str, dialed: str, caller: str) -> None:
-        self.channels[channel] = self._channel(channel, caller, dialed, "Ring")
+        self.channels[channel] = self._channel(
+            channel, caller, dialed, "Ring", f"minutecard,{dialed}"
+        )
         await self.send(
             {"type": "StasisStart", "channel": self.channels[channel], "args": [dialed]}
         )
