@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "adjust": ("card_cmds", "adjust", "Correct a balance by ±AMOUNT, with a reason."),
     "asterisk": ("asterisk_cmds", "asterisk_group", "Asterisk configuration for this database."),
     "audit": ("card_cmds", "audit", "Check every balance against its ledger, and the journal."),
+    "calls": ("calls_cmd", "calls_cmd", "Call records (EVN) of a card, a line or a project."),
     "card": ("card_cmds", "card_group", "One card."),
     "cards": ("card_cmds", "cards_group", "Batches of cards."),
     "db": ("project_cmds", "db_group", "Database schema."),

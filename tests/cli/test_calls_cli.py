@@ -1,0 +1,71 @@
+"""`cardadmin calls`: the call records (EVN) of a card, line or project, by month or since a day,
+with callers masked on request, as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cards.db import Database
+from cards.services import calls, cardbatch
+from tests.cli.helpers import ok, refused, setup_money_project
+from tests.support.settlements import talked
+
+T0 = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
+
+
+async def a_call(url: str, serial: str) -> None:
+    db = Database(url)
+    try:
+        card_id = (await cardbatch.get_card(db, serial)).id
+        auth = await calls.authorize(
+            db, card_id=card_id, dialed="+498912345671", caller="+4930123456", call_id="c-1",
+            now=T0,
+        )  # fmt: skip
+        await calls.settle(
+            db,
+            talked("c-1", auth.hold_id, 61, card_id=card_id, caller="+4930123456",
+                   dialed="+498912345671", start=T0),
+        )  # fmt: skip
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_calls_by_card_month_masked_and_as_csv(cli_env: str, capsys, tmp_path: Path) -> None:
+    serial = setup_money_project(capsys, tmp_path)[0]["serial"]
+    asyncio.run(a_call(cli_env, serial))
+    [record] = json.loads(ok(capsys, "calls", "--card", serial, "--month", "2026-11", "--json"))
+    # 61 s at 1.99 EUR/min in 60/1 increments: 61 s billed; 61 × 19,900 / 60 = 20,231.67,
+    # rounded up once per call to 20,232 (1/10,000 EUR)
+    assert (record["billed_seconds"], record["unit"], record["caller"]) == (
+        61,
+        "money",
+        "+4930123456",
+    )
+    assert record["cost"] == record["charged"] == 20_232
+    assert json.loads(ok(capsys, "calls", "--card", serial, "--month", "2026-10", "--json")) == []
+    [masked] = json.loads(ok(capsys, "calls", "--caller", "030 123456", "--mask", "--json"))
+    assert masked["caller"] == "+4930123xxx"
+    table = ok(capsys, "calls", "--project", "astro", "--since", "2026-11-01")
+    assert "EUR" in table and "…" not in table
+    sheet = tmp_path / "evn.csv"
+    ok(capsys, "calls", "--project", "astro", "--csv", str(sheet))
+    [row] = list(csv.DictReader(sheet.open(), delimiter=";"))
+    assert (row["billed_seconds"], row["unit"]) == ("61", "money")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_calls_refusals(cli_env: str, capsys, tmp_path: Path) -> None:
+    serial = setup_money_project(capsys, tmp_path)[0]["serial"]
+    assert "exactly one of" in refused(capsys, "calls")
+    assert "exactly one of" in refused(capsys, "calls", "--card", serial, "--project", "astro")
+    assert "YYYY-MM" in refused(capsys, "calls", "--card", serial, "--month", "11/2026")
+    assert "not both" in refused(capsys, "calls", "--card", serial, "--month", "2026-11",
+                                 "--since", "2026-11-01")  # fmt: skip
+    assert "YYYY-MM-DD" in refused(capsys, "calls", "--card", serial, "--since", "yesterday")
