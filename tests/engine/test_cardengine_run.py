@@ -31,13 +31,26 @@ from tests.support.postgres import free_port
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")
 
 
-def _config(tmp_path: Path, fake: FakeAri) -> Path:
+def _config(tmp_path: Path, ari_url: str) -> Path:
     config = tmp_path / "engine.toml"
     config.write_text(
-        f'[ari]\nurl = "{fake.url}"\nuser = "{USER}"\n\n'
+        f'[ari]\nurl = "{ari_url}"\nuser = "{USER}"\n\n'
         '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
     )
     return config
+
+
+def _unreachable_ari(tmp_path: Path) -> Path:
+    return _config(tmp_path, f"http://127.0.0.1:{free_port()}")
+
+
+async def _astro_database(tmp_path: Path) -> str:
+    """A SQLite file with the astro project and a card; its URL."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
+    db = Database(url)
+    await astro_project(db, secret=SECRET, credit=600)
+    await db.close()
+    return url
 
 
 def _env(url: str, tmp_path: Path, password: str = PASSWORD) -> dict[str, str]:
@@ -65,15 +78,12 @@ async def _run_to_exit(config: Path, env: dict[str, str]) -> tuple[int, list[str
 
 
 async def test_a_wrong_ari_password_is_fatal_with_a_clear_line(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
-    db = Database(url)
-    await astro_project(db, secret=SECRET, credit=600)
-    await db.close()
+    url = await _astro_database(tmp_path)
     fake = FakeAri(FakeClock())
     await fake.start()
     try:
         code, lines = await _run_to_exit(
-            _config(tmp_path, fake), _env(url, tmp_path, password="not-the-password")
+            _config(tmp_path, fake.url), _env(url, tmp_path, password="not-the-password")
         )
     finally:
         await fake.stop()
@@ -92,7 +102,7 @@ async def test_a_database_not_upgraded_is_refused_with_the_fix(tmp_path: Path, s
     await fake.start()
     try:
         code, lines = await _run_to_exit(
-            _config(tmp_path, fake), _env(f"sqlite+aiosqlite:///{path}", tmp_path)
+            _config(tmp_path, fake.url), _env(f"sqlite+aiosqlite:///{path}", tmp_path)
         )
     finally:
         await fake.stop()
@@ -102,15 +112,12 @@ async def test_a_database_not_upgraded_is_refused_with_the_fix(tmp_path: Path, s
 
 
 async def test_another_pin_secret_is_refused_at_start(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
-    db = Database(url)
-    await astro_project(db, secret=SECRET, credit=600)
-    await db.close()
+    url = await _astro_database(tmp_path)
     fake = FakeAri(FakeClock())
     await fake.start()
     env = {**_env(url, tmp_path), "MINUTECARD_PIN_SECRET": "a-different-secret-0123456789"}
     try:
-        code, lines = await _run_to_exit(_config(tmp_path, fake), env)
+        code, lines = await _run_to_exit(_config(tmp_path, fake.url), env)
     finally:
         await fake.stop()
     assert code == 2, lines
@@ -122,10 +129,7 @@ async def test_another_pin_secret_is_refused_at_start(tmp_path: Path) -> None:
 async def test_a_dying_engine_task_stops_the_process_with_exit_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
-    db = Database(url)
-    await astro_project(db, secret=SECRET, credit=600)
-    await db.close()
+    url = await _astro_database(tmp_path)
     fake = FakeAri(FakeClock())
     await fake.start()
 
@@ -138,7 +142,7 @@ async def test_a_dying_engine_task_stops_the_process_with_exit_1(
         monkeypatch.setenv(name, value)
     caplog.set_level(logging.INFO, logger="minutecard")
     try:
-        code = await asyncio.wait_for(engine_main.serve(load(_config(tmp_path, fake))), 30)
+        code = await asyncio.wait_for(engine_main.serve(load(_config(tmp_path, fake.url))), 30)
     finally:
         await fake.stop()
     assert code == 1
@@ -160,7 +164,7 @@ async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
         CARDENGINE,
         "run",
         "--config",
-        str(_config(tmp_path, fake)),
+        str(_config(tmp_path, fake.url)),
         env=_env(url, tmp_path),
         stderr=asyncio.subprocess.PIPE,
     )
@@ -197,15 +201,8 @@ async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
 async def test_fastagi_serves_while_ari_is_unreachable(tmp_path: Path) -> None:
     """With [agi] port set, `cardengine run` answers FastAGI at once, though Asterisk's ARI is
     not there: an unrouted number gets MC_RESULT=not_routed and the prompt to play."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
-    db = Database(url)
-    await astro_project(db, secret=SECRET, credit=600)
-    await db.close()
-    config = tmp_path / "engine.toml"
-    config.write_text(
-        f'[ari]\nurl = "http://127.0.0.1:{free_port()}"\nuser = "{USER}"\n\n'
-        '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
-    )
+    url = await _astro_database(tmp_path)
+    config = _unreachable_ari(tmp_path)
     agi_port = free_port()
     env = {**_env(url, tmp_path), "MINUTECARD_AGI_PORT": str(agi_port)}
     proc = await asyncio.create_subprocess_exec(
@@ -241,15 +238,8 @@ async def test_fastagi_serves_while_ari_is_unreachable(tmp_path: Path) -> None:
 
 
 async def test_the_api_serves_while_ari_is_unreachable_and_health_says_so(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}"
-    db = Database(url)
-    await astro_project(db, secret=SECRET, credit=600)
-    await db.close()
-    config = tmp_path / "engine.toml"
-    config.write_text(
-        f'[ari]\nurl = "http://127.0.0.1:{free_port()}"\nuser = "{USER}"\n\n'
-        "[engine]\ndrain_seconds = 0\n"
-    )
+    url = await _astro_database(tmp_path)
+    config = _unreachable_ari(tmp_path)
     api_port = free_port()
     env = {**_env(url, tmp_path), "MINUTECARD_API_PORT": str(api_port)}
     proc = await asyncio.create_subprocess_exec(
@@ -299,7 +289,7 @@ async def test_kill_9_mid_call_then_restart_hangs_up_orphans_and_bills_to_the_ch
 
     async def engine() -> asyncio.subprocess.Process:
         return await asyncio.create_subprocess_exec(
-            CARDENGINE, "run", "--config", str(_config(tmp_path, fake)), env=env,
+            CARDENGINE, "run", "--config", str(_config(tmp_path, fake.url)), env=env,
             stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
 
