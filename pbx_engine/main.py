@@ -6,8 +6,9 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from aiohttp import web
@@ -30,6 +31,7 @@ from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 
 log = logging.getLogger("minutecard")
+T = TypeVar("T")
 
 
 async def check_database(db: Database, secret: bytes) -> None:
@@ -134,14 +136,8 @@ async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asynci
     if settings.agi_port is None:
         return None
     routes = AgiRoutes(db, engine.settler, settings.pin_secret, settings.caller_format)
-    try:
-        server = await agi.serve(AgiApp(routes.table()), settings.agi_host, settings.agi_port)
-    except OSError as exc:
-        raise StartupError(
-            f"FastAGI cannot listen on {settings.agi_host}:{settings.agi_port}: {exc.strerror}"
-        ) from exc
-    log.info("FastAGI on %s:%d", settings.agi_host, settings.agi_port)
-    return server
+    host, port = settings.agi_host, settings.agi_port
+    return await _listen("FastAGI", host, port, agi.serve(AgiApp(routes.table()), host, port))
 
 
 async def _start_api(
@@ -161,14 +157,18 @@ async def _start_api(
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
     )
+    host, port = settings.api_host, settings.api_port
+    return await _listen("the API", host, port, api.serve(api.Api(db, status), host, port))
+
+
+async def _listen(what: str, host: str, port: int, serving: Awaitable[T]) -> T:
+    """Await ``serving``; a port that cannot be had is refused at start in one line."""
     try:
-        runner = await api.serve(api.Api(db, status), settings.api_host, settings.api_port)
+        listening = await serving
     except OSError as exc:
-        raise StartupError(
-            f"the API cannot listen on {settings.api_host}:{settings.api_port}: {exc.strerror}"
-        ) from exc
-    log.info("API on http://%s:%d", settings.api_host, settings.api_port)
-    return runner
+        raise StartupError(f"{what} cannot listen on {host}:{port}: {exc.strerror}") from exc
+    log.info("%s on %s:%d", what, host, port)
+    return listening
 
 
 def _failure(done: set[asyncio.Future[Any]], engine: Engine) -> str | None:

@@ -40,8 +40,21 @@ def _config(tmp_path: Path, ari_url: str) -> Path:
     return config
 
 
-def _unreachable_ari(tmp_path: Path) -> Path:
-    return _config(tmp_path, f"http://127.0.0.1:{free_port()}")
+async def _engine_without_ari(
+    tmp_path: Path, port_variable: str
+) -> tuple[asyncio.subprocess.Process, int]:
+    """`cardengine run` with ARI unreachable and ``port_variable`` set to a free port."""
+    url = await _astro_database(tmp_path)
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        CARDENGINE,
+        "run",
+        "--config",
+        str(_config(tmp_path, f"http://127.0.0.1:{free_port()}")),
+        env={**_env(url, tmp_path), port_variable: str(port)},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    return proc, port
 
 
 async def _astro_database(tmp_path: Path) -> str:
@@ -201,13 +214,7 @@ async def test_sigterm_settles_live_calls_and_exits_0(tmp_path: Path) -> None:
 async def test_fastagi_serves_while_ari_is_unreachable(tmp_path: Path) -> None:
     """With [agi] port set, `cardengine run` answers FastAGI at once, though Asterisk's ARI is
     not there: an unrouted number gets MC_RESULT=not_routed and the prompt to play."""
-    url = await _astro_database(tmp_path)
-    config = _unreachable_ari(tmp_path)
-    agi_port = free_port()
-    env = {**_env(url, tmp_path), "MINUTECARD_AGI_PORT": str(agi_port)}
-    proc = await asyncio.create_subprocess_exec(
-        CARDENGINE, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
-    )
+    proc, agi_port = await _engine_without_ari(tmp_path, "MINUTECARD_AGI_PORT")
     try:
         for _ in range(100):
             try:
@@ -238,13 +245,7 @@ async def test_fastagi_serves_while_ari_is_unreachable(tmp_path: Path) -> None:
 
 
 async def test_the_api_serves_while_ari_is_unreachable_and_health_says_so(tmp_path: Path) -> None:
-    url = await _astro_database(tmp_path)
-    config = _unreachable_ari(tmp_path)
-    api_port = free_port()
-    env = {**_env(url, tmp_path), "MINUTECARD_API_PORT": str(api_port)}
-    proc = await asyncio.create_subprocess_exec(
-        CARDENGINE, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
-    )
+    proc, api_port = await _engine_without_ari(tmp_path, "MINUTECARD_API_PORT")
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(100):
