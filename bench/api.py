@@ -10,17 +10,15 @@ pauses); throughput is 200 top-ups of other cards, one client after another and 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 
+from bench.common import on_both_databases, write_result
 from bench.credit import held
 from bench.timers import percentile
 from cards.db import Database
@@ -30,7 +28,7 @@ from pbx_engine.api.app import Api, Status, serve
 from tests.conftest import SECRET
 from tests.engine.conftest import World, running_engine
 from tests.engine.flows import activate, connect
-from tests.support.postgres import PrivatePostgres, free_port
+from tests.support.postgres import free_port
 
 TOPUPS = 30
 REQUESTS = 200
@@ -81,7 +79,8 @@ async def throughput(base: str, token: str, serials: list[str]) -> dict[str, int
             f"topups_per_second_{PARALLEL}_clients": parallel}  # fmt: skip
 
 
-async def run(url: str, tmp: Path, *, other_pool: bool) -> dict[str, Any]:
+async def run(url: str, tmp: Path) -> dict[str, Any]:
+    other_pool = not url.startswith("sqlite")  # PostgreSQL: the API is another engine's
     async with running_engine(url, tmp) as world:
         await activate(world)
         await connect(world)
@@ -107,17 +106,7 @@ async def run(url: str, tmp: Path, *, other_pool: bool) -> dict[str, Any]:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = await run(f"sqlite+aiosqlite:///{tmp}/api.sqlite3", Path(tmp), other_pool=False)
-    server = PrivatePostgres.start()
-    try:
-        conn = await asyncpg.connect(server.admin_url)
-        await conn.execute("CREATE DATABASE api")
-        await conn.close()
-        with tempfile.TemporaryDirectory() as tmp:
-            postgres = await run(server.url("api"), Path(tmp), other_pool=True)
-    finally:
-        server.stop()
+    sqlite, postgres = await on_both_databases("api", run)
     result = {
         "command": ".venv/bin/python -m bench.api",
         "python": sys.version.split()[0],
@@ -126,9 +115,7 @@ async def main() -> None:
         "sqlite": sqlite,
         "postgresql": postgres,
     }
-    out = Path(__file__).parent / "results" / "api.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("api", result)
 
 
 if __name__ == "__main__":

@@ -11,23 +11,20 @@ random pause (0–250 ms, fixed seed) before each top-up keeps them out of step 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import asyncpg
 from sqlalchemy import select
 
+from bench.common import on_both_databases, write_result
 from bench.timers import percentile
 from cards.db import Database
 from cards.models import Reservation
 from cards.services import ledger
 from tests.engine.conftest import World, running_engine
 from tests.engine.flows import activate, connect
-from tests.support.postgres import PrivatePostgres
 
 TOPUPS = 30
 MINUTE = 60
@@ -75,17 +72,7 @@ async def both_paths(url: str, tmp: Path) -> dict[str, dict[str, int]]:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = await both_paths(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", Path(tmp))
-    server = PrivatePostgres.start()
-    try:
-        conn = await asyncpg.connect(server.admin_url)
-        await conn.execute("CREATE DATABASE bench")
-        await conn.close()
-        with tempfile.TemporaryDirectory() as tmp:
-            postgres = await both_paths(server.url("bench"), Path(tmp))
-    finally:
-        server.stop()
+    sqlite, postgres = await on_both_databases("credit", both_paths)
     result = {
         "command": ".venv/bin/python -m bench.credit",
         "python": sys.version.split()[0],
@@ -96,9 +83,7 @@ async def main() -> None:
         "sqlite": sqlite,
         "postgresql": postgres,
     }
-    out = Path(__file__).parent / "results" / "credit.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("credit", result)
 
 
 if __name__ == "__main__":

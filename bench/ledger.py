@@ -9,20 +9,15 @@ with its ledger entry and call record.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-import asyncpg
-
+from bench.common import on_both_databases, write_result
 from cards.db import Database
 from cards.migrate import upgrade
 from cards.services import calls, cardbatch, projects
 from rating import Increments
-from tests.support.postgres import PrivatePostgres
 
 PAIRS = 400
 PARALLEL_CARDS = 20
@@ -95,16 +90,7 @@ async def measure(url: str) -> dict[str, int]:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite = await measure(f"sqlite+aiosqlite:///{tmp}/bench.sqlite3")
-    server = PrivatePostgres.start()
-    try:
-        conn = await asyncpg.connect(server.admin_url)
-        await conn.execute("CREATE DATABASE bench")
-        await conn.close()
-        postgres = await measure(server.url("bench"))
-    finally:
-        server.stop()
+    sqlite, postgres = await on_both_databases("ledger", lambda url, _scratch: measure(url))
     result = {
         "command": ".venv/bin/python -m bench.ledger",
         "python": sys.version.split()[0],
@@ -114,9 +100,7 @@ async def main() -> None:
         "sqlite": sqlite,
         "postgresql": postgres,
     }
-    out = Path(__file__).parent / "results" / "ledger.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("ledger", result)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,12 @@ run as a module so the file name does not shadow the rating package)
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
 import time
-from pathlib import Path
 
+from bench.common import write_result
 from rating import CallerClass, Increments, Tariff, Unit, affordable_seconds, quote
 
 N = 200_000
@@ -46,9 +45,7 @@ def main() -> None:
             lambda i: affordable_seconds(TARIFF, CallerClass.FIXED, i * 37)
         ),
     }
-    out = Path(__file__).parent / "results" / "rating.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("rating", result)
 
 
 if __name__ == "__main__":

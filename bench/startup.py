@@ -5,12 +5,13 @@ Run from the project root: .venv/bin/python -m bench.startup  (writes bench/resu
 
 from __future__ import annotations
 
-import json
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench.common import write_result
 
 CARDADMIN = str(Path(sys.executable).parent / "cardadmin")
 COMMANDS = {
@@ -37,9 +38,7 @@ def main() -> None:
         "runs_each": RUNS,
         "median_ms": {name: median_ms(args) for name, args in COMMANDS.items()},
     }
-    out = Path(__file__).parent / "results" / "startup.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("startup", result)
 
 
 if __name__ == "__main__":

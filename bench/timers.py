@@ -7,11 +7,10 @@ Lateness is measured with the monotonic clock in microseconds; p50/p95/max per d
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
-from pathlib import Path
 
+from bench.common import write_result
 from pbx_engine.clock import RealClock
 from pbx_engine.timers import Timers
 
@@ -53,9 +52,7 @@ async def main() -> None:
         "timers_at_once": TIMERS,
         "lateness": {f"{d // 1000}s": await measure(d) for d in DELAYS_MS},
     }
-    out = Path(__file__).parent / "results" / "timers.json"
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("timers", result)
 
 
 if __name__ == "__main__":
