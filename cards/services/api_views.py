@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
 from cards.db import Database
@@ -52,11 +53,7 @@ async def card_view(db: Database, project_id: int, serial: str) -> dict[str, Any
     """Balance, available (balance − live holds), unit, status, bound line, last top-up. A card
     of another project is "not found", so serials cannot be probed."""
     async with db.read() as session:
-        card = await session.scalar(
-            select(Card).where(Card.serial == serial, Card.project_id == project_id)
-        )
-        if card is None:
-            raise NotFound(f"no card {serial[:24]!r}")
+        card = await _card(session, project_id, serial)
         project = await session.get_one(Project, project_id)
         line = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
         last = await session.scalar(
@@ -129,14 +126,19 @@ async def move(
     return 201, answer
 
 
+async def _card(session: AsyncSession, project_id: int, serial: str) -> Card:
+    """The project's card with this serial; another project's card is "not found"."""
+    card = await session.scalar(
+        select(Card).where(Card.serial == serial, Card.project_id == project_id)
+    )
+    if card is None:
+        raise NotFound(f"no card {serial[:24]!r}")
+    return card
+
+
 async def _card_id(db: Database, project_id: int, serial: str) -> int:
     async with db.read() as session:
-        card_id = await session.scalar(
-            select(Card.id).where(Card.serial == serial, Card.project_id == project_id)
-        )
-    if card_id is None:
-        raise NotFound(f"no card {serial[:24]!r}")
-    return card_id
+        return (await _card(session, project_id, serial)).id
 
 
 async def _replay(

@@ -14,6 +14,7 @@ from panoramisk.fast_agi import Request
 from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import STORAGE_ERRORS
+from cards.models import Number
 from cards.services import activation, calls, routing
 from pbx_engine.agi.app import Route
 from pbx_engine.settler import Settler
@@ -89,19 +90,20 @@ class AgiRoutes:
             found = await routing.route(self.db, h.get("agi_extension", ""), caller or "")
             if found.number is not None:
                 answer["MC_LANG"] = found.lang
-            if not digits:
-                pass
-            elif caller is None or found.number is None or found.number.role != "card":
-                answer["MC_ACTIVATION"] = "refused"
-            else:
-                done = await activation.activate(
-                    self.db, found.number.project_id, caller, digits, secret=self.pin_secret
-                )
-                answer["MC_ACTIVATION"] = str(done.status)
+            if digits:
+                answer["MC_ACTIVATION"] = await self._activation(caller, found.number, digits)
         except (CardsError, *STORAGE_ERRORS) as exc:
             log.error("AGI activate: %s", exc)
             answer["MC_ACTIVATION"] = "error"
         await _set(request, answer)
+
+    async def _activation(self, caller: str | None, number: Number | None, digits: str) -> str:
+        if caller is None or number is None or number.role != "card":
+            return "refused"
+        done = await activation.activate(
+            self.db, number.project_id, caller, digits, secret=self.pin_secret
+        )
+        return str(done.status)
 
     async def settle(self, request: Request) -> None:
         """From the ``h`` extension: ``agi_arg_1..`` = MC_HOLD, ${ANSWEREDTIME_MS},
