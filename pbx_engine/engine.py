@@ -203,7 +203,7 @@ class Engine:
         if not cards:
             return
         available = await reservations.available_many(self.db, cards)
-        self.credit_changed(frozenset(c for c, free in available.items() if free > 0))
+        self.credit_changed(frozenset(c for c, free in available.items() if free != 0))
 
     # ---- upkeep -----------------------------------------------------------------------------
 

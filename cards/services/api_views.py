@@ -86,8 +86,8 @@ async def move(
     """A top-up (``amount``), or a credit or debit (``amount`` and ``reason``: other services
     selling goods on the same account). (HTTP status, answer): the same key with the same body
     replays the first answer, with another body it is a conflict; the ledger's own key makes the
-    money move once whatever happens between. A debit never takes a card below what its live
-    calls hold, so it cannot cut a call short of what it was promised."""
+    money move once whatever happens between. A debit may shorten a live call of the card, never
+    below what it has talked (``ledger.debit_room``)."""
     digest = request_hash(body)
     if (done := await _replay(db, project_id, key, digest)) is not None:
         return done

@@ -21,16 +21,14 @@ from cards.models import CallRecord, FirstCaller, LinePrice, Number, Project, Re
 from cards.models import Tariff as TariffRow
 from cards.phone import to_e164
 from cards.services.activation import usable_refusal
+from cards.services.holds import floor_cost, hold_rating, tariff_snapshot
 from cards.services.ledger import held, locked_card
 from cards.services.projects import rating_tariff
 from cards.services.reservations import CallOutcome, add_record, release_hold, settle_hold
 from cards.services.routing import caller_class
 from rating import (
-    CallerClass,
     ChargingStart,
-    Increments,
     Quote,
-    Tariff,
     Unit,
     affordable_seconds,
     quote,
@@ -53,35 +51,6 @@ class Authorization:
     """Money projects: the caller's rate in 1/10,000 EUR a minute, for the tariff announcement."""
     after_announcement: bool = False
     """Charging starts when the tariff announcement in the bridge has ended (seed 003)."""
-
-
-def tariff_snapshot(tariff: Tariff) -> dict[str, Any]:
-    return {
-        "unit": str(tariff.unit),
-        "initial": tariff.increments.initial,
-        "subsequent": tariff.increments.subsequent,
-        "prices": {str(k): v for k, v in tariff.prices.items()},
-        "multipliers": {str(k): v for k, v in tariff.multipliers.items()},
-        "connect_fee": tariff.connect_fee,
-        "charging_start": str(tariff.charging_start),
-        "free_seconds": tariff.free_seconds,
-        "rounding_step": tariff.rounding_step,
-        "max_call_seconds": tariff.max_call_seconds,
-    }
-
-
-def tariff_from_snapshot(data: dict[str, Any]) -> Tariff:
-    return Tariff(
-        Unit(data["unit"]),
-        Increments(int(data["initial"]), int(data["subsequent"])),
-        prices={CallerClass(k): int(v) for k, v in data["prices"].items()},
-        multipliers={CallerClass(k): int(v) for k, v in data["multipliers"].items()},
-        connect_fee=int(data["connect_fee"]),
-        charging_start=ChargingStart(data["charging_start"]),
-        free_seconds=int(data["free_seconds"]),
-        rounding_step=int(data["rounding_step"]),
-        max_call_seconds=int(data["max_call_seconds"]),
-    )
 
 
 async def authorize(
@@ -176,26 +145,24 @@ async def _open_hold(session: AsyncSession, hold_id: int) -> Reservation | None:
     return reservation if reservation.state == "open" else None
 
 
-def _rating(reservation: Reservation) -> tuple[Tariff, CallerClass]:
-    info = reservation.info
-    return tariff_from_snapshot(info["tariff"]), CallerClass(info["caller_class"])
+async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
+    """Move a live call's hold with the card's credit; the talk seconds it now covers.
 
-
-async def extend_to_available(db: Database, hold_id: int) -> int:
-    """Raise a live call's hold to all the card's available credit; the seconds it now covers.
-
-    Never lowers a hold. A hold that is no longer open covers what it covered (0 if unknown).
+    A top-up raises the hold to all the available credit. A debit that left the card below its
+    holds lowers this one by what is missing, never below ``talked_s``, what the call has talked
+    (the debit left a notice for that: ``holds.SHORTEN_NOTICE_S``). A hold closed elsewhere (a
+    recovering engine settled it) covers nothing more: 0, and the call ends.
     """
     async with db.transaction() as session:
         reservation = await _open_hold(session, hold_id)
         if reservation is None:
             return 0
         card = await locked_card(session, reservation.card_id)
-        tariff, cls = _rating(reservation)
+        tariff, cls = hold_rating(reservation)
         credit = reservation.amount + card.balance - await held(session, card.id)
-        affordable = affordable_seconds(tariff, cls, max(credit, reservation.amount))
-        cost = quote(tariff, cls, affordable).cost
-        reservation.amount = max(reservation.amount, cost)
+        target = max(credit, floor_cost(reservation, talked_s))
+        affordable = affordable_seconds(tariff, cls, max(target, 0))
+        reservation.amount = quote(tariff, cls, affordable).cost
         return affordable
 
 
@@ -207,7 +174,7 @@ async def checkpoint(
         reservation = await _open_hold(session, hold_id)
         if reservation is None:
             return
-        tariff, cls = _rating(reservation)
+        tariff, cls = hold_rating(reservation)
         used = min(quote(tariff, cls, talk_s).cost, reservation.amount)
         reservation.used_at_checkpoint = max(reservation.used_at_checkpoint, used)
         reservation.checkpoint_at = now or utcnow()
@@ -275,7 +242,7 @@ async def settle(db: Database, s: Settlement) -> CallRecord:
             if reservation is not None:
                 await release_hold(session, reservation)
             return await add_record(session, s.call_id, _outcome(s), s.card_id, charged=0)
-        tariff, cls = _rating(reservation)
+        tariff, cls = hold_rating(reservation)
         billed = quote(tariff, cls, s.talk_s)
         outcome = _outcome(s, billed, reservation.info["tariff_id"])
         _, record = await settle_hold(session, reservation, outcome)

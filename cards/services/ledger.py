@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
 from cards.amounts import show_amount
-from cards.clock import utcnow
+from cards.clock import aware, utcnow
 from cards.credit import mark_changed
 from cards.db import Database
-from cards.errors import Conflict, InvalidInput, NotFound, Refused
+from cards.errors import Conflict, Insufficient, InvalidInput, NotFound, Refused
 from cards.models import Card, LedgerEntry, Project, Reservation
+from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
 from cards.settings import ProjectSettings
 
 
@@ -45,6 +46,19 @@ async def held(session: AsyncSession, card_id: int) -> int:
         )
     )
     return int(total or 0)
+
+
+async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
+    """How much a debit may take now: the balance less, for each live call, what it can have
+    talked since it was authorized (an upper bound) plus a notice; the engine lowers the holds."""
+    holds = await session.scalars(
+        select(Reservation).where(Reservation.card_id == card.id, Reservation.state == "open")
+    )
+    keep = 0
+    for hold in holds:
+        since_ms = (aware(now) - aware(hold.created_at)) // timedelta(milliseconds=1)
+        keep += floor_cost(hold, -(-max(since_ms, 0) // 1000) + SHORTEN_NOTICE_S)
+    return card.balance - keep
 
 
 async def append(
@@ -165,7 +179,8 @@ async def adjust(
     key: str | None = None,
     now: datetime | None = None,
 ) -> LedgerEntry:
-    """A manual correction (±); it may not take the balance below what open calls hold."""
+    """A manual correction (±). A debit may shorten the card's live calls but never take the
+    balance below what they can have talked (plus a notice): see ``debit_room``."""
     reason = validate.reason(reason)
     if amount == 0:
         raise InvalidInput("an adjustment needs a non-zero amount")
@@ -175,8 +190,11 @@ async def adjust(
         if key is not None and (done := await _existing(session, key)):
             return done
         card = await locked_card(session, card_id)
-        if card.balance + amount - await held(session, card.id) < 0:
-            raise InvalidInput("the adjustment would take the card below zero")
+        if amount < 0 and (room := await debit_room(session, card, now or utcnow())) < -amount:
+            unit = (await session.get_one(Project, card.project_id)).unit
+            most = show_amount(max(room, 0), unit)
+            live = " (its live calls keep what they can have talked)" if room < card.balance else ""
+            raise Insufficient(f"the card can be debited at most {most} now{live}")
         return await append(
             session,
             card,

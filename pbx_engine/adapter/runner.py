@@ -99,9 +99,9 @@ class CommandRunner:
             case cmd.Authorize():
                 self.registry.add_card(call_id, c.card_id)
                 return await self._authorize(call_id, c)
-            case cmd.ExtendHold():
-                seconds = await calls.extend_to_available(self.db, c.hold_id)
-                return ev.HoldExtended(seconds, self.clock.now_ms())
+            case cmd.FollowCredit():
+                seconds = await calls.follow_credit(self.db, c.hold_id, c.talked_s)
+                return ev.HoldMoved(seconds, self.clock.now_ms())
             case cmd.Checkpoint():
                 await calls.checkpoint(self.db, c.hold_id, c.talk_s)
             case cmd.Settle():

@@ -92,10 +92,12 @@ class Authorize:
 
 
 @dataclass(frozen=True)
-class ExtendHold:
-    """Raise the hold to the card's available credit: HoldExtended."""
+class FollowCredit:
+    """Move the hold with the card's credit (up to all of it; down, after a debit, never below
+    ``talked_s`` and a notice): HoldMoved."""
 
     hold_id: int
+    talked_s: int
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ Command = (
     | LookUp
     | Activate
     | Authorize
-    | ExtendHold
+    | FollowCredit
     | Checkpoint
     | Settle
     | Finished

@@ -103,8 +103,9 @@ class CreditChanged:
 
 
 @dataclass(frozen=True)
-class HoldExtended:
-    """The hold now covers ``affordable_s`` talk seconds from the charging start."""
+class HoldMoved:
+    """The hold now covers ``affordable_s`` talk seconds from the charging start (more after a
+    top-up, fewer after a debit; 0 when the hold was closed elsewhere)."""
 
     affordable_s: int
     at_ms: int
@@ -139,7 +140,7 @@ Event = (
     | Hangup
     | TimerFired
     | CreditChanged
-    | HoldExtended
+    | HoldMoved
     | Shutdown
     | CommandFailed
 )
@@ -156,7 +157,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Hangup,
     TimerFired,
     CreditChanged,
-    HoldExtended,
+    HoldMoved,
     Shutdown,
     CommandFailed,
 )

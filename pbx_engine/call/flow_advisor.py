@@ -69,12 +69,12 @@ def on_announce_failed(ctx: CallContext, event: ev.CommandFailed) -> Next:
 
 def on_credit_changed(ctx: CallContext, event: ev.CreditChanged) -> Next:
     if ctx.money.hold_id is not None:
-        ctx.emit(cmd.ExtendHold(ctx.money.hold_id))
+        ctx.emit(cmd.FollowCredit(ctx.money.hold_id, ctx.talk_s(event.at_ms)))
     return ctx.state
 
 
-def on_hold_extended_before_talk(ctx: CallContext, event: ev.HoldExtended) -> Next:
-    ctx.money.affordable_s = max(ctx.money.affordable_s, event.affordable_s)
+def on_hold_moved_before_talk(ctx: CallContext, event: ev.HoldMoved) -> Next:
+    ctx.money.affordable_s = event.affordable_s
     return ctx.state
 
 
@@ -226,12 +226,13 @@ _TALK_TIMERS = {
 }
 
 
-def on_hold_extended(ctx: CallContext, event: ev.HoldExtended) -> Next:
-    if event.affordable_s <= ctx.money.affordable_s:
+def on_hold_moved(ctx: CallContext, event: ev.HoldMoved) -> Next:
+    if event.affordable_s == ctx.money.affordable_s:
         return ctx.state
     ctx.money.affordable_s = event.affordable_s
-    if _warn_at(ctx) > event.at_ms:
-        # A warning already heard is heard again when the new end is beyond the lead.
+    if ctx.state is State.TALKING or _warn_at(ctx) > event.at_ms:
+        # Both timers again: a warning already heard is heard again when a top-up puts the end
+        # beyond the lead; a debit that brings the end within the lead warns at once.
         return Reenter(State.TALKING)
     ctx.timer(TimerId.END, ctx.end_at_ms())
     return ctx.state

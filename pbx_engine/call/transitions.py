@@ -83,10 +83,10 @@ def _prewait(state: S) -> dict[type[ev.Event], Edge]:
 
 
 def _credit(state: S) -> dict[type[ev.Event], Edge]:
-    """A hold exists but charging has not started: credit changes only raise it."""
+    """A hold exists but charging has not started: the hold follows the credit, up or down."""
     return {
         ev.CreditChanged: edge(adv.on_credit_changed, state),
-        ev.HoldExtended: edge(adv.on_hold_extended_before_talk, state),
+        ev.HoldMoved: edge(adv.on_hold_moved_before_talk, state),
     }
 
 
@@ -95,7 +95,7 @@ def _talk(state: S) -> dict[type[ev.Event], Edge]:
         ev.TimerFired: edge(adv.on_talking_timer, state, S.WARNED, S.FAREWELL, S.DONE),
         ev.Hangup: edge(adv.on_talking_hangup, state, S.FAREWELL, S.DONE),
         ev.CreditChanged: edge(adv.on_credit_changed, state),
-        ev.HoldExtended: edge(adv.on_hold_extended, state, S.TALKING),
+        ev.HoldMoved: edge(adv.on_hold_moved, state, S.TALKING),
         ev.CommandFailed: edge(com.stay, state),
         ev.Shutdown: edge(adv.on_talking_shutdown, S.DONE),
     }
@@ -222,7 +222,7 @@ ENTRY: dict[S, Callable[[CallContext], None]] = {
 _LATE = frozenset({ev.Digit, ev.PlaybackFinished, ev.TimerFired})
 """A digit typed over a prompt, the finish of a prompt that was stopped or replaced, a timer
 that fired while its cancel was on the way."""
-_MONEY_NEWS = frozenset({ev.CreditChanged, ev.HoldExtended})
+_MONEY_NEWS = frozenset({ev.CreditChanged, ev.HoldMoved})
 """Credit news for a call that has no hold yet, or no longer needs one."""
 
 IGNORED: dict[S, frozenset[type[ev.Event]]] = {

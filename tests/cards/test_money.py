@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from cards.db import Database
-from cards.errors import Conflict, InvalidInput, Refused
+from cards.errors import Conflict, Insufficient, InvalidInput, Refused
 from cards.models import Card
 from cards.services import cardbatch, ledger
 from cards.services.reports import audit, transactions
@@ -90,7 +90,7 @@ async def test_adjust_needs_reason_and_cannot_go_below_zero(db: Database) -> Non
     [card] = await project_with_cards(db, value=600)
     with pytest.raises(InvalidInput):
         await ledger.adjust(db, card.card_id, -60, actor="cli", reason=" ")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Insufficient, match=r"at most 10 min now$"):
         await ledger.adjust(db, card.card_id, -601, actor="cli", reason="goodwill undo")
     entry = await ledger.adjust(db, card.card_id, -60, actor="cli", reason="dropped call")
     assert entry.balance_after == 540

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cards.db import Database
+from cards.errors import Insufficient
 from cards.models import CallRecord, Card, LedgerEntry
 from cards.services import calls, ledger
 from cards.services import reservations as res
@@ -51,6 +52,7 @@ async def test_fifty_concurrent_authorizations_one_hold(db: Database) -> None:
 WORKER = """
 import asyncio, sys
 from cards.db import Database
+from cards.errors import Insufficient
 from cards.services.calls import authorize
 
 async def main(url, card_id, tag):
@@ -81,6 +83,11 @@ async def test_two_processes_share_one_card_without_overspend(db: Database, db_u
     assert all(p.returncode == 0 for p in procs)
     assert sum(int(out.decode()) for out, _ in outputs) == 600
     assert await res.available(db, card.card_id) == 0
+
+
+async def _balance(db: Database, card_id: int) -> int:
+    async with db.read() as session:
+        return (await session.get_one(Card, card_id)).balance
 
 
 async def _counts(db: Database) -> tuple[int, int]:
@@ -127,14 +134,53 @@ async def test_a_call_never_bridged_charges_nothing(db: Database) -> None:
     assert await _counts(db) == (0, 1)
 
 
-async def test_extend_after_a_topup_and_never_lower(db: Database) -> None:
+async def test_the_hold_follows_a_top_up(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
     auth = await authorize(db, card.card_id, "call-1")
     assert auth.hold_id is not None
-    assert await calls.extend_to_available(db, auth.hold_id) == 600
+    assert await calls.follow_credit(db, auth.hold_id, 0) == 600
     await ledger.topup(db, card.card_id, 300, actor="test")
-    assert await calls.extend_to_available(db, auth.hold_id) == 900
+    assert await calls.follow_credit(db, auth.hold_id, 0) == 900
     assert await res.available(db, card.card_id) == 0
+
+
+async def test_a_debit_shortens_a_live_call_never_below_what_it_can_have_talked(
+    db: Database,
+) -> None:
+    """100 s after authorizing, a call can have talked 100 s: a debit may leave it that and the
+    10 s notice (110), so of 600 at most 490 can go; the hold then follows the debit down."""
+    [card] = await project_with_cards(db, value=600)
+    auth = await authorize(db, card.card_id, "call-1")
+    assert auth.hold_id is not None
+    at = T0 + timedelta(seconds=100)
+    with pytest.raises(Insufficient, match=r"at most 8 min 10 s now \(its live calls keep"):
+        await ledger.adjust(db, card.card_id, -491, actor="shop", reason="goods", now=at)
+    await ledger.adjust(db, card.card_id, -450, actor="shop", reason="goods", now=at)
+    assert await res.available(db, card.card_id) == -450  # until the engine moves the hold
+    # The engine knows the call talked 95 s: the hold goes down to the balance, 150 s.
+    assert await calls.follow_credit(db, auth.hold_id, 95) == 150
+    assert await res.available(db, card.card_id) == 0
+    record = await calls.settle(db, call("call-1", auth.hold_id, 150, card.card_id))
+    assert record.charged == 150
+    assert await _balance(db, card.card_id) == 0
+
+
+async def test_the_hold_never_goes_below_what_was_talked(db: Database) -> None:
+    """An engine that heard of the debit late (past its notice) still bills what was talked."""
+    [card] = await project_with_cards(db, value=600)
+    auth = await authorize(db, card.card_id, "call-1")
+    assert auth.hold_id is not None
+    at = T0 + timedelta(seconds=100)
+    await ledger.adjust(db, card.card_id, -490, actor="shop", reason="goods", now=at)
+    assert await calls.follow_credit(db, auth.hold_id, 115) == 115
+
+
+async def test_a_debit_without_live_calls_takes_the_balance_and_no_more(db: Database) -> None:
+    [card] = await project_with_cards(db, value=600)
+    with pytest.raises(Insufficient, match=r"at most 10 min now$"):
+        await ledger.adjust(db, card.card_id, -601, actor="shop", reason="goods")
+    await ledger.adjust(db, card.card_id, -600, actor="shop", reason="goods")
+    assert await _balance(db, card.card_id) == 0
 
 
 async def test_recover_settles_a_stale_hold_at_its_checkpoint(db: Database) -> None:

@@ -252,6 +252,34 @@ async def test_busy_advisor_charges_nothing(e2e_sounds: Path, tmp_path: Path) ->
         keep_fixture(world, "busy")
 
 
+async def both_bridged(world: E2EWorld) -> int:
+    """Asterisk's stamp of the second leg entering the bridge: the billed start."""
+    for _ in range(300):
+        entered = event_ms(world, "ChannelEnteredBridge", "")
+        if len(entered) == 2:
+            return max(entered)
+        await asyncio.sleep(0.05)
+    raise AssertionError("the legs were never bridged")
+
+
+async def api_move(world: E2EWorld, move: str, body: dict[str, Any]) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {world.api_token}", "Idempotency-Key": f"e2e-{move}"}
+    async with aiohttp.ClientSession() as session:
+        url = f"{world.api_url}/v1/cards/{world.card.serial}/{move}"
+        async with session.post(url, json=body, headers=headers) as resp:
+            assert resp.status == 201, await resp.text()
+            answer: dict[str, Any] = await resp.json()
+        async with session.get(f"{world.api_url}/metrics") as resp:
+            assert "minutecard_live_calls 1.0" in await resp.text()
+    return answer
+
+
+def after_ms(stamp_ms: int, seconds: int) -> datetime:
+    """An Asterisk stamp (epoch ms) plus whole seconds, as SIPp's naive UTC times read."""
+    at = datetime.fromtimestamp(stamp_ms // 1000, UTC).replace(microsecond=stamp_ms % 1000 * 1000)
+    return at.replace(tzinfo=None) + timedelta(seconds=seconds)
+
+
 async def test_an_api_top_up_during_the_call_moves_warning_and_end(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
@@ -261,20 +289,9 @@ async def test_an_api_top_up_during_the_call_moves_warning_and_end(
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
         await bind(world, CALLER)
         call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="topup"))
-        for _ in range(300):  # wait for both legs in the bridge: the billed start
-            entered = event_ms(world, "ChannelEnteredBridge", "")
-            if len(entered) == 2:
-                break
-            await asyncio.sleep(0.05)
-        bridged = max(entered)
+        bridged = await both_bridged(world)
         await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
-        headers = {"Authorization": f"Bearer {world.api_token}", "Idempotency-Key": "e2e-1"}
-        async with aiohttp.ClientSession() as session:
-            url = f"{world.api_url}/v1/cards/{world.card.serial}/topups"
-            async with session.post(url, json={"amount": 5}, headers=headers) as resp:
-                assert resp.status == 201, await resp.text()
-            async with session.get(f"{world.api_url}/metrics") as resp:
-                assert "minutecard_live_calls 1.0" in await resp.text()
+        await api_move(world, "topups", {"amount": 5})
         caller, advisor = await call
         assert caller.returncode == 0, caller.stderr
         assert advisor is not None
@@ -283,13 +300,43 @@ async def test_an_api_top_up_during_the_call_moves_warning_and_end(
         ]
         assert warning is not None
         [bye] = advisor.times("BYE")
-        due = datetime.fromtimestamp(bridged // 1000, UTC).replace(
-            microsecond=bridged % 1000 * 1000, tzinfo=None
-        ) + timedelta(seconds=13)
-        late_us = (bye - due) // timedelta(microseconds=1)
+        late_us = (bye - after_ms(bridged, 13)) // timedelta(microseconds=1)
         print(f"\nAPI top-up: warning {warning - bridged} ms after the bridge; "
               f"BYE {late_us / 1000} ms after bridge + 13 s")  # fmt: skip
         assert 0 <= warning - (bridged + 10_000) < 100
         assert 0 <= late_us < 50_000
         [entry] = await ledger_calls(world)
         assert entry.amount == -13
+
+
+async def test_an_api_debit_during_the_call_brings_warning_and_end_forward(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """A call with 40 s of credit (end at bridge + 40 s) is debited 20 s through the API at
+    bridge + 4 s: it ends at bridge + the balance the debit left (20 s), warned 3 s before,
+    and exactly that is billed; the card ends at zero, never below."""
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=40, warning_lead=3) as world:
+        await bind(world, CALLER)
+        call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=60, name="debit"))
+        bridged = await both_bridged(world)
+        await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
+        answer = await api_move(world, "debits", {"amount": 20, "reason": "e2e goods"})
+        [debit] = answer["entries"]
+        left = debit["balance_after"]
+        assert left == 20
+        caller, advisor = await call
+        assert caller.returncode == 0, caller.stderr
+        assert advisor is not None
+        [warning] = [
+            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
+        ]
+        assert warning is not None
+        [bye] = advisor.times("BYE")
+        late_us = (bye - after_ms(bridged, left)) // timedelta(microseconds=1)
+        print(f"\nAPI debit: warning {warning - bridged} ms after the bridge; "
+              f"BYE {late_us / 1000} ms after bridge + {left} s")  # fmt: skip
+        assert 0 <= warning - (bridged + (left - 3) * 1000) < 100
+        assert 0 <= late_us < 50_000
+        [entry] = await ledger_calls(world)
+        assert entry.amount == -left
+        assert entry.balance_after == 0

@@ -54,7 +54,7 @@ class Driver:
         out: list[cmd.Command] = []
         while self.timers and min(self.timers.values()) <= target:
             timer = min(self.timers, key=self.timers.__getitem__)
-            self.now = self.timers.pop(timer)
+            self.now = max(self.now, self.timers.pop(timer))  # a timer set in the past fires now
             out += self.send(ev.TimerFired(timer, self.now))
         self.now = target
         return out

@@ -1,6 +1,6 @@
-"""A top-up through the balance API reaches the running call of its card: the hold follows and
-the end moves — through the same engine's API (SQLite), and through another engine's API on the
-same PostgreSQL (its NOTIFY)."""
+"""A top-up or a debit through the balance API reaches the running call of its card: the hold
+follows and the end moves (later, or earlier but never before what was talked) — through the
+same engine's API (SQLite), and through another engine's API on the same PostgreSQL (NOTIFY)."""
 
 from __future__ import annotations
 
@@ -36,9 +36,18 @@ async def setting(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[World, Dat
             await other.close()
 
 
-async def test_an_api_topup_moves_a_running_calls_end(
-    setting: tuple[World, Database], tmp_path: Path
+MOVES = {
+    # move, body, talked before it (s), the call's new length (s)
+    "topup": ("topups", {"amount": 300}, 0, 900),
+    "debit": ("debits", {"amount": 450, "reason": "book sold"}, 100, 150),
+}
+
+
+@pytest.mark.parametrize("move", MOVES)
+async def test_an_api_move_changes_a_running_calls_end(
+    setting: tuple[World, Database], tmp_path: Path, move: str
 ) -> None:
+    path, body, before_s, length_s = MOVES[move]
     world, api_db = setting
     token, _ = await tokens.create(api_db, "astro", "write")
     status = Status(lambda: True, lambda: 0, lambda: 0, Journal(tmp_path / "j"))
@@ -48,8 +57,9 @@ async def test_an_api_topup_moves_a_running_calls_end(
     try:
         await activate(world)
         answered = await connect(world)
+        await world.advance(before_s * 1000)
         code, _ = await server.call(
-            "POST", f"/v1/cards/{world.card.serial}/topups", token, {"amount": 300},
+            "POST", f"/v1/cards/{world.card.serial}/{path}", token, body,
             **{"Idempotency-Key": "shop-7"},
         )  # fmt: skip
         assert code == 201
@@ -58,17 +68,21 @@ async def test_an_api_topup_moves_a_running_calls_end(
             async with world.db.read() as session:
                 return int(await session.scalar(select(Reservation.amount)) or 0)
 
-        for _ in range(100):  # the engine hears the commit and raises the hold
-            if await held() == 900:
+        for _ in range(100):  # the engine hears the commit and moves the hold
+            if await held() == length_s:
                 break
             await asyncio.sleep(0.01)
-        assert await held() == 900
-        await world.advance(answered + 900_000 - world.clock.now)
+        assert await held() == length_s
+        await world.advance(answered + length_s * 1000 - world.clock.now)
         await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="end")
-        assert world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms == answered + 900_000
+        ended = world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms
+        assert ended == answered + length_s * 1000
+        warned = [r.at_ms for r in world.ari.made("POST", "/play") if "bridges" in r.path]
+        # A debit that leaves less than the warning lead warns at once (its instant has passed).
+        assert warned == [max(answered + (length_s - 120) * 1000, answered + before_s * 1000)]
         [entry] = await call_entries(world)
-        assert entry.amount == -900
-        await eventually(lambda: world.engine.settler.billed_seconds == 900, what="counted")
+        assert entry.amount == -length_s
+        await eventually(lambda: world.engine.settler.billed_seconds == length_s, what="counted")
         assert dict(world.engine.settler.outcomes) == {"credit_exhausted": 1}
     finally:
         await runner.cleanup()

@@ -237,8 +237,8 @@ def test_top_up_mid_call_moves_warning_and_end() -> None:
     d.advance(500_000)
     assert bridge_plays(d)
     out = d.send(ev.CreditChanged(d.now))
-    assert d.one(cmd.ExtendHold, out).hold_id == 42
-    d.send(ev.HoldExtended(1_200, d.now))
+    assert d.one(cmd.FollowCredit, out).hold_id == 42
+    d.send(ev.HoldMoved(1_200, d.now))
     assert d.machine.state is State.TALKING
     assert d.timers[TimerId.END] == start + 1_200_000
     assert d.timers[TimerId.WARN] == start + 1_080_000
@@ -253,7 +253,7 @@ def test_small_top_up_after_the_warning_moves_only_the_end() -> None:
     d.connect(ADVISOR, credit_s=600)
     start = d.now
     d.advance(500_000)
-    d.send(ev.HoldExtended(610, d.now))
+    d.send(ev.HoldMoved(610, d.now))
     assert d.machine.state is State.WARNED
     assert d.timers[TimerId.END] == start + 610_000
     assert len(bridge_plays(d)) == 1
@@ -264,8 +264,46 @@ def test_an_extension_that_brings_nothing_keeps_the_old_limit() -> None:
     d.connect(ADVISOR, credit_s=600)
     end = d.timers[TimerId.END]
     d.send(ev.CreditChanged(d.now))
-    d.send(ev.HoldExtended(600, d.now))
+    d.send(ev.HoldMoved(600, d.now))
     assert d.timers[TimerId.END] == end
+
+
+def test_a_debit_mid_call_brings_end_and_warning_forward() -> None:
+    d = Driver()
+    d.connect(ADVISOR, credit_s=600)
+    start = d.now
+    d.advance(100_400)
+    out = d.send(ev.CreditChanged(d.now))
+    assert d.one(cmd.FollowCredit, out).talked_s == 101  # started seconds
+    d.send(ev.HoldMoved(150, d.now))
+    assert d.timers[TimerId.END] == start + 150_000
+    d.advance(0)  # the warning's instant has passed: it is heard at once
+    assert (d.machine.state, len(bridge_plays(d))) == (State.WARNED, 1)
+    out = d.advance(49_600)
+    assert d.one(cmd.Settle, out).record.talk_s == 150
+
+
+def test_a_debit_after_the_warning_moves_only_the_end_forward() -> None:
+    d = Driver()
+    d.connect(ADVISOR, credit_s=600)
+    start = d.now
+    d.advance(500_000)
+    d.send(ev.HoldMoved(520, d.now))
+    assert (d.machine.state, d.timers[TimerId.END]) == (State.WARNED, start + 520_000)
+    assert len(bridge_plays(d)) == 1
+
+
+def test_a_debit_before_the_advisor_answers_lowers_the_limit() -> None:
+    d = Driver()
+    d.start()
+    d.send(ADVISOR)
+    d.authorized(600)
+    d.send(ev.HoldMoved(30, d.now))
+    d.played()
+    d.now += 5_000
+    d.send(ev.AdvisorAnswered(d.one(cmd.Dial).channel, d.now))
+    d.bridge()
+    assert d.timers[TimerId.END] == d.now + 30_000
 
 
 def test_checkpoints_record_talk_seconds() -> None:

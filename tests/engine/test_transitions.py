@@ -23,7 +23,7 @@ SAMPLES: dict[type[ev.Event], ev.Event] = {
     ev.Hangup: ev.Hangup("chan", 0),
     ev.TimerFired: ev.TimerFired(TimerId.PIN_TOTAL, 0),
     ev.CreditChanged: ev.CreditChanged(0),
-    ev.HoldExtended: ev.HoldExtended(0, 0),
+    ev.HoldMoved: ev.HoldMoved(0, 0),
     ev.Shutdown: ev.Shutdown(0),
     ev.CommandFailed: ev.CommandFailed(cmd.Answer("chan"), "boom", 0),
 }
