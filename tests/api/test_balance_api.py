@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,12 @@ from hypothesis import strategies as st
 
 from cards.db import Database
 from cards.journal import Journal
-from cards.services import activation, cardbatch, projects, tokens
-from pbx_engine.api.app import Api, Status, serve
-from tests.cards.helpers import project_with_cards
+from cards.services import activation
+from pbx_engine.api.app import Api, Status
+from tests.api.conftest import EUR
 from tests.conftest import SECRET
 from tests.support.api_client import Server
-from tests.support.postgres import free_port
 
-EUR = 10_000
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: (
@@ -31,34 +28,6 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=6,
 ) | st.fixed_dictionaries({"amount": st.integers(min_value=-10, max_value=2**40)})
-SHOP = {"denominations": [15 * EUR, 25 * EUR, 50 * EUR]}
-
-
-async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Server, Any]:
-    [card] = await project_with_cards(db, unit="money", value=10 * EUR, settings=SHOP)
-    await projects.create_project(db, "other", "money")
-    [other_card] = await cardbatch.create_cards(db, "other", 1, 10 * EUR, secret=b"x" * 20)
-    write, _ = await tokens.create(db, "astro", "write")
-    read, _ = await tokens.create(db, "astro", "read")
-    other, _ = await tokens.create(db, "other", "write")
-    status = Status(
-        lambda: ari_up[0], lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"),
-        outcomes=lambda: {"hangup": 2},
-    )  # fmt: skip
-    port = free_port()
-    runner = await serve(Api(db, status), "127.0.0.1", port)
-    server = Server(
-        f"http://127.0.0.1:{port}", write, read, other, card.serial, other_card.serial, ari_up
-    )
-    server.pin = card.pin
-    return server, runner
-
-
-@pytest.fixture
-async def api(db: Database, tmp_path: Path) -> AsyncIterator[Server]:
-    server, runner = await start(db, tmp_path, [True])
-    yield server
-    await runner.cleanup()
 
 
 async def test_a_token_reads_its_own_projects_cards_only(api: Server) -> None:
