@@ -17,7 +17,7 @@ from cards.services import reservations
 from pbx_engine.adapter.registry import Registry
 from pbx_engine.adapter.runner import CommandRunner
 from pbx_engine.adapter.translate import NewCall, Routed, Stray, Translator
-from pbx_engine.ari.client import AriClient, AriError, Reconnected
+from pbx_engine.ari.client import AriClient, AriError, Disconnected, Reconnected
 from pbx_engine.call import events as ev
 from pbx_engine.call.context import DEFAULT_CHECKPOINT_MS
 from pbx_engine.call.machine import Call
@@ -68,6 +68,8 @@ class Engine:
         )
         self.calls: dict[str, LiveCall] = {}
         self.accepting = True
+        self.lost_at_ms: int | None = None
+        """When the ARI events were lost (None while they flow): lost calls are billed to it."""
         self.busy = 0
         """Events queued or being handled; 0 when every call is waiting for the outside."""
         self.idle = asyncio.Event()
@@ -84,6 +86,10 @@ class Engine:
         async for item in self.ari.events():
             if isinstance(item, Reconnected):
                 self._spawn(self.reconcile(first=item.first), "reconcile")
+                continue
+            if isinstance(item, Disconnected):
+                self.lost_at_ms = self.clock.now_ms()
+                log.warning("ARI events lost; live calls are billed to now if Asterisk lost them")
                 continue
             routed = self.translator.translate(item)
             if isinstance(routed, NewCall):
@@ -233,13 +239,15 @@ class Engine:
                 )
             return
         live = {c.id for c in await self.ari.channels()}
-        now = self.clock.now_ms()
+        known = self.lost_at_ms if self.lost_at_ms is not None else self.clock.now_ms()
         lost = {
             call_id for channel, call_id in self.registry.channels.items() if channel not in live
         }
         for call_id in lost:
-            # The hang-up happened while we could not hear it: end and bill it now.
-            self.deliver(call_id, ev.Shutdown(now, Cause.GONE))
+            # The hang-up happened while we could not hear it: the last instant we knew the
+            # call was up is when the events were lost; it is billed to there.
+            self.deliver(call_id, ev.Shutdown(known, Cause.GONE))
+        self.lost_at_ms = None
 
     async def drain(self, limit_ms: int) -> None:
         """Stop taking calls, let live ones end up to ``limit_ms``, then end and settle the rest."""

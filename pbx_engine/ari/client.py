@@ -37,6 +37,12 @@ class AriError(Exception):
 
 
 @dataclass(frozen=True)
+class Disconnected:
+    """Marker in the event stream: the WebSocket that was up has gone; what happens on
+    Asterisk now goes unheard until ``Reconnected``."""
+
+
+@dataclass(frozen=True)
 class Reconnected:
     """Marker in the event stream: the WebSocket is (again) up; reconcile live calls now."""
 
@@ -161,7 +167,7 @@ class AriClient:
         data = await self._request("GET", f"/channels/{channel}/variable", variable=name)
         return str(data.get("value", ""))
 
-    async def events(self) -> AsyncIterator[AriEvent | Reconnected]:
+    async def events(self) -> AsyncIterator[AriEvent | Disconnected | Reconnected]:
         """Events forever: reconnects with backoff (100 ms doubling to 1 s) and says so."""
         ws_url = self.base.replace("http", "ws", 1) + "/events"
         first, delay_ms = True, BACKOFF_START_MS
@@ -199,7 +205,9 @@ class AriClient:
                 log.warning("ARI events at %s refused: %s %s", self.host, exc.status, exc.message)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 log.warning("ARI events at %s unreachable: %s", self.host, str(exc) or repr(exc))
-            self.connected = False
+            if self.connected:
+                self.connected = False
+                yield Disconnected()
             if self._closing:
                 return
             # Jitter: several engines restarting together do not hammer Asterisk in step.

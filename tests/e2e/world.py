@@ -82,54 +82,64 @@ class E2EWorld:
     api_token: str
 
     async def call(
-        self,
-        dialed: str,
-        caller: str,
-        *,
-        pcap_seconds: int,
-        digits: dict[int, str] | None = None,
-        hang_up_ms: int | None = None,
-        advisor: str | None = "talk",
-        ring_ms: int = 500,
-        name: str = "call",
+        self, dialed: str, caller: str, **kw: Any
     ) -> tuple[sipp.SippRun, sipp.SippRun | None]:
-        """One SIPp call from ``caller`` to ``dialed``; an advisor UAS answers if asked."""
-        pcap = self.root / f"{name}.pcap"
-        rtp_pcap.build(pcap, pcap_seconds, digits or {})
-        silence = self.root / f"{name}_advisor.pcap"
-        rtp_pcap.build(silence, pcap_seconds, {})
-        advisor_task = None
-        if advisor is not None:
-            advisor_task = asyncio.create_task(
-                sipp.run_sipp(
-                    self.root,
-                    f"{name}_advisor",
-                    sipp.advisor_xml(busy=advisor == "busy", ring_ms=ring_ms),
-                    target=None,
-                    port=self.asterisk.advisor_port,
-                    media_port=free_port(),
-                    keys={"pcap": str(silence)},
-                )
+        return await place_call(self.root, self.asterisk, dialed, caller, **kw)
+
+
+async def place_call(
+    root: Path,
+    asterisk: PrivateAsterisk,
+    dialed: str,
+    caller: str,
+    *,
+    pcap_seconds: int,
+    digits: dict[int, str] | None = None,
+    hang_up_ms: int | None = None,
+    advisor: str | None = "talk",
+    ring_ms: int = 500,
+    name: str = "call",
+    timeout_s: int = 120,
+) -> tuple[sipp.SippRun, sipp.SippRun | None]:
+    """One SIPp call from ``caller`` to ``dialed``; an advisor UAS answers if asked."""
+    pcap = root / f"{name}.pcap"
+    rtp_pcap.build(pcap, pcap_seconds, digits or {})
+    silence = root / f"{name}_advisor.pcap"
+    rtp_pcap.build(silence, pcap_seconds, {})
+    advisor_task = None
+    if advisor is not None:
+        advisor_task = asyncio.create_task(
+            sipp.run_sipp(
+                root,
+                f"{name}_advisor",
+                sipp.advisor_xml(busy=advisor == "busy", ring_ms=ring_ms),
+                target=None,
+                port=asterisk.advisor_port,
+                media_port=free_port(),
+                keys={"pcap": str(silence)},
+                timeout_s=timeout_s,
             )
-            await asyncio.sleep(0.3)
-        keys = {"caller": caller, "pcap": str(pcap)}
-        caller_run = await sipp.run_sipp(
-            self.root,
-            f"{name}_caller",
-            sipp.caller_xml(hang_up_ms=hang_up_ms),
-            target=f"127.0.0.1:{self.asterisk.sip_port}",
-            port=free_port(),
-            media_port=free_port(),
-            keys=keys,
-            service=dialed,
         )
-        advisor_run = None
-        if advisor_task is not None:
-            try:
-                advisor_run = await asyncio.wait_for(advisor_task, 15)
-            except TimeoutError:
-                advisor_task.cancel()
-        return caller_run, advisor_run
+        await asyncio.sleep(0.3)
+    keys = {"caller": caller, "pcap": str(pcap)}
+    caller_run = await sipp.run_sipp(
+        root,
+        f"{name}_caller",
+        sipp.caller_xml(hang_up_ms=hang_up_ms),
+        target=f"127.0.0.1:{asterisk.sip_port}",
+        port=free_port(),
+        media_port=free_port(),
+        keys=keys,
+        service=dialed,
+        timeout_s=timeout_s,
+    )
+    advisor_run = None
+    if advisor_task is not None:
+        try:
+            advisor_run = await asyncio.wait_for(advisor_task, 15)
+        except TimeoutError:
+            advisor_task.cancel()
+    return caller_run, advisor_run
 
 
 def build_sounds(target: Path) -> Path:

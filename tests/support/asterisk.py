@@ -158,6 +158,12 @@ class PrivateAsterisk:
         )
         return proc.stdout
 
+    def crash(self) -> None:
+        """SIGKILL, as a crash: its directories stay for ``start`` again on the same ports."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(5)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

@@ -1,0 +1,250 @@
+"""Faults on the real Asterisk with real SIPp calls, the engine a real ``cardengine`` process:
+killed with SIGKILL mid-call and started again; Asterisk crashed and started again mid-call.
+Each is judged from outside: Asterisk's bridge stamps, the test's own kill instants, the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import select
+
+from cards.db import Database
+from cards.models import CallRecord, LedgerEntry, Reservation
+from cards.services import activation, projects
+from dialplan.render import RoutedNumber, render_numbers
+from pbx_engine.ari.events import timestamp_ms
+from tests.e2e import sipp
+from tests.e2e.world import SECRET, observe, place_call
+from tests.support.asterisk import ARI_USER, PrivateAsterisk
+from tests.support.astro import ADVISOR_NO, astro_project
+from tests.support.postgres import free_port
+
+CARDENGINE = str(Path(sys.executable).parent / "cardengine")
+CALLER = "030123456"
+CHECKPOINT_S = 5
+
+
+@dataclass
+class FaultWorld:
+    root: Path
+    db: Database
+    asterisk: PrivateAsterisk
+    observed: list[dict[str, Any]]
+    api_port: int = field(default_factory=free_port)
+    engine: asyncio.subprocess.Process | None = None
+    starts: int = 0
+    observers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def observe(self) -> None:
+        """(Again, after Asterisk restarted:) watch everything Asterisk does, from outside."""
+        self.observed.clear()
+        self.observers.append(asyncio.create_task(observe(self.asterisk, self.observed)))
+
+    async def start_engine(self) -> None:
+        """A ``cardengine run`` process; returns once its /health says ARI is connected."""
+        self.starts += 1
+        config = self.root / "engine.toml"
+        config.write_text(
+            f'[ari]\nurl = "{self.asterisk.ari_url}"\nuser = "{ARI_USER}"\n\n'
+            '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
+            f"checkpoint_seconds = {CHECKPOINT_S}\n"
+        )
+        env = {
+            **os.environ,
+            "MINUTECARD_DATABASE_URL": self.db.url,
+            "MINUTECARD_ARI_PASSWORD": self.asterisk.password,
+            "MINUTECARD_PIN_SECRET": SECRET.decode(),
+            "MINUTECARD_JOURNAL": str(self.root / "journal.jsonl"),
+            "MINUTECARD_API_PORT": str(self.api_port),
+        }
+        log = (self.root / f"engine-{self.starts}.log").open("wb")
+        self.engine = await asyncio.create_subprocess_exec(
+            CARDENGINE, "run", "--config", str(config), env=env, stderr=log
+        )
+        await self.until_connected(timeout_s=20)
+
+    async def health(self) -> dict[str, Any] | None:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{self.api_port}/health") as resp,
+            ):
+                answer: dict[str, Any] = await resp.json()
+                return answer
+        except aiohttp.ClientError:
+            return None
+
+    async def until_connected(self, timeout_s: float) -> float:
+        """Seconds until the engine's /health says ARI is connected."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout_s:
+            health = await self.health()
+            if health is not None and health["ari_connected"]:
+                return time.monotonic() - began
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the engine never connected:\n{self.engine_log()}")
+
+    def kill_engine(self) -> None:
+        assert self.engine is not None
+        self.engine.send_signal(signal.SIGKILL)
+
+    def engine_log(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("engine-*.log"))
+        )
+
+    def bridged(self) -> list[int]:
+        """Asterisk's stamps of legs entering a bridge, as the observer app saw them."""
+        return [
+            timestamp_ms(e["timestamp"]) or 0
+            for e in self.observed
+            if e["type"] == "ChannelEnteredBridge"
+        ]
+
+    async def both_bridged(self, count: int = 2) -> int:
+        for _ in range(400):
+            if len(self.bridged()) >= count:
+                return max(self.bridged())
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"never bridged:\n{self.engine_log()}")
+
+    async def billed(self, count: int) -> tuple[list[LedgerEntry], list[CallRecord]]:
+        """The call entries and records once ``count`` calls are billed (settling is async)."""
+        for _ in range(200):
+            entries, records, holds = await self.rows()
+            if len(entries) >= count and not holds:
+                return entries, records
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{len(entries)} of {count} calls billed, {len(holds)} holds open")
+
+    async def rows(self) -> tuple[list[LedgerEntry], list[CallRecord], list[Reservation]]:
+        async with self.db.read() as session:
+            calls = await session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "call"))
+            records = await session.scalars(select(CallRecord))
+            holds = await session.scalars(select(Reservation).where(Reservation.state == "open"))
+            return list(calls), list(records), list(holds)
+
+
+@contextlib.asynccontextmanager
+async def fault_world(root: Path, sounds: Path, credit_seconds: int) -> AsyncIterator[FaultWorld]:
+    db = Database(f"sqlite+aiosqlite:///{root / 'faults.sqlite3'}")
+    card = await astro_project(
+        db, secret=SECRET, credit=credit_seconds, settings={"warning_lead": 3}
+    )
+    await activation.activate(db, "astro", CALLER, card.pin, secret=SECRET)
+    numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
+    asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
+    world = FaultWorld(root, db, asterisk, [])
+    try:
+        await asterisk.start()
+        world.observe()
+        await world.start_engine()
+        yield world
+    finally:
+        if world.engine is not None and world.engine.returncode is None:
+            world.engine.terminate()
+            await world.engine.wait()
+        for task in world.observers:
+            task.cancel()
+        asterisk.stop()
+        await db.close()
+
+
+def assert_clean(run: sipp.SippRun) -> None:
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+async def test_an_engine_killed_mid_call_is_settled_by_its_restart(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """SIGKILL at bridge + 7.5 s; the next ``cardengine`` hangs up both legs of the orphaned
+    call and bills its last checkpoint: 5 s, at most one checkpoint under what was talked at the
+    kill, never more; no hold is left and the call is billed once."""
+    async with fault_world(tmp_path, e2e_sounds, credit_seconds=60) as world:
+        call = asyncio.create_task(
+            place_call(tmp_path, world.asterisk, ADVISOR_NO, CALLER, pcap_seconds=60, name="k9")
+        )
+        bridged = await world.both_bridged()
+        await asyncio.sleep(max(0.0, (bridged + 7_500) / 1000 - time.time()))
+        killed_ms = time.time_ns() // 1_000_000
+        world.kill_engine()
+        assert world.engine is not None
+        await world.engine.wait()
+        restarted = time.monotonic()
+        await world.start_engine()
+        caller, advisor = await call
+        hung_up_after_s = time.monotonic() - restarted
+        assert_clean(caller)
+        assert advisor is not None
+        assert_clean(advisor)
+        entries, records = await world.billed(1)
+        talked_s = (killed_ms - bridged) / 1000
+        print(f"\nkill -9 at bridge + {talked_s:.2f} s: billed {-entries[0].amount} s; "
+              f"both legs hung up {hung_up_after_s:.2f} s after the restart began")  # fmt: skip
+        [entry] = entries
+        assert talked_s - CHECKPOINT_S <= -entry.amount <= talked_s
+        [record] = records
+        assert (record.hangup_cause, record.charged) == ("recovered", -entry.amount)
+
+
+async def test_asterisk_crashed_mid_call_the_engine_reconnects_and_bills_to_the_loss(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """Asterisk is SIGKILLed at bridge + 6.5 s and started again: the engine is connected
+    within 2 s of Asterisk's ARI answering, bills the lost call to the instant its events were
+    lost (6 or 7 started seconds), and takes the next call and bills it."""
+    async with fault_world(tmp_path, e2e_sounds, credit_seconds=60) as world:
+        call = asyncio.create_task(
+            place_call(
+                tmp_path,
+                world.asterisk,
+                ADVISOR_NO,
+                CALLER,
+                pcap_seconds=60,
+                name="lost",
+                timeout_s=20,
+            )
+        )
+        bridged = await world.both_bridged()
+        await asyncio.sleep(max(0.0, (bridged + 6_500) / 1000 - time.time()))
+        crashed_ms = time.time_ns() // 1_000_000
+        world.asterisk.crash()
+        await asyncio.sleep(0.5)
+        await world.asterisk.start()
+        reconnect_s = await world.until_connected(timeout_s=10)
+        caller, _ = await call  # SIPp's dialog died with Asterisk: its own timeout ends it
+        assert caller.returncode != 0
+        entries, records = await world.billed(1)
+        talked_s = (crashed_ms - bridged) / 1000
+        print(f"\nAsterisk crashed at bridge + {talked_s:.2f} s: engine connected "
+              f"{reconnect_s * 1000:.0f} ms after ARI answered; billed "
+              f"{[-e.amount for e in entries]} s")  # fmt: skip
+        assert reconnect_s < 2
+        [entry] = entries
+        assert int(talked_s) <= -entry.amount <= int(talked_s) + 1
+        [record] = records
+        assert record.hangup_cause == "gone_while_disconnected"
+        world.observe()
+        caller, _ = await place_call(
+            tmp_path, world.asterisk, ADVISOR_NO, CALLER, pcap_seconds=20, name="after",
+            hang_up_ms=4_000,
+        )  # fmt: skip
+        assert_clean(caller)
+        entries, _ = await world.billed(2)
+        hung_up = min(
+            timestamp_ms(e["timestamp"]) or 0
+            for e in world.observed
+            if e["type"] == "ChannelHangupRequest"
+        )
+        talked_ms = hung_up - max(world.bridged())
+        assert -entries[1].amount == -(-talked_ms // 1000), talked_ms
