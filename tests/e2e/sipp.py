@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 SDP = """v=0
@@ -207,3 +207,9 @@ async def run_sipp(
     _, stderr = await proc.communicate()
     messages = log.read_text(errors="replace") if log.exists() else ""
     return SippRun(proc.returncode or 0, messages, stderr.decode(errors="replace"))
+
+
+def after_ms(stamp_ms: int, seconds: int) -> datetime:
+    """An Asterisk stamp (epoch ms) plus whole seconds, as SIPp's naive UTC times read."""
+    at = datetime.fromtimestamp(stamp_ms // 1000, UTC).replace(microsecond=stamp_ms % 1000 * 1000)
+    return at.replace(tzinfo=None) + timedelta(seconds=seconds)

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ from cards.services import activation, projects
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.ari.events import timestamp_ms
 from tests.e2e import sipp
+from tests.e2e.sipp import after_ms
 from tests.e2e.world import SECRET, observe, place_call
 from tests.support.asterisk import ARI_USER, PrivateAsterisk
 from tests.support.astro import ADVISOR_NO, astro_project
 from tests.support.postgres import free_port
+from tests.support.tcp_cut import CuttableLink
 
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")
 CALLER = "030123456"
@@ -44,6 +47,8 @@ class FaultWorld:
     engine: asyncio.subprocess.Process | None = None
     starts: int = 0
     observers: list[asyncio.Task[None]] = field(default_factory=list)
+    link: CuttableLink | None = None
+    """When set, the engine reaches ARI through it (a network the test can cut)."""
 
     def observe(self) -> None:
         """(Again, after Asterisk restarted:) watch everything Asterisk does, from outside."""
@@ -55,7 +60,7 @@ class FaultWorld:
         self.starts += 1
         config = self.root / "engine.toml"
         config.write_text(
-            f'[ari]\nurl = "{self.asterisk.ari_url}"\nuser = "{ARI_USER}"\n\n'
+            f'[ari]\nurl = "{self.ari_url}"\nuser = "{ARI_USER}"\n\n'
             '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
             f"checkpoint_seconds = {CHECKPOINT_S}\n"
         )
@@ -72,6 +77,22 @@ class FaultWorld:
             CARDENGINE, "run", "--config", str(config), env=env, stderr=log
         )
         await self.until_connected(timeout_s=20)
+
+    @property
+    def ari_url(self) -> str:
+        if self.link is None:
+            return self.asterisk.ari_url
+        return f"http://127.0.0.1:{self.link.port}"
+
+    async def channels(self) -> list[dict[str, Any]]:
+        """Asterisk's channels, asked directly (not through the link)."""
+        auth = {"Authorization": aiohttp.encode_basic_auth(ARI_USER, self.asterisk.password)}
+        async with (
+            aiohttp.ClientSession(headers=auth) as session,
+            session.get(f"{self.asterisk.ari_url}/ari/channels") as resp,
+        ):
+            found: list[dict[str, Any]] = await resp.json()
+            return found
 
     async def health(self) -> dict[str, Any] | None:
         try:
@@ -136,7 +157,9 @@ class FaultWorld:
 
 
 @contextlib.asynccontextmanager
-async def fault_world(root: Path, sounds: Path, credit_seconds: int) -> AsyncIterator[FaultWorld]:
+async def fault_world(
+    root: Path, sounds: Path, credit_seconds: int, *, cuttable: bool = False
+) -> AsyncIterator[FaultWorld]:
     db = Database(f"sqlite+aiosqlite:///{root / 'faults.sqlite3'}")
     card = await astro_project(
         db, secret=SECRET, credit=credit_seconds, settings={"warning_lead": 3}
@@ -145,6 +168,9 @@ async def fault_world(root: Path, sounds: Path, credit_seconds: int) -> AsyncIte
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
     asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
     world = FaultWorld(root, db, asterisk, [])
+    if cuttable:
+        world.link = CuttableLink(asterisk.http_port)
+        await world.link.start()
     try:
         await asterisk.start()
         world.observe()
@@ -156,6 +182,8 @@ async def fault_world(root: Path, sounds: Path, credit_seconds: int) -> AsyncIte
             await world.engine.wait()
         for task in world.observers:
             task.cancel()
+        if world.link is not None:
+            await world.link.stop()
         asterisk.stop()
         await db.close()
 
@@ -248,3 +276,35 @@ async def test_asterisk_crashed_mid_call_the_engine_reconnects_and_bills_to_the_
         )
         talked_ms = hung_up - max(world.bridged())
         assert -entries[1].amount == -(-talked_ms // 1000), talked_ms
+
+
+async def test_a_dropped_ari_link_resyncs_and_the_call_ends_on_its_second(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """The network between engine and Asterisk drops at bridge + 4 s for 3 s (both keep
+    running): the engine reconnects, finds the call still up, and ends it at bridge + 15 s as
+    planned — BYE at the advisor's SIPp within 50 ms, 15 s billed once, no channel left."""
+    async with fault_world(tmp_path, e2e_sounds, credit_seconds=15, cuttable=True) as world:
+        assert world.link is not None
+        call = asyncio.create_task(
+            place_call(tmp_path, world.asterisk, ADVISOR_NO, CALLER, pcap_seconds=40, name="ws")
+        )
+        bridged = await world.both_bridged()
+        await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
+        world.link.cut(for_s=3)
+        await asyncio.sleep(0.2)
+        assert (await world.health() or {}).get("ari_connected") is False
+        reconnect_s = await world.until_connected(timeout_s=10)
+        caller, advisor = await call
+        assert_clean(caller)
+        assert advisor is not None
+        assert_clean(advisor)
+        [bye] = advisor.times("BYE")
+        late_ms = (bye - after_ms(bridged, 15)) / timedelta(milliseconds=1)
+        print(f"\nARI link cut for 3 s: reconnected {reconnect_s - 2.8:.2f} s after it was back; "
+              f"BYE {late_ms:.1f} ms after bridge + 15 s")  # fmt: skip
+        assert 0 <= late_ms < 50
+        entries, records = await world.billed(1)
+        assert [-e.amount for e in entries] == [15]
+        assert records[0].hangup_cause == "credit_exhausted"
+        assert await world.channels() == []

@@ -20,6 +20,7 @@ from cards.models import CallRecord, LedgerEntry
 from cards.services import activation
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.call.types import State
+from tests.e2e.sipp import after_ms
 from tests.e2e.world import SECRET, E2EWorld, e2e_world
 from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
 
@@ -272,12 +273,6 @@ async def api_move(world: E2EWorld, move: str, body: dict[str, Any]) -> dict[str
         async with session.get(f"{world.api_url}/metrics") as resp:
             assert "minutecard_live_calls 1.0" in await resp.text()
     return answer
-
-
-def after_ms(stamp_ms: int, seconds: int) -> datetime:
-    """An Asterisk stamp (epoch ms) plus whole seconds, as SIPp's naive UTC times read."""
-    at = datetime.fromtimestamp(stamp_ms // 1000, UTC).replace(microsecond=stamp_ms % 1000 * 1000)
-    return at.replace(tzinfo=None) + timedelta(seconds=seconds)
 
 
 async def test_an_api_top_up_during_the_call_moves_warning_and_end(
