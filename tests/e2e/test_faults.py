@@ -10,13 +10,15 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
+import pytest
 from sqlalchemy import select
 
 from cards.db import Database
@@ -29,11 +31,12 @@ from tests.e2e.sipp import after_ms
 from tests.e2e.world import SECRET, observe, place_call
 from tests.support.asterisk import ARI_USER, PrivateAsterisk
 from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.postgres import free_port
+from tests.support.postgres import PrivatePostgres, free_port
 from tests.support.tcp_cut import CuttableLink
 
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")
 CALLER = "030123456"
+OTHER_CALLER = "040987654"
 CHECKPOINT_S = 5
 
 
@@ -158,9 +161,14 @@ class FaultWorld:
 
 @contextlib.asynccontextmanager
 async def fault_world(
-    root: Path, sounds: Path, credit_seconds: int, *, cuttable: bool = False
+    root: Path,
+    sounds: Path,
+    credit_seconds: int,
+    *,
+    cuttable: bool = False,
+    db_url: str | None = None,
 ) -> AsyncIterator[FaultWorld]:
-    db = Database(f"sqlite+aiosqlite:///{root / 'faults.sqlite3'}")
+    db = Database(db_url or f"sqlite+aiosqlite:///{root / 'faults.sqlite3'}")
     card = await astro_project(
         db, secret=SECRET, credit=credit_seconds, settings={"warning_lead": 3}
     )
@@ -308,3 +316,60 @@ async def test_a_dropped_ari_link_resyncs_and_the_call_ends_on_its_second(
         assert [-e.amount for e in entries] == [15]
         assert records[0].hangup_cause == "credit_exhausted"
         assert await world.channels() == []
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PrivatePostgres]:
+    """A server of this test's own: stopping it must not touch the other tests' one."""
+    try:
+        server = PrivatePostgres.start()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot start a private PostgreSQL: {exc}")
+        pytest.skip(f"cannot start a private PostgreSQL: {exc}")
+    yield server
+    server.stop()
+
+
+async def test_the_database_away_for_10_s_live_calls_run_new_ones_are_refused(
+    own_postgres: PrivatePostgres, e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """PostgreSQL stopped at bridge + 3 s for 10 s: the live call runs on to its known limit
+    (bridge + 12 s, BYE within 50 ms), a new call meanwhile hears the service-unavailable prompt
+    and is hung up, and when the server is back the live call is billed 12 s, once."""
+    conn = await asyncpg.connect(own_postgres.admin_url)
+    await conn.execute("CREATE DATABASE faults")
+    await conn.close()
+    url = own_postgres.url("faults")
+    async with fault_world(tmp_path, e2e_sounds, credit_seconds=12, db_url=url) as world:
+        call = asyncio.create_task(
+            place_call(tmp_path, world.asterisk, ADVISOR_NO, CALLER, pcap_seconds=40, name="db")
+        )
+        bridged = await world.both_bridged()
+        await asyncio.sleep(max(0.0, (bridged + 3_000) / 1000 - time.time()))
+        stopped = time.monotonic()
+        own_postgres.halt()
+        try:
+            refused, _ = await place_call(
+                tmp_path, world.asterisk, ADVISOR_NO, OTHER_CALLER, pcap_seconds=10,
+                name="refused", advisor=None, timeout_s=15,
+            )  # fmt: skip
+            caller, advisor = await call
+            await asyncio.sleep(max(0.0, 10 - (time.monotonic() - stopped)))
+        finally:
+            own_postgres.resume()
+        assert_clean(refused)
+        played = [
+            e["playback"]["media_uri"] for e in world.observed if e["type"] == "PlaybackStarted"
+        ]
+        assert any("service_unavailable" in m for m in played), played
+        assert_clean(caller)
+        assert advisor is not None
+        [bye] = advisor.times("BYE")
+        late_ms = (bye - after_ms(bridged, 12)) / timedelta(milliseconds=1)
+        entries, records = await world.billed(1)
+        print(f"\ndatabase away 10 s: live call's BYE {late_ms:.1f} ms after bridge + 12 s; "
+              f"billed {[-e.amount for e in entries]} s after it came back")  # fmt: skip
+        assert 0 <= late_ms < 50
+        assert [-e.amount for e in entries] == [12]
+        assert [r.hangup_cause for r in records] == ["credit_exhausted"]
