@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from cards.db import Database
 from cards.models import CallRecord, LedgerEntry, Reservation
-from cards.services import activation, projects
+from cards.services import activation, projects, tokens
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.ari.events import timestamp_ms
 from tests.e2e import sipp
@@ -51,6 +51,8 @@ class FaultWorld:
     starts: int = 0
     observers: list[asyncio.Task[None]] = field(default_factory=list)
     link: CuttableLink | None = None
+    serial: str = ""
+    """The card bound to CALLER."""
     """When set, the engine reaches ARI through it (a network the test can cut)."""
 
     def observe(self) -> None:
@@ -167,14 +169,32 @@ async def fault_world(
     *,
     cuttable: bool = False,
     db_url: str | None = None,
+    systemname: str | None = None,
 ) -> AsyncIterator[FaultWorld]:
+    """The astro project with a card bound to CALLER, a private Asterisk, a cardengine."""
     db = Database(db_url or f"sqlite+aiosqlite:///{root / 'faults.sqlite3'}")
-    card = await astro_project(
-        db, secret=SECRET, credit=credit_seconds, settings={"warning_lead": 3}
-    )
-    await activation.activate(db, "astro", CALLER, card.pin, secret=SECRET)
+    try:
+        card = await astro_project(
+            db, secret=SECRET, credit=credit_seconds, settings={"warning_lead": 3}
+        )
+        await activation.activate(db, "astro", CALLER, card.pin, secret=SECRET)
+        async with pbx_with_engine(root, db, sounds, cuttable, systemname) as world:
+            world.serial = card.serial
+            yield world
+    finally:
+        await db.close()
+
+
+@contextlib.asynccontextmanager
+async def pbx_with_engine(
+    root: Path, db: Database, sounds: Path, cuttable: bool = False, systemname: str | None = None
+) -> AsyncIterator[FaultWorld]:
+    """One more Asterisk with its own cardengine on the same database."""
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
-    asterisk = PrivateAsterisk.prepare(render_numbers(numbers), sounds / "minutecard")
+    asterisk = PrivateAsterisk.prepare(
+        render_numbers(numbers), sounds / "minutecard", systemname=systemname
+    )
+    root.mkdir(exist_ok=True)
     world = FaultWorld(root, db, asterisk, [])
     if cuttable:
         world.link = CuttableLink(asterisk.http_port)
@@ -193,7 +213,6 @@ async def fault_world(
         if world.link is not None:
             await world.link.stop()
         asterisk.stop()
-        await db.close()
 
 
 def assert_clean(run: sipp.SippRun) -> None:
@@ -373,3 +392,61 @@ async def test_the_database_away_for_10_s_live_calls_run_new_ones_are_refused(
         assert 0 <= late_ms < 50
         assert [-e.amount for e in entries] == [12]
         assert [r.hangup_cause for r in records] == ["credit_exhausted"]
+
+
+async def test_two_asterisks_and_two_engines_share_one_card_without_overspending(
+    postgres: PrivatePostgres, e2e_sounds: Path, tmp_path: Path
+) -> None:
+    """Two Asterisks (systemname pbx1, pbx2), each with its own cardengine, one PostgreSQL. A
+    call through pbx1 holds the card's 8 s; 10 s topped up through engine 2's API at bridge
+    + 3 s reach it (its end moves to bridge + 18 s); a call through pbx2 meanwhile finds
+    nothing available and is refused; 18 s billed in all — exactly the card's credit."""
+    conn = await asyncpg.connect(postgres.admin_url)
+    await conn.execute("CREATE DATABASE twopbx")
+    await conn.close()
+    url = postgres.url("twopbx")
+    async with (
+        fault_world(tmp_path / "one", e2e_sounds, 8, db_url=url, systemname="pbx1") as one,
+        pbx_with_engine(tmp_path / "two", one.db, e2e_sounds, systemname="pbx2") as two,
+    ):
+        token, _ = await tokens.create(one.db, "astro", "write")
+        call = asyncio.create_task(
+            place_call(one.root, one.asterisk, ADVISOR_NO, CALLER, pcap_seconds=40, name="one")
+        )
+        bridged = await one.both_bridged()
+        await asyncio.sleep(max(0.0, (bridged + 3_000) / 1000 - time.time()))
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "two-1"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{two.api_port}/v1/cards/{one.serial}/topups",
+                json={"amount": 10},
+                headers=headers,
+            ) as resp,
+        ):
+            assert resp.status == 201, await resp.text()
+        topped_up = time.monotonic()
+        while (holds := (await one.rows())[2]) and holds[0].amount != 18:
+            assert time.monotonic() - topped_up < 1, "engine 1 did not follow within 1 s"
+            await asyncio.sleep(0.01)
+        followed_ms = (time.monotonic() - topped_up) * 1000
+        refused, _ = await place_call(
+            two.root, two.asterisk, ADVISOR_NO, CALLER, pcap_seconds=10, name="two",
+            advisor=None, timeout_s=15,
+        )  # fmt: skip
+        assert_clean(refused)
+        caller, advisor = await call
+        assert_clean(caller)
+        assert advisor is not None
+        [bye] = advisor.times("BYE")
+        late_ms = (bye - after_ms(bridged, 18)) / timedelta(milliseconds=1)
+        entries, records = await one.billed(1)
+        print(f"\ntwo PBXs: engine 1's hold followed engine 2's top-up in {followed_ms:.0f} ms; "
+              f"pbx1's call ended {late_ms:.1f} ms after bridge + 18 s; "
+              f"records {sorted((r.call_id, r.hangup_cause) for r in records)}")  # fmt: skip
+        assert 0 <= late_ms < 50
+        assert [-e.amount for e in entries] == [18]
+        by_pbx = {r.call_id.split("-")[0]: r for r in records}
+        assert sorted(by_pbx) == ["pbx1", "pbx2"]
+        assert (by_pbx["pbx1"].charged, by_pbx["pbx2"].charged) == (18, 0)
+        assert by_pbx["pbx2"].hangup_cause.startswith("no_credit")

@@ -48,19 +48,25 @@ class PrivateAsterisk:
 
     @classmethod
     def prepare(
-        cls, numbers_conf: str, prompts_dir: Path | None = None, *, rtp_ports: int = 100
+        cls,
+        numbers_conf: str,
+        prompts_dir: Path | None = None,
+        *,
+        rtp_ports: int = 100,
+        systemname: str | None = None,
     ) -> PrivateAsterisk:
-        """``rtp_ports``: about four per two-leg call (RTP and RTCP on each leg)."""
+        """``rtp_ports``: about four per two-leg call (RTP and RTCP on each leg);
+        ``systemname`` prefixes its channel ids (several servers on one database)."""
         root = Path(tempfile.mkdtemp(prefix="minutecard-ast-"))
         rtp = 20_000 + secrets.randbelow(200) * 100
         ast = cls(
             root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12), rtp_ports
         )
-        ast._write_configs(numbers_conf)
+        ast._write_configs(numbers_conf, systemname)
         ast._link_data(prompts_dir)
         return ast
 
-    def _write_configs(self, numbers_conf: str) -> None:
+    def _write_configs(self, numbers_conf: str, systemname: str | None) -> None:
         etc = self.root / "etc"
         etc.mkdir()
         for sample in SAMPLES.glob("*.conf"):
@@ -75,6 +81,10 @@ class PrivateAsterisk:
                 text = re.sub(
                     r"^astdatadir => .*$", f"astdatadir => {self.root / 'data'}", text, flags=re.M
                 )
+                if systemname:
+                    text = re.sub(
+                        r"^;systemname = \S+", f"systemname = {systemname}", text, flags=re.M
+                    )
             elif sample.name == "http.conf":
                 text = text.replace("bindport = 8088", f"bindport = {self.http_port}")
             elif sample.name == "ari.conf":
