@@ -24,10 +24,9 @@ from pbx_engine.call.machine import Call
 from pbx_engine.call.types import ADVISOR_SUFFIX, Cause
 from pbx_engine.clock import Clock
 from pbx_engine.settler import RETRY_DELAYS_S, Settler
+from pbx_engine.stale_sweeper import stale_after_s
 
 log = logging.getLogger("minutecard.engine")
-
-STALE_HOLD_S = 90
 
 
 @dataclass
@@ -228,7 +227,8 @@ class Engine:
             calls = {c.id.removesuffix(ADVISOR_SUFFIX) for c in orphans}
             recovered = await reservations.recover_calls(self.db, calls)
             recovered += await reservations.recover_stale(
-                self.db, older_than=timedelta(seconds=STALE_HOLD_S)
+                self.db,
+                older_than=timedelta(seconds=stale_after_s(self.config.checkpoint_ms // 1000)),
             )
             if orphans or recovered:
                 log.warning(

@@ -29,6 +29,7 @@ from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
+from pbx_engine.stale_sweeper import StaleSweeper
 
 log = logging.getLogger("minutecard")
 T = TypeVar("T")
@@ -96,12 +97,14 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
             ),
         )
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
+        sweeper = StaleSweeper(db, RealClock(), settings.checkpoint_seconds)
         agi_server = await _start_agi(settings, db, engine)
         api_runner = await _start_api(settings, db, engine, ari, journal)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
             asyncio.create_task(watcher.run(), name="credit"),
             asyncio.create_task(engine.settler.replay_forever(), name="journal"),
+            asyncio.create_task(sweeper.run(), name="stale holds"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
