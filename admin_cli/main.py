@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prompts": ("prompt_cmds", "prompts_group", "Caller prompts (German and English)."),
     "quote": ("quote_cmd", "quote_cmd", "Billed seconds and cost of a call, or what credit buys."),
     "recover": ("card_cmds", "recover", "Apply the settlements waiting in the engine's journal."),
+    "report": ("report_cmd", "report_group", "Reports for the operator (platform fees)."),
     "tariff": ("project_cmds", "tariff_group", "Tariffs of a project."),
     "token": ("token_cmds", "token_group", "Bearer tokens of the balance API."),
     "topup": ("card_cmds", "topup", "Credit AMOUNT to a card (25, 25 €, 25,00; minutes)."),

@@ -73,6 +73,10 @@ def project_group() -> None:
 )
 @click.option("--minimum", help="smallest top-up")
 @click.option("--bonus", multiple=True, help="DENOMINATION=BONUS, e.g. 50=5")
+@click.option(
+    "--system", type=click.Choice(["basic", "professional"]), default="basic", show_default=True,
+    help="the platform's line system (its usage fee per minute: Professional only)",
+)  # fmt: skip
 @json_option
 def project_create(
     name: str,
@@ -82,12 +86,14 @@ def project_create(
     denominations: tuple[str, ...],
     minimum: str | None,
     bonus: tuple[str, ...],
+    system: str,
     as_json: bool,
 ) -> None:
     """Create a project."""
     settings: dict[str, object] = {
         "warning_lead": parse_or_fail(parse_count, warning_lead, "--warning-lead"),
         "pin_length": parse_or_fail(parse_count, pin_length, "--pin-length"),
+        "line_system": system,
     }
     settings["denominations"] = [parse_amount(d, unit) for d in denominations]
     if minimum:

@@ -20,9 +20,13 @@ class ProjectSettings:
     minimum_topup: int = 0
     bonus: dict[str, int] = field(default_factory=dict)
     pin_tries_per_call: int = 3
+    line_system: str = "basic"
+    """The platform's system for this line (seed 004): ``basic`` or ``professional``."""
 
     def __post_init__(self) -> None:
         check_length(self.pin_length)
+        if self.line_system not in ("basic", "professional"):
+            raise InvalidInput("line_system must be basic or professional")
         for name in ("warning_lead", "lockout_window", "minimum_topup"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
