@@ -9,7 +9,14 @@ import click
 
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
-from admin_cli.output import Amount, emit_record, emit_rows, json_option
+from admin_cli.output import (
+    Amount,
+    actor_option,
+    emit_record,
+    emit_rows,
+    json_option,
+    reason_option,
+)
 from admin_cli.pin_output import PinFile, PinsNotDelivered, write_stdout, write_stdout_json
 from admin_cli.runner import run_with_db, secret
 from cards.amounts import show_amount
@@ -18,7 +25,15 @@ from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import Journal, default_path
 from cards.models import Card, LedgerEntry, Project
-from cards.services import activation, cardbatch, ledger, projects, reports, reservations
+from cards.services import (
+    activation,
+    card_life,
+    cardbatch,
+    ledger,
+    projects,
+    reports,
+    reservations,
+)
 
 
 def _date(text: str, what: str) -> datetime:
@@ -136,6 +151,77 @@ async def _card_view(db: Database, ref: str) -> dict[str, object]:
     }
 
 
+@cards_group.command("list")
+@click.option("--project", required=True, help="project name or id")
+@click.option(
+    "--status", type=click.Choice(["new", "active", "blocked", "expired"]), help="only these"
+)
+@click.option("--label", help="only cards of the batch with this label")
+@click.option("--unused", is_flag=True, help="only cards no call has been billed to")
+@json_option
+def cards_list(
+    project: str, status: str | None, label: str | None, unused: bool, as_json: bool
+) -> None:
+    """The cards of a project: serial, status, balance, line, label, expiry, created."""
+    rows, unit = run_with_db(
+        lambda db: reports.cards_of(db, project, status=status, label=label, unused=unused)
+    )
+    records = [
+        {
+            "serial": card.serial,
+            "status": card.status,
+            "balance": Amount(card.balance, unit),
+            "line": line,
+            "label": card.label,
+            "expires": aware(card.expires_at).date().isoformat() if card.expires_at else None,
+            "created": aware(card.created_at).isoformat(timespec="seconds"),
+            "unit": unit,
+        }
+        for card, line in rows
+    ]
+    columns = ["serial", "status", "balance", "line", "label", "expires", "created"]
+    emit_rows(records, columns, as_json=as_json, title=f"{len(records)} cards")
+
+
+@cards_group.command("expire-due")
+@actor_option
+@json_option
+def cards_expire_due(actor: str, as_json: bool) -> None:
+    """Expire every card past its expiry date (run it daily, e.g. from cron)."""
+    done = run_with_db(lambda db: card_life.expire_due(db, actor=actor))
+    if as_json:
+        emit_record({"expired": done.serials, "in_call": done.in_call}, as_json=True)
+        return
+    click.echo(f"{len(done.serials)} cards expired" + "".join(f"\n  {s}" for s in done.serials))
+    if done.in_call:
+        click.echo(f"{len(done.in_call)} in a call now, expired by the next run: "
+                   + ", ".join(done.in_call))  # fmt: skip
+
+
+@click.command("history")
+@click.option("--card", help="card serial")
+@click.option("--project", help="project name or id")
+@json_option
+def history(card: str | None, project: str | None, as_json: bool) -> None:
+    """Operator changes (block, unblock, line move, tariff, refund, expiry, PIN reissue): who,
+    when, what and why."""
+    if (card is None) == (project is None):
+        raise OperatorError("give exactly one of --card and --project")
+    actions = run_with_db(lambda db: reports.history(db, card_ref=card, project_ref=project))
+    records = [
+        {
+            "at": aware(a.at).isoformat(timespec="seconds"),
+            "actor": a.actor,
+            "action": a.action,
+            "what": a.subject,
+            "reason": a.reason,
+        }
+        for a in actions
+    ]
+    emit_rows(records, ["at", "actor", "action", "what", "reason"], as_json=as_json,
+              title="operator changes")  # fmt: skip
+
+
 @click.group("card")
 def card_group() -> None:
     """One card."""
@@ -151,20 +237,82 @@ def card_show(card: str, as_json: bool) -> None:
 
 @card_group.command("block")
 @click.argument("card")
+@actor_option
+@reason_option
 @json_option
-def card_block(card: str, as_json: bool) -> None:
+def card_block(card: str, actor: str, reason: str | None, as_json: bool) -> None:
     """Block a card: no calls, no top-ups, until unblocked."""
-    found: Card = run_with_db(lambda db: cardbatch.set_blocked(db, card, True))
+    found: Card = run_with_db(
+        lambda db: cardbatch.set_blocked(db, card, True, actor=actor, reason=reason)
+    )
     _said(found, "blocked", as_json)
 
 
 @card_group.command("unblock")
 @click.argument("card")
+@actor_option
+@reason_option
 @json_option
-def card_unblock(card: str, as_json: bool) -> None:
+def card_unblock(card: str, actor: str, reason: str | None, as_json: bool) -> None:
     """Unblock a card: it is active again (new, if it was never activated)."""
-    found: Card = run_with_db(lambda db: cardbatch.set_blocked(db, card, False))
+    found: Card = run_with_db(
+        lambda db: cardbatch.set_blocked(db, card, False, actor=actor, reason=reason)
+    )
     _said(found, "unblocked", as_json)
+
+
+@card_group.command("refund")
+@click.argument("card")
+@click.argument("amount")
+@click.option("--reason", required=True, help="why, for the books")
+@actor_option
+@json_option
+def card_refund(card: str, amount: str, reason: str, actor: str, as_json: bool) -> None:
+    """Pay AMOUNT back to the customer: a refund entry takes it from the balance."""
+
+    async def action(db: Database) -> tuple[LedgerEntry, str]:
+        found = await cardbatch.get_card(db, card)
+        unit = (await projects.get_project(db, found.project_id)).unit
+        value = parse_amount(amount, unit)
+        return await card_life.refund(db, card, value, reason=reason, actor=actor), unit
+
+    entry, unit = run_with_db(action)
+    emit_record(_entry_dict(entry, unit), as_json=as_json, title="refund")
+
+
+@card_group.command("expire")
+@click.argument("card")
+@click.option("--reason", required=True, help="why, for the books")
+@actor_option
+@json_option
+def card_expire(card: str, reason: str, actor: str, as_json: bool) -> None:
+    """Expire a card now: an expiry entry takes the rest of its balance."""
+
+    async def action(db: Database) -> tuple[LedgerEntry | None, str]:
+        found = await cardbatch.get_card(db, card)
+        unit = (await projects.get_project(db, found.project_id)).unit
+        return await card_life.expire(db, card, reason=reason, actor=actor), unit
+
+    entry, unit = run_with_db(action)
+    taken = Amount(-entry.amount if entry else 0, unit)
+    if as_json:
+        emit_record({"serial": card, "status": "expired", "taken": taken, "unit": unit},
+                    as_json=True)  # fmt: skip
+        return
+    click.echo(f"card {card} expired; {taken} taken from its balance")
+
+
+@card_group.command("reissue-pin")
+@click.argument("card")
+@click.option("--reason", required=True, help="why, for the audit trail")
+@actor_option
+@json_option
+def card_reissue_pin(card: str, reason: str, actor: str, as_json: bool) -> None:
+    """A new PIN for CARD, shown once; the old PIN no longer activates it."""
+    pin = run_with_db(
+        lambda db: card_life.reissue_pin(db, card, secret=secret(), reason=reason, actor=actor)
+    )
+    emit_record({"serial": card, "pin": pin}, as_json=as_json, title="new PIN (shown once)")
 
 
 def _said(card: Card, what: str, as_json: bool) -> None:
@@ -255,10 +403,23 @@ def line_show(card: str, as_json: bool) -> None:
 @click.argument("card")
 @click.argument("new_line", nargs=-1, required=True)
 @click.option("--force", is_flag=True, help="take the line from the card that holds it")
+@actor_option
+@reason_option
 @json_option
-def line_move(card: str, new_line: tuple[str, ...], force: bool, as_json: bool) -> None:
+def line_move(
+    card: str,
+    new_line: tuple[str, ...],
+    force: bool,
+    actor: str,
+    reason: str | None,
+    as_json: bool,
+) -> None:
     """Bind CARD to NEW_LINE (the customer's number changed); NEW_LINE may be several words."""
-    moved = run_with_db(lambda db: activation.move_line(db, card, " ".join(new_line), force=force))
+    moved = run_with_db(
+        lambda db: activation.move_line(
+            db, card, " ".join(new_line), force=force, actor=actor, reason=reason
+        )
+    )
     record = {"card": card, "old_line": moved.old_line, "new_line": moved.new_line}
     if moved.displaced:
         record["card_that_lost_the_line"] = moved.displaced

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,18 @@ def _table(title: str | None, columns: Sequence[str], rows: list[list[str]], hea
         console = Console(width=needed)
     console.print(table)
 
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+actor_option = click.option(
+    "--actor", default=_os_user, show_default="the OS user", help="who does this, for the audit"
+)
+reason_option = click.option("--reason", help="why, for the audit trail")
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="print JSON for scripts (integers, with the unit)"

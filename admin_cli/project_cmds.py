@@ -6,7 +6,14 @@ import click
 
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
-from admin_cli.output import Amount, emit_record, emit_rows, json_option
+from admin_cli.output import (
+    Amount,
+    actor_option,
+    emit_record,
+    emit_rows,
+    json_option,
+    reason_option,
+)
 from admin_cli.runner import run_with_db
 from cards.amounts import show_amount
 from cards.db import Database
@@ -300,6 +307,8 @@ def tariff_group() -> None:
 @click.option(
     "--max-call-seconds", default="14400", show_default=True, help="cap of one call in seconds"
 )
+@actor_option
+@reason_option
 @json_option
 def tariff_set(
     project: str,
@@ -316,9 +325,11 @@ def tariff_set(
     free: str,
     rounding: str,
     max_call_seconds: str,
+    actor: str,
+    reason: str | None,
     as_json: bool,
 ) -> None:
-    """Create or replace a tariff."""
+    """Create or replace a tariff (an audited change)."""
     inc = parse_or_fail(Increments.parse, increments, "--increments")
     free_s = parse_or_fail(parse_count, free, "--free")
     cap = parse_or_fail(parse_count, max_call_seconds, "--max-call-seconds")
@@ -365,6 +376,8 @@ def tariff_set(
             free_seconds=free_s,
             rounding_step=100 if rounding == "cent" else 1,
             max_call_seconds=cap,
+            actor=actor,
+            reason=reason,
         )
         return row, unit
 

@@ -221,3 +221,17 @@ class ApiReplay(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+
+
+class OperatorAction(Base):
+    """The audit trail of operator changes: who, what, on which card or project, and why."""
+
+    __tablename__ = "operator_actions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(24))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(200))

@@ -16,6 +16,7 @@ from cards.models import Card, LineBinding, PinFailure, Project
 from cards.phone import to_e164
 from cards.pins import check_secret, hash_pin
 from cards.services.cardbatch import find_card
+from cards.services.operator_log import note
 from cards.services.projects import find_project, settings_of
 
 
@@ -173,6 +174,8 @@ async def move_line(
     *,
     force: bool = False,
     now: datetime | None = None,
+    actor: str = "cardadmin",
+    reason: str | None = None,
 ) -> LineMove:
     """Operator move (seed 003): bind the card to ``new_line``. A line bound to another card is
     taken from it only with ``force`` (that card then has no line)."""
@@ -197,4 +200,9 @@ async def move_line(
             )
         old = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
         await _bind(session, card.project_id, line, card, now or utcnow())
+        taken = f" (taken from card {holder})" if holder else ""
+        await note(
+            session, actor=actor, action="line_move", project_id=card.project_id, card=card,
+            subject=f"line {old or 'none'} -> {line}{taken}", reason=reason,
+        )  # fmt: skip
         return LineMove(old, line, holder)

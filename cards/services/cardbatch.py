@@ -17,6 +17,7 @@ from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import Card, LineBinding, Project
 from cards.pins import check_secret, hash_pin, new_pin
 from cards.services.ledger import EntryKind, append
+from cards.services.operator_log import note
 from cards.services.projects import find_project, settings_of
 
 MAX_BATCH = 10_000
@@ -73,7 +74,7 @@ async def create_cards(
             raise InvalidInput(f"{length}-digit PINs are too few for {count} more cards")
         created = []
         for _ in range(count):
-            pin, digest = _fresh_pin(secret, project, length, taken)
+            pin, digest = fresh_pin(secret, project, length, taken)
             serial = _fresh_serial(serials)
             card = Card(
                 project_id=project.id,
@@ -103,7 +104,7 @@ async def create_cards(
         return created
 
 
-def _fresh_pin(secret: bytes, project: Project, length: int, taken: set[str]) -> tuple[str, str]:
+def fresh_pin(secret: bytes, project: Project, length: int, taken: set[str]) -> tuple[str, str]:
     while True:
         pin = new_pin(length)
         digest = hash_pin(secret, project.id, pin)
@@ -133,7 +134,9 @@ async def get_card(db: Database, ref: str) -> Card:
         return await find_card(session, ref)
 
 
-async def set_blocked(db: Database, ref: str, blocked: bool) -> Card:
+async def set_blocked(
+    db: Database, ref: str, blocked: bool, *, actor: str = "cardadmin", reason: str | None = None
+) -> Card:
     async with db.transaction() as session:
         card = await find_card(session, ref)
         if blocked and card.status == "blocked":
@@ -147,4 +150,9 @@ async def set_blocked(db: Database, ref: str, blocked: bool) -> Card:
                 select(LineBinding.id).where(LineBinding.card_id == card.id)
             )
             card.status = "active" if bound is not None else "new"
+        await note(
+            session, actor=actor, action="block" if blocked else "unblock",
+            project_id=card.project_id, card=card, subject=f"status {card.status}",
+            reason=reason,
+        )  # fmt: skip
         return card

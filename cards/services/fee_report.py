@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import phonenumbers
 from sqlalchemy import func, select
 
 from cards.clock import aware
 from cards.db import Database
 from cards.fees import FeeReport, FeeSchedule, LineSystem, MonthUsage, operator_fees
 from cards.models import CallRecord, Card, LedgerEntry, Project
+from cards.phone import is_toll_free
 from cards.services.ledger import EntryKind
 from cards.services.projects import find_project, list_projects
 from cards.settings import ProjectSettings
@@ -28,14 +28,6 @@ def talked_seconds(record: CallRecord) -> int:
     return -(-round(ms) // 1000) if ms > 0 else 0
 
 
-def is_freephone(e164: str) -> bool:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.TOLL_FREE
-
-
 async def month_usage(db: Database, project: Project, start: datetime, end: datetime) -> MonthUsage:
     async with db.read() as session:
         records = await session.scalars(
@@ -48,7 +40,7 @@ async def month_usage(db: Database, project: Project, start: datetime, end: date
         geographic = freephone = 0
         for record in records:
             seconds = talked_seconds(record)
-            if is_freephone(record.dialed):
+            if is_toll_free(record.dialed):
                 freephone += seconds
             else:
                 geographic += seconds

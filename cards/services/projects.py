@@ -10,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
+from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import Number, Project, Tariff
 from cards.phone import is_toll_free, to_e164
+from cards.services.operator_log import note
 from cards.settings import ProjectSettings
 from rating import CallerClass, ChargingStart, Increments, Unit
 from rating import Tariff as RatingTariff
@@ -85,6 +87,8 @@ async def set_tariff(
     free_seconds: int = 0,
     rounding_step: int = 1,
     max_call_seconds: int = 14_400,
+    actor: str = "cardadmin",
+    reason: str | None = None,
 ) -> Tariff:
     """Create or replace the tariff ``name`` of a project; validated by the rating core first."""
     name = validate.name(name, "tariff name")
@@ -106,6 +110,15 @@ async def set_tariff(
         rating_tariff(row, project.unit)
         session.add(row)
         await session.flush()
+        prices = ", ".join(
+            f"{k} {show_amount(v, project.unit) if project.unit == 'money' else f'x{v}'}"
+            for k, v in sorted(rates.items())
+        )
+        await note(
+            session, actor=actor, action="tariff", project_id=project.id,
+            subject=f"tariff {name}: {increments.initial}/{increments.subsequent}, {prices}",
+            reason=reason,
+        )  # fmt: skip
         return row
 
 

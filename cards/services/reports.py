@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from cards.db import Database
-from cards.models import Card, LedgerEntry, LineBinding
+from cards.models import Card, LedgerEntry, LineBinding, OperatorAction
 from cards.phone import to_e164
 from cards.services.cardbatch import find_card
+from cards.services.projects import find_project
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,47 @@ async def audit(db: Database) -> tuple[int, list[AuditProblem]]:
         if card.balance != total or (last_after is not None and last_after != card.balance):
             problems.append(AuditProblem(card.serial, card.balance, total, last_after))
     return len(cards), problems
+
+
+async def history(
+    db: Database, *, card_ref: str | None = None, project_ref: str | None = None
+) -> list[OperatorAction]:
+    """A card's or a project's changes, oldest first."""
+    async with db.read() as session:
+        query = select(OperatorAction).order_by(OperatorAction.id)
+        if card_ref is not None:
+            query = query.where(OperatorAction.card_id == (await find_card(session, card_ref)).id)
+        if project_ref is not None:
+            project = await find_project(session, project_ref)
+            query = query.where(OperatorAction.project_id == project.id)
+        return list((await session.scalars(query)).all())
+
+
+async def cards_of(
+    db: Database,
+    project_ref: str,
+    *,
+    status: str | None = None,
+    label: str | None = None,
+    unused: bool = False,
+) -> tuple[list[tuple[Card, str | None]], str]:
+    """A project's cards with their bound line, by serial; and the project's unit."""
+    async with db.read() as session:
+        project = await find_project(session, project_ref)
+        query = (
+            select(Card, LineBinding.line)
+            .outerjoin(LineBinding, LineBinding.card_id == Card.id)
+            .where(Card.project_id == project.id)
+            .order_by(Card.serial)
+        )
+        if status is not None:
+            query = query.where(Card.status == status)
+        if label is not None:
+            query = query.where(Card.label == label)
+        if unused:
+            billed = select(LedgerEntry.card_id).where(LedgerEntry.kind == "call")
+            query = query.where(Card.id.not_in(billed))
+        rows: list[tuple[Card, str | None]] = [
+            (card, line) for card, line in (await session.execute(query)).all()
+        ]
+        return rows, project.unit

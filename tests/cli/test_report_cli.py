@@ -13,7 +13,6 @@ from cards.clock import aware
 from cards.db import Database
 from cards.models import Project
 from cards.services import calls, cardbatch
-from cards.services.fee_report import is_freephone
 from tests.cli.helpers import ok, refused
 from tests.support.settlements import talked
 
@@ -110,9 +109,3 @@ def test_bad_report_input_is_one_line(cli_env: str, capsys, tmp_path: Path) -> N
                                "--schedule", str(bad)), text  # fmt: skip
     assert "--schedule" in refused(capsys, "report", "operator", "--month", "2026-11",
                                    "--schedule", str(tmp_path / "missing.toml"))  # fmt: skip
-
-
-def test_0800_numbers_are_told_from_geographic_ones() -> None:
-    assert is_freephone("+498001234567")
-    assert not is_freephone("+498912345671")
-    assert not is_freephone("not a number")

@@ -1,0 +1,137 @@
+"""A card's life after issue, each step one transaction with its audit record: refund, expiry
+(by hand, or of every card past its date), and a new PIN in place of a lost one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards import validate
+from cards.amounts import show_amount
+from cards.clock import utcnow
+from cards.db import Database
+from cards.errors import Conflict, Insufficient, InvalidInput
+from cards.models import Card, LedgerEntry, Project
+from cards.pins import check_secret
+from cards.services.cardbatch import find_card, fresh_pin
+from cards.services.ledger import EntryKind, append, debit_room, held, locked_card
+from cards.services.operator_log import note
+from cards.services.projects import settings_of
+
+
+async def refund(
+    db: Database,
+    card_ref: str,
+    amount: int,
+    *,
+    reason: str,
+    actor: str,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Pay ``amount`` back to the customer: a ``refund`` entry takes it from the balance (never
+    below what live calls can have talked, as any debit)."""
+    reason = validate.reason(reason)
+    validate.whole(amount, "refund")
+    if amount <= 0:
+        raise InvalidInput("a refund must be more than zero")
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        unit = (await session.get_one(Project, card.project_id)).unit
+        room = await debit_room(session, card, moment)
+        if room < amount:
+            raise Insufficient(f"at most {show_amount(max(room, 0), unit)} can be refunded now")
+        entry = await append(
+            session, card, EntryKind.REFUND, -amount, actor=actor, reason=reason, now=moment
+        )
+        await note(
+            session, actor=actor, action="refund", project_id=card.project_id, card=card,
+            subject=f"refund {show_amount(amount, unit)}", reason=reason, now=moment,
+        )  # fmt: skip
+        return entry
+
+
+async def _expire(
+    session: AsyncSession, card: Card, actor: str, reason: str, now: datetime
+) -> LedgerEntry | None:
+    if await held(session, card.id):
+        raise Conflict(f"card {card.serial} is in a call: expire it when the call has ended")
+    card.status = "expired"
+    entry = None
+    if card.balance:
+        entry = await append(
+            session, card, EntryKind.EXPIRY, -card.balance, actor=actor, reason=reason, now=now
+        )
+    unit = (await session.get_one(Project, card.project_id)).unit
+    taken = show_amount(-entry.amount if entry else 0, unit)
+    await note(
+        session, actor=actor, action="expiry", project_id=card.project_id, card=card,
+        subject=f"expired, {taken} taken", reason=reason, now=now,
+    )  # fmt: skip
+    return entry
+
+
+async def expire(
+    db: Database, card_ref: str, *, reason: str, actor: str, now: datetime | None = None
+) -> LedgerEntry | None:
+    """Expire a card now: status ``expired``; an ``expiry`` entry takes the rest of the balance."""
+    reason = validate.reason(reason)
+    async with db.transaction() as session:
+        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        if card.status == "expired":
+            raise Conflict(f"card {card.serial} has expired already")
+        return await _expire(session, card, actor, reason, now or utcnow())
+
+
+@dataclass(frozen=True)
+class Expired:
+    serials: list[str]
+    in_call: list[str]
+    """Past their date but in a call now: expired by the next run."""
+
+
+async def expire_due(db: Database, *, actor: str, now: datetime | None = None) -> Expired:
+    """Every card past its expiry date that is not expired yet (run daily, e.g. from cron)."""
+    moment = now or utcnow()
+    async with db.read() as session:
+        due = (
+            await session.scalars(
+                select(Card.serial).where(
+                    Card.expires_at.is_not(None), Card.expires_at <= moment,
+                    Card.status != "expired",
+                ).order_by(Card.serial)
+            )
+        ).all()  # fmt: skip
+    done, busy = [], []
+    for serial in due:
+        try:
+            await expire(db, serial, reason="past its expiry date", actor=actor, now=moment)
+            done.append(serial)
+        except Conflict:
+            busy.append(serial)
+    return Expired(done, busy)
+
+
+async def reissue_pin(
+    db: Database, card_ref: str, *, secret: bytes, reason: str, actor: str
+) -> str:
+    """A new PIN for the card (shown once); the old one no longer activates it."""
+    reason = validate.reason(reason)
+    async with db.transaction() as session:
+        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        project = await session.get_one(Project, card.project_id)
+        check_secret(project, secret)
+        taken = set(
+            (
+                await session.scalars(select(Card.pin_hash).where(Card.project_id == project.id))
+            ).all()
+        )
+        pin, card.pin_hash = fresh_pin(secret, project, settings_of(project).pin_length, taken)
+        await note(
+            session, actor=actor, action="pin_reissue", project_id=project.id, card=card,
+            subject="new PIN issued; the old one is dead", reason=reason,
+        )  # fmt: skip
+        return pin
