@@ -71,7 +71,7 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     text = out.decode()
     assert "already credited (idempotency key order-77)" in text
     assert '"ari_connected": true' in text  # /health through the engine's own API
-    assert '"balance": 585000' in text  # 10 + 25 − 1.50 + 25 EUR (the API's top-up)
+    assert '"balance": 575000' in text  # 10 + 25 − 1.50 − 1.00 (refund) + 25 EUR (the API)
     assert "Sie haben noch einundzwanzig Minuten Guthaben." in text
     assert fake.connects == 1
     assert "stopped; every call settled" in log
