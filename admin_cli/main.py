@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "card": ("card_cmds", "card_group", "One card."),
     "cards": ("card_cmds", "cards_group", "Batches of cards."),
     "db": ("project_cmds", "db_group", "Database schema."),
+    "first-callers": ("first_caller_cmds", "first_callers_group", "The first-caller list."),
     "history": ("card_cmds", "history", "Operator changes of a card or a project, and why."),
     "line": ("card_cmds", "line_group", "Caller lines bound to cards."),
     "number": ("project_cmds", "number_group", "Card and advisor numbers routed to the engine."),

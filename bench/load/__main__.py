@@ -24,7 +24,9 @@ from tests.support.asterisk import PrivateAsterisk
 MODES = ("engine-sqlite", "engine-pg", "bare", "native")
 
 
-async def bench(calls: list[int], seconds: int, modes: list[str], out: Path, keep: bool) -> dict:
+async def bench(
+    calls: list[int], seconds: int, modes: list[str], out: Path, keep: bool, profile: bool
+) -> dict:
     root = Path(tempfile.mkdtemp(prefix="minutecard-load-"))
     sounds = build_sounds(root / "sounds")
     asterisk = PrivateAsterisk.prepare(
@@ -34,7 +36,7 @@ async def bench(calls: list[int], seconds: int, modes: list[str], out: Path, kee
     runs = []
     try:
         await asterisk.start()
-        the_bench = Bench(root, asterisk, databases, seconds)
+        the_bench = Bench(root, asterisk, databases, seconds, profile)
         for n in calls:
             for mode in modes:
                 result = await one_run(the_bench, mode, n)
@@ -65,13 +67,14 @@ async def bench(calls: list[int], seconds: int, modes: list[str], out: Path, kee
 @click.option("--modes", default=",".join(MODES), help="comma-separated: " + ", ".join(MODES))
 @click.option("--out", default="bench/results/load.json", type=click.Path(path_type=Path))
 @click.option("--keep", is_flag=True, help="keep the work directory (SIPp logs, configs)")
-def main(calls: str, seconds: int, modes: str, out: Path, keep: bool) -> None:
+@click.option("--profile", is_flag=True, help="run the engine under cProfile (use with --keep)")
+def main(calls: str, seconds: int, modes: str, out: Path, keep: bool, profile: bool) -> None:
     counts = [int(c) for c in calls.split(",")]
     chosen = modes.split(",")
     unknown = set(chosen) - set(MODES)
     if unknown:
         raise click.BadParameter(f"unknown modes: {sorted(unknown)}")
-    asyncio.run(bench(counts, seconds, chosen, out, keep))
+    asyncio.run(bench(counts, seconds, chosen, out, keep, profile))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ class Bench:
     asterisk: PrivateAsterisk
     databases: Databases
     credit_s: int
+    profile: bool = False
+    """Run the engine under cProfile: ``<work>/engine.prof`` per engine run (with --keep)."""
 
 
 def _ms(at: datetime) -> int:
@@ -55,7 +57,7 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     if mode.startswith("engine"):
         url = await bench.databases.fresh("sqlite" if mode == "engine-sqlite" else "postgresql")
         await engine_database(url, calls, bench.credit_s)
-        app = await start_engine(bench.asterisk, url, work)
+        app = await start_engine(bench.asterisk, url, work, profile=bench.profile)
     elif mode == "bare":
         app = await start_bare(bench.asterisk, credit_ms, work / "bare.json")
     else:

@@ -73,7 +73,7 @@ class Databases:
 
 
 async def start_engine(
-    asterisk: PrivateAsterisk, url: str, root: Path
+    asterisk: PrivateAsterisk, url: str, root: Path, *, profile: bool = False
 ) -> asyncio.subprocess.Process:
     config = root / "engine.toml"
     config.write_text(
@@ -87,10 +87,13 @@ async def start_engine(
         "MINUTECARD_PIN_SECRET": SECRET.decode(),
         "MINUTECARD_JOURNAL": str(root / "journal.jsonl"),
     }
+    command = [str(BIN / "cardengine")]
+    if profile:
+        command = [sys.executable, "-m", "cProfile", "-o", str(root / "engine.prof"),
+                   "-m", "pbx_engine.main"]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
-        str(BIN / "cardengine"), "run", "--config", str(config), env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        *command, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
+    )
     assert proc.stderr is not None
     while b"ARI events connected" not in (line := await proc.stderr.readline()):
         if not line:
