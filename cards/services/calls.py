@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
@@ -21,7 +21,15 @@ from cards.models import CallRecord, FirstCaller, LinePrice, Number, Project, Re
 from cards.models import Tariff as TariffRow
 from cards.phone import to_e164
 from cards.services.activation import usable_refusal
-from cards.services.holds import floor_cost, hold_rating, tariff_snapshot
+from cards.services.holds import (
+    floor_cost,
+    forget,
+    hold_rating,
+    rating_of,
+    remember,
+    remembered,
+    tariff_snapshot,
+)
 from cards.services.ledger import held, locked_card
 from cards.services.projects import rating_tariff
 from cards.services.reservations import CallOutcome, add_record, release_hold, settle_hold
@@ -105,6 +113,7 @@ async def authorize(
         )
         session.add(reservation)
         await session.flush()
+        remember(reservation.id, (tariff, cls))
         return Authorization(reservation.id, affordable, None, row.id, reason, price, after)
 
 
@@ -169,15 +178,30 @@ async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
 async def checkpoint(
     db: Database, hold_id: int, talk_s: int, *, now: datetime | None = None
 ) -> None:
-    """Record what the call has cost so far: a crash then settles at most one interval short."""
+    """Record what the call has cost so far: a crash then settles at most one interval short.
+    One UPDATE (the hold's rating is remembered from its authorization): every live call does
+    this every few seconds."""
     async with db.transaction() as session:
-        reservation = await _open_hold(session, hold_id)
-        if reservation is None:
-            return
-        tariff, cls = hold_rating(reservation)
-        used = min(quote(tariff, cls, talk_s).cost, reservation.amount)
-        reservation.used_at_checkpoint = max(reservation.used_at_checkpoint, used)
-        reservation.checkpoint_at = now or utcnow()
+        rating = remembered(hold_id)
+        if rating is None:
+            info = await session.scalar(select(Reservation.info).where(Reservation.id == hold_id))
+            if info is None:
+                raise NotFound(f"no hold {hold_id}")
+            rating = rating_of(info)
+        cost = quote(*rating, talk_s).cost
+        used = case((Reservation.amount < cost, Reservation.amount), else_=cost)
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.id == hold_id, Reservation.state == "open")
+            .values(
+                used_at_checkpoint=case(
+                    (Reservation.used_at_checkpoint > used, Reservation.used_at_checkpoint),
+                    else_=used,
+                ),
+                checkpoint_at=now or utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 @dataclass(frozen=True)
@@ -237,6 +261,8 @@ async def settle(db: Database, s: Settlement) -> CallRecord:
         done = await session.scalar(select(CallRecord).where(CallRecord.call_id == s.call_id))
         if done is not None:
             return done
+        if s.hold_id is not None:
+            forget(s.hold_id)
         reservation = None if s.hold_id is None else await _open_hold(session, s.hold_id)
         if reservation is None or s.charge_start_at is None:
             if reservation is not None:

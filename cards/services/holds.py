@@ -50,8 +50,31 @@ def tariff_from_snapshot(data: dict[str, Any]) -> Tariff:
 
 
 def hold_rating(reservation: Reservation) -> tuple[Tariff, CallerClass]:
-    info = reservation.info
+    return rating_of(reservation.info)
+
+
+def rating_of(info: dict[str, Any]) -> tuple[Tariff, CallerClass]:
     return tariff_from_snapshot(info["tariff"]), CallerClass(info["caller_class"])
+
+
+_LIVE: dict[int, tuple[Tariff, CallerClass]] = {}
+_LIVE_MAX = 50_000
+
+
+def remember(hold_id: int, rating: tuple[Tariff, CallerClass]) -> None:
+    """Keep a new hold's rating in memory: its snapshot never changes, so each checkpoint of
+    the call can rate without reading it back."""
+    if len(_LIVE) >= _LIVE_MAX:  # holds of calls another process settled: start afresh
+        _LIVE.clear()
+    _LIVE[hold_id] = rating
+
+
+def remembered(hold_id: int) -> tuple[Tariff, CallerClass] | None:
+    return _LIVE.get(hold_id)
+
+
+def forget(hold_id: int) -> None:
+    _LIVE.pop(hold_id, None)
 
 
 def floor_cost(reservation: Reservation, talked_s: int) -> int:

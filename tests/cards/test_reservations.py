@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from cards.db import Database
 from cards.errors import Insufficient
 from cards.models import CallRecord, Card, LedgerEntry
-from cards.services import calls, ledger
+from cards.services import calls, holds, ledger
 from cards.services import reservations as res
 from cards.services.reports import audit
 from tests.cards.helpers import project_with_cards
@@ -181,6 +181,19 @@ async def test_a_debit_without_live_calls_takes_the_balance_and_no_more(db: Data
         await ledger.adjust(db, card.card_id, -601, actor="shop", reason="goods")
     await ledger.adjust(db, card.card_id, -600, actor="shop", reason="goods")
     assert await _balance(db, card.card_id) == 0
+
+
+async def test_a_checkpoint_never_lowers_and_never_passes_the_hold(db: Database) -> None:
+    """Also in a process that did not authorize the call (the rating read from the snapshot)."""
+    [card] = await project_with_cards(db, value=600)
+    auth = await authorize(db, card.card_id, "call-1")
+    assert auth.hold_id is not None
+    await calls.checkpoint(db, auth.hold_id, 180, now=T0 + timedelta(seconds=180))
+    holds.forget(auth.hold_id)
+    await calls.checkpoint(db, auth.hold_id, 90, now=T0 + timedelta(seconds=190))
+    await calls.checkpoint(db, auth.hold_id, 900, now=T0 + timedelta(seconds=200))
+    [record] = await res.recover_stale(db, older_than=timedelta(0), now=T0 + timedelta(hours=1))
+    assert record.charged == 600
 
 
 async def test_recover_settles_a_stale_hold_at_its_checkpoint(db: Database) -> None:
