@@ -91,6 +91,14 @@ class Card(Base):
     label: Mapped[str | None] = mapped_column(String(120))
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), default=None)
+    credit_limit: Mapped[int] = mapped_column(Money, default=0, server_default="0")
+    """How far below zero the balance may go (a postpaid customer's card; 0 when prepaid)."""
+
+    @property
+    def spendable(self) -> int:
+        """Balance plus credit line: what holds and debits may use up."""
+        return self.balance + self.credit_limit
 
 
 class LineBinding(Base):
@@ -235,3 +243,31 @@ class OperatorAction(Base):
     card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class Customer(Base):
+    """An account that owns cards (seed 002): ``prepaid`` (cut off at zero) or ``postpaid`` (a
+    credit limit, billed monthly, and early once the open charges pass ``threshold``)."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10))
+    credit_limit: Mapped[int] = mapped_column(Money, default=0)
+    threshold: Mapped[int] = mapped_column(Money, default=0)
+    created_at: Mapped[datetime]
+
+
+class AccountSettlement(Base):
+    """A postpaid card's open charges billed to its customer: the card's balance is set back to
+    zero by a ``settlement`` ledger entry of the same amount."""
+
+    __tablename__ = "settlements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    cause: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]

@@ -65,7 +65,7 @@ async def card_view(db: Database, project_id: int, serial: str) -> dict[str, Any
             "serial": card.serial,
             "unit": project.unit,
             "balance": card.balance,
-            "available": card.balance - await held(session, card.id),
+            "available": card.spendable - await held(session, card.id),
             "status": card.status,
             "line": line,
             "last_topup_at": aware(last).isoformat() if last else None,

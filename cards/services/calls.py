@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import InvalidInput, NotFound
-from cards.models import CallRecord, FirstCaller, LinePrice, Number, Project, Reservation
+from cards.models import CallRecord, Card, FirstCaller, LinePrice, Number, Project, Reservation
 from cards.models import Tariff as TariffRow
 from cards.phone import to_e164
 from cards.services.activation import usable_refusal
+from cards.services.customers import after_charge
 from cards.services.holds import (
     floor_cost,
     forget,
@@ -85,7 +86,7 @@ async def authorize(
         row = await session.get_one(TariffRow, tariff_id)
         tariff = rating_tariff(row, project.unit)
         cls = caller_class(caller, payphone=payphone)
-        credit = card.balance - await held(session, card_id)
+        credit = card.spendable - await held(session, card_id)
         affordable = affordable_seconds(tariff, cls, max(credit, 0))
         hold = quote(tariff, cls, affordable)
         price = tariff.rate_for(cls) if tariff.unit is Unit.MONEY else None
@@ -168,7 +169,7 @@ async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
             return 0
         card = await locked_card(session, reservation.card_id)
         tariff, cls = hold_rating(reservation)
-        credit = reservation.amount + card.balance - await held(session, card.id)
+        credit = reservation.amount + card.spendable - await held(session, card.id)
         target = max(credit, floor_cost(reservation, talked_s))
         affordable = affordable_seconds(tariff, cls, max(target, 0))
         reservation.amount = quote(tariff, cls, affordable).cost
@@ -272,6 +273,7 @@ async def settle(db: Database, s: Settlement) -> CallRecord:
         billed = quote(tariff, cls, s.talk_s)
         outcome = _outcome(s, billed, reservation.info["tariff_id"])
         _, record = await settle_hold(session, reservation, outcome)
+        await after_charge(session, await session.get_one(Card, reservation.card_id), s.ended_at)
         if reservation.info.get("tariff_reason") == "first_caller":
             await _remember_first_caller(session, reservation.info, s.ended_at)
         return record

@@ -28,6 +28,7 @@ class EntryKind(StrEnum):
     ADJUST = "adjust"
     REFUND = "refund"
     EXPIRY = "expiry"
+    SETTLEMENT = "settlement"
 
 
 async def locked_card(session: AsyncSession, card_id: int) -> Card:
@@ -58,7 +59,7 @@ async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
     for hold in holds:
         since_ms = (aware(now) - aware(hold.created_at)) // timedelta(milliseconds=1)
         keep += floor_cost(hold, -(-max(since_ms, 0) // 1000) + SHORTEN_NOTICE_S)
-    return card.balance - keep
+    return card.spendable - keep
 
 
 async def append(
@@ -193,7 +194,9 @@ async def adjust(
         if amount < 0 and (room := await debit_room(session, card, now or utcnow())) < -amount:
             unit = (await session.get_one(Project, card.project_id)).unit
             most = show_amount(max(room, 0), unit)
-            live = " (its live calls keep what they can have talked)" if room < card.balance else ""
+            live = (
+                " (its live calls keep what they can have talked)" if room < card.spendable else ""
+            )
             raise Insufficient(f"the card can be debited at most {most} now{live}")
         return await append(
             session,

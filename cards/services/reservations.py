@@ -49,7 +49,7 @@ async def available(db: Database, card_id: int) -> int:
         card = await session.get(Card, card_id)
         if card is None:
             raise NotFound(f"no card with id {card_id}")
-        return card.balance - await held(session, card_id)
+        return card.spendable - await held(session, card_id)
 
 
 async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
@@ -57,7 +57,9 @@ async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
     if not card_ids:
         return {}
     async with db.read() as session:
-        balances = await session.execute(select(Card.id, Card.balance).where(Card.id.in_(card_ids)))
+        balances = await session.execute(
+            select(Card.id, Card.balance + Card.credit_limit).where(Card.id.in_(card_ids))
+        )
         holds = await session.execute(
             select(Reservation.card_id, func.sum(Reservation.amount))
             .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")

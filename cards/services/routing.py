@@ -123,7 +123,7 @@ async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: boo
     async with db.read() as session:
         card = await session.get_one(Card, card_id)
         project = await session.get_one(Project, card.project_id)
-        available = card.balance - await held(session, card_id)
+        available = card.spendable - await held(session, card_id)
         if project.unit == "minutes":
             return max(available, 0)
         number = await session.scalar(

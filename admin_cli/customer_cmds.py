@@ -1,0 +1,221 @@
+"""``cardadmin customer`` and ``statement``: customer accounts (prepaid or postpaid), their
+cards, month-end billing, and the monthly statement as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from admin_cli.amounts import parse_amount
+from admin_cli.errors import OperatorError
+from admin_cli.output import (
+    Amount,
+    actor_option,
+    emit_record,
+    emit_rows,
+    json_option,
+    reason_option,
+)
+from admin_cli.runner import run_with_db
+from cards.clock import aware
+from cards.db import Database
+from cards.errors import CardsError
+from cards.models import AccountSettlement, Customer
+from cards.services import call_records, customers, projects, statements
+from cards.services.customers import Kind
+
+KINDS = click.Choice([k.value for k in Kind])
+
+
+@click.group("customer")
+def customer_group() -> None:
+    """Customer accounts: prepaid, or postpaid with a credit limit (seed 002)."""
+
+
+@customer_group.command("create")
+@click.argument("name")
+@click.option("--project", required=True, help="project name or id")
+@click.option("--kind", type=KINDS, required=True, help="prepaid or postpaid")
+@click.option("--credit-limit", help="postpaid: how far below zero its cards may go")
+@click.option("--threshold", help="postpaid: open charges that bill early (default 20 EUR)")
+@actor_option
+@json_option
+def customer_create(
+    name: str,
+    project: str,
+    kind: str,
+    credit_limit: str | None,
+    threshold: str | None,
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Create a customer account."""
+
+    async def action(db: Database) -> tuple[Customer, str]:
+        unit = (await projects.get_project(db, project)).unit
+        limit = parse_amount(credit_limit, unit) if credit_limit else 0
+        early = parse_amount(threshold, unit) if threshold else None
+        made = await customers.create(
+            db, project, name, Kind(kind), credit_limit=limit, threshold=early, actor=actor
+        )
+        return made, unit
+
+    made, unit = run_with_db(action)
+    emit_record(_customer_dict(made, unit), as_json=as_json, title="customer created")
+
+
+def _customer_dict(c: Customer, unit: str) -> dict[str, object]:
+    return {
+        "name": c.name,
+        "kind": c.kind,
+        "credit_limit": Amount(c.credit_limit, unit),
+        "threshold": Amount(c.threshold, unit),
+        "unit": unit,
+    }
+
+
+@customer_group.command("list")
+@click.option("--project", required=True, help="project name or id")
+@json_option
+def customer_list(project: str, as_json: bool) -> None:
+    """The customers of a project with their terms."""
+    found, unit = run_with_db(lambda db: customers.list_customers(db, project))
+    rows = [_customer_dict(c, unit) for c in found]
+    emit_rows(rows, ["name", "kind", "credit_limit", "threshold"], as_json=as_json,
+              title="customers")  # fmt: skip
+
+
+@customer_group.command("attach")
+@click.argument("card")
+@click.option("--customer", required=True, help="the customer's name")
+@actor_option
+@json_option
+def customer_attach(card: str, customer: str, actor: str, as_json: bool) -> None:
+    """CARD belongs to the customer from now on (its credit limit follows the customer)."""
+    done = run_with_db(lambda db: customers.attach(db, card, customer, actor=actor))
+    emit_record({"serial": done.serial, "customer": customer}, as_json=as_json, title="card")
+
+
+@customer_group.command("switch")
+@click.argument("name")
+@click.option("--project", required=True, help="project name or id")
+@click.option("--to", "kind", type=KINDS, required=True, help="the new payment method")
+@click.option("--credit-limit", help="to postpaid: the credit limit")
+@actor_option
+@reason_option
+@json_option
+def customer_switch(
+    name: str,
+    project: str,
+    kind: str,
+    credit_limit: str | None,
+    actor: str,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    """Change the payment method; postpaid → prepaid bills what is open first."""
+
+    async def action(db: Database) -> tuple[list[AccountSettlement], str]:
+        unit = (await projects.get_project(db, project)).unit
+        limit = parse_amount(credit_limit, unit) if credit_limit else 0
+        bills = await customers.switch(
+            db, project, name, Kind(kind), credit_limit=limit, actor=actor, reason=reason
+        )
+        return bills, unit
+
+    bills, unit = run_with_db(action)
+    billed = Amount(sum(b.amount for b in bills), unit)
+    emit_record({"customer": name, "kind": kind, "billed": billed, "unit": unit},
+                as_json=as_json, title="customer switched")  # fmt: skip
+
+
+@customer_group.command("bill-month")
+@json_option
+def customer_bill_month(as_json: bool) -> None:
+    """Bill every postpaid card's open charges (run on the 1st, e.g. from cron)."""
+    bills = run_with_db(customers.month_end)
+    rows = [{"card_id": b.card_id, "amount": b.amount, "cause": b.cause} for b in bills]
+    if as_json:
+        emit_rows(rows, [], as_json=True, title="")
+        return
+    click.echo(f"{len(bills)} postpaid cards billed")
+
+
+COLUMNS = ("at", "card", "kind", "amount", "balance_after", "detail")
+
+
+@click.command("statement")
+@click.option("--customer", required=True, help="the customer's name")
+@click.option("--project", required=True, help="project name or id")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option(
+    "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="write the statement as CSV to this file ('-': standard output)",
+)  # fmt: skip
+@json_option
+def statement_cmd(
+    customer: str, project: str, month: str, csv_path: Path | None, as_json: bool
+) -> None:
+    """A customer's month: opening balance, top-ups, each call, adjustments, settlements,
+    closing balance, and totals."""
+    try:
+        start, end = call_records.month_bounds(month)
+    except CardsError as exc:
+        raise OperatorError(f"--{exc}") from exc
+    found = run_with_db(lambda db: statements.statement(db, project, customer, start, end))
+    unit = found.unit
+    rows = [
+        {
+            "at": aware(line.at).isoformat(timespec="seconds"),
+            "card": line.card,
+            "kind": line.kind,
+            "amount": Amount(line.amount, unit),
+            "balance_after": Amount(line.balance_after, unit),
+            "detail": line.detail,
+        }
+        for line in found.lines
+    ]
+    summary = {
+        "customer": found.customer,
+        "kind": found.kind,
+        "month": month,
+        "opening": Amount(found.opening, unit),
+        **{name: Amount(total, unit) for name, total in found.totals().items()},
+        "closing": Amount(found.closing, unit),
+        "unit": unit,
+    }
+    if csv_path is not None:
+        _write_csv(rows, summary, csv_path)
+    elif as_json:
+        emit_record({**summary, "lines": rows}, as_json=True)
+    else:
+        emit_rows(rows, list(COLUMNS), as_json=False, title=f"statement {month}: {customer}")
+        emit_record(summary, as_json=False, title="totals")
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Amount) else value
+
+
+def _write_csv(rows: list[dict[str, object]], summary: dict[str, object], path: Path) -> None:
+    def write(handle: TextIO) -> None:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(COLUMNS)
+        writer.writerow(["", "", "opening", _plain(summary["opening"]), "", ""])
+        for row in rows:
+            writer.writerow([_plain(row[c]) for c in COLUMNS])
+        writer.writerow(["", "", "closing", "", _plain(summary["closing"]), ""])
+
+    if str(path) == "-":
+        write(sys.stdout)
+        return
+    try:
+        with path.open("w", newline="") as handle:
+            write(handle)
+    except OSError as exc:
+        raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
+    click.echo(f"statement written to {path}")
