@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from admin_cli import card_sheet
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from admin_cli.output import (
@@ -25,6 +26,7 @@ from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import Journal, default_path
 from cards.models import Card, LedgerEntry, Project
+from cards.phone import national
 from cards.services import (
     activation,
     card_life,
@@ -62,7 +64,13 @@ def cards_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="write serial;pin;value to this new file, mode 0600 (else to stdout)",
 )
-@click.option("--force", is_flag=True, help="replace an existing --csv file")
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="also a printable sheet to this new file: 10 cards per A4 page, mode 0600",
+)
+@click.option("--force", is_flag=True, help="replace an existing --csv or --pdf file")
 @json_option
 def cards_create(
     project: str,
@@ -73,6 +81,7 @@ def cards_create(
     label: str | None,
     expires: str | None,
     csv_path: Path | None,
+    pdf_path: Path | None,
     force: bool,
     as_json: bool,
 ) -> None:
@@ -84,6 +93,7 @@ def cards_create(
     expires_at = _date(expires, "--expires") if expires else None
     pin_key = secret()
     pin_file = PinFile(csv_path, force=force) if csv_path is not None else None
+    pdf_file = PinFile(pdf_path, force=force) if pdf_path is not None else None
 
     async def action(db: Database) -> tuple[Project, list[cardbatch.NewCard]]:
         found = await projects.get_project(db, project)
@@ -93,11 +103,21 @@ def cards_create(
                 f"{'--minutes' if found.unit == 'minutes' else '--amount'}"
             )
         value = parse_amount(minutes or amount or "", found.unit)
+        card_numbers = [
+            n.e164 for n in await projects.list_numbers(db, found.id) if n.role == "card"
+        ]
+        if pdf_file is not None and not card_numbers:
+            raise OperatorError(f"project {found.name} has no card number to print on the sheet")
 
         def deliver(cards: list[cardbatch.NewCard]) -> None:
             rows = [(c.serial, c.pin, show_amount(c.balance, found.unit)) for c in cards]
+            if pdf_file is not None:
+                printed = [card_sheet.PrintedCard(*row) for row in rows]
+                pdf_file.place(card_sheet.render(found.name, national(card_numbers[0]), printed))
             if pin_file is not None:
                 pin_file.write(rows)
+            elif pdf_file is not None:
+                return  # the sheet has the PINs: none on the terminal
             elif as_json:
                 write_stdout_json(
                     [{"serial": c.serial, "pin": c.pin, "value": c.balance} for c in cards],
@@ -122,15 +142,17 @@ def cards_create(
     try:
         _, created = run_with_db(action)
     except (OperatorError, PinsNotDelivered) as exc:
-        if pin_file is not None:
-            pin_file.discard()
+        for made in (pin_file, pdf_file):
+            if made is not None:
+                made.discard()
         if isinstance(exc, PinsNotDelivered):
             raise OperatorError(f"no card created: the PINs could not be written ({exc})") from exc
         raise
-    if pin_file is not None and as_json:
-        emit_record({"cards": len(created), "file": str(pin_file.path)}, as_json=True)
-    elif pin_file is not None:
-        click.echo(f"{len(created)} cards written to {pin_file.path}")
+    files = [str(f.path) for f in (pin_file, pdf_file) if f is not None]
+    if files and as_json:
+        emit_record({"cards": len(created), "files": files}, as_json=True)
+    elif files:
+        click.echo(f"{len(created)} cards written to {' and '.join(files)}")
 
 
 async def _card_view(db: Database, ref: str) -> dict[str, object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import sys
@@ -38,14 +39,21 @@ class PinFile:
         except OSError as exc:
             raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
         self.temp = Path(temp)  # mkstemp makes it 0600
-        self.handle = os.fdopen(fd, "w", newline="")
+        self.handle = os.fdopen(fd, "wb")
         self.placed = False
 
     def write(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """The PINs as CSV: serial;pin;value."""
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, delimiter=";")
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+        self.place(text.getvalue().encode())
+
+    def place(self, data: bytes) -> None:
+        """Write ``data`` (a CSV or a printable PDF sheet) and put the file in place."""
         try:
-            writer = csv.writer(self.handle, delimiter=";")
-            writer.writerow(HEADER)
-            writer.writerows(rows)
+            self.handle.write(data)
             self.handle.flush()
             os.fsync(self.handle.fileno())
             self.handle.close()

@@ -12,6 +12,7 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sipp >/dev/null || need+=(sip-tester)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v runuser >/dev/null || need+=(util-linux)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 
 want_asterisk=0
 command -v asterisk >/dev/null || want_asterisk=1
