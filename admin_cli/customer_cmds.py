@@ -10,6 +10,7 @@ from typing import TextIO
 
 import click
 
+from admin_cli import statement_pdf
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError
 from admin_cli.output import (
@@ -156,9 +157,18 @@ COLUMNS = ("at", "card", "kind", "amount", "balance_after", "detail")
     "--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
     help="write the statement as CSV to this file ('-': standard output)",
 )  # fmt: skip
+@click.option(
+    "--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+    help="write the statement as a PDF to this file",
+)  # fmt: skip
 @json_option
 def statement_cmd(
-    customer: str, project: str, month: str, csv_path: Path | None, as_json: bool
+    customer: str,
+    project: str,
+    month: str,
+    csv_path: Path | None,
+    pdf_path: Path | None,
+    as_json: bool,
 ) -> None:
     """A customer's month: opening balance, top-ups, each call, adjustments, settlements,
     closing balance, and totals."""
@@ -190,6 +200,8 @@ def statement_cmd(
     }
     if csv_path is not None:
         _write_csv(rows, summary, csv_path)
+    elif pdf_path is not None:
+        _write_pdf(rows, summary, pdf_path)
     elif as_json:
         emit_record({**summary, "lines": rows}, as_json=True)
     else:
@@ -216,6 +228,20 @@ def _write_csv(rows: list[dict[str, object]], summary: dict[str, object], path: 
     try:
         with path.open("w", newline="") as handle:
             write(handle)
+    except OSError as exc:
+        raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
+    click.echo(f"statement written to {path}")
+
+
+def _write_pdf(rows: list[dict[str, object]], summary: dict[str, object], path: Path) -> None:
+    lines = [[str(row[c]) if row[c] is not None else "" for c in COLUMNS] for row in rows]
+    for line in lines:
+        line[0] = line[0][:10]  # the day is enough on paper
+    names = ("opening", "top-ups", "calls", "adjustments", "settlements", "closing")
+    title = f"Statement {summary['month']}: {summary['customer']} ({summary['kind']})"
+    data = statement_pdf.render(title, lines, {n: str(summary[n]) for n in names})
+    try:
+        path.write_bytes(data)
     except OSError as exc:
         raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
     click.echo(f"statement written to {path}")

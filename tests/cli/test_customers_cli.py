@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import subprocess
 from pathlib import Path
 
 from cards.clock import utcnow
@@ -86,6 +87,13 @@ def test_a_postpaid_customer_from_credit_line_to_prepaid(
        "--csv", str(sheet))  # fmt: skip
     rows = list(csv.reader(sheet.open(), delimiter=";"))
     assert rows[1][2:4] == ["opening", "0"] and rows[-1][2:5] == ["closing", "", "150000"]
+    paper = tmp_path / "statement.pdf"
+    ok(capsys, "statement", "--customer", "Frau Berger", "--project", "astro", "--month", month,
+       "--pdf", str(paper))  # fmt: skip
+    text = subprocess.run(["pdftotext", "-layout", str(paper), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert "Frau Berger (prepaid)" in text and "closing" in text and "15.00 EUR" in text
+    assert text.count("settlement") == 3 and "600 s" in text  # two lines and the total
     table = ok(capsys, "statement", "--customer", "Frau Berger", "--project", "astro",
                "--month", month)  # fmt: skip
     assert "15.00 EUR" in table and "closing" in table
