@@ -32,6 +32,8 @@ class Settings:
     caller_format: str
     checkpoint_seconds: int
     journal: str | None
+    max_calls: int = 0
+    """Calls the engine takes at once (0: no cap); more hear congestion."""
     agi_host: str = "127.0.0.1"
     agi_port: int | None = None
     """FastAGI mode is served when a port is set (``[agi] port`` or MINUTECARD_AGI_PORT)."""
@@ -53,6 +55,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("engine", "caller_format"): ("MINUTECARD_CALLER_FORMAT", "str"),
     ("engine", "checkpoint_seconds"): ("MINUTECARD_CHECKPOINT_SECONDS", (1, 3_600)),
     ("engine", "journal"): ("MINUTECARD_JOURNAL", "str"),
+    ("engine", "max_calls"): ("MINUTECARD_MAX_CALLS", (0, 100_000)),
     ("agi", "host"): ("MINUTECARD_AGI_HOST", "str"),
     ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
     ("api", "host"): ("MINUTECARD_API_HOST", "str"),
@@ -132,6 +135,7 @@ def load(path: Path | None) -> Settings:
         caller_format=caller_format,
         checkpoint_seconds=got.get("engine.checkpoint_seconds", 5),
         journal=got.get("engine.journal"),
+        max_calls=got.get("engine.max_calls", 0),
         agi_host=got.get("agi.host", "127.0.0.1"),
         agi_port=got.get("agi.port"),
         api_host=got.get("api.host", "127.0.0.1"),

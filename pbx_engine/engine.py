@@ -38,6 +38,8 @@ class EngineConfig:
     checkpoint_ms: int = DEFAULT_CHECKPOINT_MS
     journal: Journal = field(default_factory=lambda: Journal(default_path()))
     settle_delays_s: tuple[float, ...] = RETRY_DELAYS_S
+    max_calls: int = 0
+    """Calls taken at once (0: no cap): past it a box gives seconds away (hang-ups land late)."""
 
 
 @dataclass
@@ -99,7 +101,11 @@ class Engine:
                 self._spawn(self._hang_up_stray(routed.channel), "stray")
 
     def _new_call(self, new: NewCall) -> None:
-        if not self.accepting:
+        full = 0 < self.config.max_calls <= len(self.calls)
+        if full:
+            log.warning("%d calls live (max_calls): call %s refused", len(self.calls),
+                        new.setup.call_id)  # fmt: skip
+        if not self.accepting or full:
             self.registry.forget(new.setup.call_id)
             self._spawn(self._hang_up_stray(new.setup.channel, "congestion"), "refuse")
             return

@@ -93,6 +93,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
                 pin_secret=settings.pin_secret,
                 caller_format=settings.caller_format,
                 checkpoint_ms=settings.checkpoint_seconds * 1000,
+                max_calls=settings.max_calls,
                 journal=journal,
             ),
         )

@@ -22,6 +22,7 @@ def test_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
     monkeypatch.setenv("MINUTECARD_ARI_PASSWORD", "from-env")
     monkeypatch.setenv("MINUTECARD_DRAIN_SECONDS", "5")
+    monkeypatch.setenv("MINUTECARD_MAX_CALLS", "150")
     path = write(
         tmp_path,
         '[ari]\nurl = "http://10.0.0.1:8088"\npassword = "from-file"\n'
@@ -31,6 +32,7 @@ def test_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert settings.ari_url == "http://10.0.0.1:8088"
     assert settings.ari_password == "from-env"
     assert settings.drain_seconds == 5
+    assert settings.max_calls == 150
     assert settings.caller_format == "international"
     assert settings.database_url is None
 
@@ -47,6 +49,7 @@ def test_zero_drain_is_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         '[ari]\nurl = "x"\n',
         '[ari]\npassword = "p"\n[engine]\ndrain_seconds = "soon"\n',
         '[ari]\npassword = "p"\n[engine]\ncaller_format = "guess"\n',
+        '[ari]\npassword = "p"\n[engine]\nmax_calls = -1\n',
         "[ari\nbroken",
     ],
 )

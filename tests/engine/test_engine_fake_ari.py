@@ -142,6 +142,23 @@ async def test_websocket_drop_and_reconcile_settles_a_call_gone_meanwhile(world:
     assert record.billed_seconds == 12
 
 
+async def test_past_max_calls_a_new_call_hears_congestion(world: World) -> None:
+    """With ``max_calls = 1`` a second call while one talks is hung up with congestion, never
+    answered; the live call goes on and the next call after it is taken again."""
+    world.engine.config.max_calls = 1
+    await activate(world)
+    await connect(world)
+    await world.ari.caller_dials("c2", ADVISOR_NO, "040111222")
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c2"), what="refused")
+    assert world.ari.made("DELETE", "/channels/c2")[0].params["reason"] == "congestion"
+    assert not world.ari.made("POST", "/channels/c2/answer")
+    assert list(world.engine.calls) == ["c1"]
+    await world.ari.hang_up("c1")
+    await eventually(lambda: not world.engine.calls, what="first call ended")
+    await world.ari.caller_dials("c3", ADVISOR_NO, CALLER)
+    await eventually(lambda: world.ari.made("POST", "/channels/c3-advisor"), what="taken")
+
+
 async def test_drain_refuses_new_calls_and_settles_live_ones(world: World) -> None:
     await activate(world)
     await connect(world)
