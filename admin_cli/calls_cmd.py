@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
 
 import click
 
 from admin_cli.errors import OperatorError
-from admin_cli.output import Amount, emit_rows, json_option
+from admin_cli.output import Amount, emit_rows, json_option, write_csv
 from admin_cli.runner import run_with_db
 from cards.clock import aware
 from cards.errors import CardsError
@@ -99,24 +96,5 @@ def calls_cmd(
 
 def _write_csv(records: list[dict[str, object]], path: Path) -> None:
     columns = (*COLUMNS, "unit")
-
-    def write(handle: TextIO) -> None:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow(columns)
-        for record in records:
-            writer.writerow([_plain(record[c]) for c in columns])
-
-    if str(path) == "-":
-        write(sys.stdout)
-        return
-    try:
-        with path.open("w", newline="") as handle:
-            write(handle)
-    except OSError as exc:
-        raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
-    click.echo(f"{len(records)} calls written to {path}")
-
-
-def _plain(value: object) -> object:
-    """CSV keeps integers (1/10,000 EUR or card seconds; the unit column says which)."""
-    return value.value if isinstance(value, Amount) else value
+    rows = [[record[c] for c in columns] for record in records]
+    write_csv(path, columns, rows, f"{len(records)} calls written to")

@@ -293,8 +293,7 @@ def card_refund(card: str, amount: str, reason: str, actor: str, as_json: bool) 
     """Pay AMOUNT back to the customer: a refund entry takes it from the balance."""
 
     async def action(db: Database) -> tuple[LedgerEntry, str]:
-        found = await cardbatch.get_card(db, card)
-        unit = (await projects.get_project(db, found.project_id)).unit
+        _, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit)
         return await card_life.refund(db, card, value, reason=reason, actor=actor), unit
 
@@ -311,8 +310,7 @@ def card_expire(card: str, reason: str, actor: str, as_json: bool) -> None:
     """Expire a card now: an expiry entry takes the rest of its balance."""
 
     async def action(db: Database) -> tuple[LedgerEntry | None, str]:
-        found = await cardbatch.get_card(db, card)
-        unit = (await projects.get_project(db, found.project_id)).unit
+        _, unit = await _card_and_unit(db, card)
         return await card_life.expire(db, card, reason=reason, actor=actor), unit
 
     entry, unit = run_with_db(action)
@@ -358,6 +356,11 @@ def _entry_dict(entry: LedgerEntry, unit: str) -> dict[str, object]:
     }
 
 
+async def _card_and_unit(db: Database, serial: str) -> tuple[Card, str]:
+    found = await cardbatch.get_card(db, serial)
+    return found, (await projects.get_project(db, found.project_id)).unit
+
+
 async def _unit_of(db: Database, card_id: int) -> str:
     async with db.transaction() as session:
         card = await session.get_one(Card, card_id)
@@ -373,8 +376,7 @@ def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) ->
     """Credit AMOUNT ("25", "25 Euro", "25 €", "25,00"; minutes for minute cards)."""
 
     async def action(db: Database) -> tuple[ledger.TopUp, str]:
-        found = await cardbatch.get_card(db, card)
-        unit = (await projects.get_project(db, found.project_id)).unit
+        found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit)
         return await ledger.topup(db, found.id, value, actor="cardadmin", key=idempotency_key), unit
 
@@ -398,8 +400,7 @@ def adjust(card: str, amount: str, reason: str, as_json: bool) -> None:
     """Correct a balance by ±AMOUNT, with a reason for the books."""
 
     async def action(db: Database) -> tuple[LedgerEntry, str]:
-        found = await cardbatch.get_card(db, card)
-        unit = (await projects.get_project(db, found.project_id)).unit
+        found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit, signed=True)
         return await ledger.adjust(db, found.id, value, actor="cardadmin", reason=reason), unit
 

@@ -3,10 +3,7 @@ cards, month-end billing, and the monthly statement as a table, CSV or JSON."""
 
 from __future__ import annotations
 
-import csv
-import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 
@@ -20,6 +17,7 @@ from admin_cli.output import (
     emit_rows,
     json_option,
     reason_option,
+    write_csv,
 )
 from admin_cli.runner import run_with_db
 from cards.clock import aware
@@ -209,28 +207,13 @@ def statement_cmd(
         emit_record(summary, as_json=False, title="totals")
 
 
-def _plain(value: object) -> object:
-    return value.value if isinstance(value, Amount) else value
-
-
 def _write_csv(rows: list[dict[str, object]], summary: dict[str, object], path: Path) -> None:
-    def write(handle: TextIO) -> None:
-        writer = csv.writer(handle, delimiter=";")
-        writer.writerow(COLUMNS)
-        writer.writerow(["", "", "opening", _plain(summary["opening"]), "", ""])
-        for row in rows:
-            writer.writerow([_plain(row[c]) for c in COLUMNS])
-        writer.writerow(["", "", "closing", "", _plain(summary["closing"]), ""])
-
-    if str(path) == "-":
-        write(sys.stdout)
-        return
-    try:
-        with path.open("w", newline="") as handle:
-            write(handle)
-    except OSError as exc:
-        raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
-    click.echo(f"statement written to {path}")
+    lines = [
+        ["", "", "opening", summary["opening"], "", ""],
+        *[[row[c] for c in COLUMNS] for row in rows],
+        ["", "", "closing", "", summary["closing"], ""],
+    ]
+    write_csv(path, COLUMNS, lines, "statement written to")
 
 
 def _write_pdf(rows: list[dict[str, object]], summary: dict[str, object], path: Path) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
 import json
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import click
 
+from admin_cli.errors import OperatorError
 from cards.amounts import show_amount
 
 
@@ -95,3 +99,27 @@ def emit_rows(
         return
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     _table(title, columns, cells, header=True)
+
+
+def csv_cell(value: Any) -> Any:
+    """CSV keeps integers (1/10,000 EUR or card seconds; a unit column says which)."""
+    return value.value if isinstance(value, Amount) else value
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], done: str) -> None:
+    """``;``-separated rows to a file, or to stdout for ``-``; then ``done``, with the path."""
+
+    def write(handle: TextIO) -> None:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(header)
+        writer.writerows([[csv_cell(cell) for cell in row] for row in rows])
+
+    if str(path) == "-":
+        write(sys.stdout)
+        return
+    try:
+        with path.open("w", newline="") as handle:
+            write(handle)
+    except OSError as exc:
+        raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
+    click.echo(f"{done} {path}")

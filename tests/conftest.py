@@ -67,3 +67,16 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         await upgrade(database)
     yield database
     await database.close()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PrivatePostgres]:
+    """A server of this test's own: stopping it must not touch the other tests' one."""
+    try:
+        server = PrivatePostgres.start()
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"cannot start a private PostgreSQL: {exc}")
+        pytest.skip(f"cannot start a private PostgreSQL: {exc}")
+    yield server
+    server.stop()

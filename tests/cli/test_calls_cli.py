@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from cards.db import Database
-from cards.services import calls, cardbatch
 from tests.cli.helpers import ok, refused, setup_money_project
-from tests.support.settlements import talked
+from tests.support.settlements import bill_call
 
 T0 = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
 
@@ -22,16 +21,7 @@ T0 = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
 async def a_call(url: str, serial: str) -> None:
     db = Database(url)
     try:
-        card_id = (await cardbatch.get_card(db, serial)).id
-        auth = await calls.authorize(
-            db, card_id=card_id, dialed="+498912345671", caller="+4930123456", call_id="c-1",
-            now=T0,
-        )  # fmt: skip
-        await calls.settle(
-            db,
-            talked("c-1", auth.hold_id, 61, card_id=card_id, caller="+4930123456",
-                   dialed="+498912345671", start=T0),
-        )  # fmt: skip
+        await bill_call(db, serial, "c-1", 61, dialed="+498912345671", start=T0)
     finally:
         await db.close()
 

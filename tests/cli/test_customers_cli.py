@@ -14,7 +14,7 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.services import calls, cardbatch, reservations
 from tests.cli.helpers import ok, refused, setup_money_project
-from tests.support.settlements import talked
+from tests.support.settlements import bill_call
 
 EUR = 10_000
 ADVISOR = "+498912345671"
@@ -24,15 +24,7 @@ async def call(url: str, serial: str, call_id: str, seconds: int) -> calls.Autho
     """A call of ``seconds`` at 1.99 EUR/min (60/1), billed now; its authorization."""
     db = Database(url)
     try:
-        card_id = (await cardbatch.get_card(db, serial)).id
-        start = utcnow()
-        auth = await calls.authorize(db, card_id=card_id, dialed=ADVISOR, caller="+4930123456",
-                                     call_id=call_id, now=start)  # fmt: skip
-        if auth.hold_id is not None:
-            done = talked(call_id, auth.hold_id, seconds, card_id=card_id,
-                          caller="+4930123456", dialed=ADVISOR, start=start)  # fmt: skip
-            await calls.settle(db, done)
-        return auth
+        return await bill_call(db, serial, call_id, seconds, dialed=ADVISOR)
     finally:
         await db.close()
 

@@ -13,9 +13,8 @@ import pytest
 
 from cards.clock import utcnow
 from cards.db import Database
-from cards.services import calls, cardbatch
 from tests.cli.helpers import ok
-from tests.support.settlements import talked
+from tests.support.settlements import bill_call
 
 ADVISOR = "+498912345671"
 MONTH_COMMANDS = [
@@ -31,16 +30,8 @@ async def three_calls(url: str, serial: str) -> None:
     """10, 15 and 20 minutes from the customer's line, billed as the engine bills them."""
     db = Database(url)
     try:
-        card_id = (await cardbatch.get_card(db, serial)).id
         for n, seconds in enumerate((600, 900, 1200)):
-            start = utcnow()
-            auth = await calls.authorize(
-                db, card_id=card_id, dialed=ADVISOR, caller="+4930123456", call_id=f"m-{n}",
-                now=start,
-            )  # fmt: skip
-            done = talked(f"m-{n}", auth.hold_id, seconds, card_id=card_id,
-                          caller="+4930123456", dialed=ADVISOR, start=start)  # fmt: skip
-            await calls.settle(db, done)
+            await bill_call(db, serial, f"m-{n}", seconds, dialed=ADVISOR)
     finally:
         await db.close()
 

@@ -12,9 +12,8 @@ from pathlib import Path
 from cards.clock import aware
 from cards.db import Database
 from cards.models import Project
-from cards.services import calls, cardbatch
 from tests.cli.helpers import ok, refused
-from tests.support.settlements import talked
+from tests.support.settlements import bill_call
 
 ADVISOR = "+498912345671"
 
@@ -39,15 +38,8 @@ async def two_calls(url: str, serial: str) -> datetime:
     try:
         async with db.read() as session:
             created = aware((await session.get_one(Project, 1)).created_at)
-        card_id = (await cardbatch.get_card(db, serial)).id
         for call_id, seconds in (("c-1", 61), ("c-2", 119)):
-            auth = await calls.authorize(
-                db, card_id=card_id, dialed=ADVISOR, caller="+4930123456", call_id=call_id,
-                now=created,
-            )  # fmt: skip
-            settlement = talked(call_id, auth.hold_id, seconds, card_id=card_id,
-                                caller="+4930123456", dialed=ADVISOR, start=created)  # fmt: skip
-            await calls.settle(db, settlement)
+            await bill_call(db, serial, call_id, seconds, dialed=ADVISOR, start=created)
         return created
     finally:
         await db.close()

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +18,6 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import pytest
 from sqlalchemy import select
 
 from cards.db import Database
@@ -335,19 +334,6 @@ async def test_a_dropped_ari_link_resyncs_and_the_call_ends_on_its_second(
         assert [-e.amount for e in entries] == [15]
         assert records[0].hangup_cause == "credit_exhausted"
         assert await world.channels() == []
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PrivatePostgres]:
-    """A server of this test's own: stopping it must not touch the other tests' one."""
-    try:
-        server = PrivatePostgres.start()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot start a private PostgreSQL: {exc}")
-        pytest.skip(f"cannot start a private PostgreSQL: {exc}")
-    yield server
-    server.stop()
 
 
 async def test_the_database_away_for_10_s_live_calls_run_new_ones_are_refused(

@@ -275,6 +275,26 @@ async def api_move(world: E2EWorld, move: str, body: dict[str, Any]) -> dict[str
     return answer
 
 
+async def call_with_a_move(
+    world: E2EWorld, name: str, move: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], int, int, datetime]:
+    """A call from the bound line with one balance-API move at bridge + 4 s: the API's answer,
+    Asterisk's bridge stamp and warning stamp, and when the advisor's SIPp got its BYE."""
+    call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=60, name=name))
+    bridged = await both_bridged(world)
+    await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
+    answer = await api_move(world, move, body)
+    caller, advisor = await call
+    assert caller.returncode == 0, caller.stderr
+    assert advisor is not None
+    [warning] = [
+        timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
+    ]
+    assert warning is not None
+    [bye] = advisor.times("BYE")
+    return answer, bridged, warning, bye
+
+
 async def test_an_api_top_up_during_the_call_moves_warning_and_end(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
@@ -283,18 +303,7 @@ async def test_an_api_top_up_during_the_call_moves_warning_and_end(
     shows the call live meanwhile."""
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=8, warning_lead=3) as world:
         await bind(world, CALLER)
-        call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=40, name="topup"))
-        bridged = await both_bridged(world)
-        await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
-        await api_move(world, "topups", {"amount": 5})
-        caller, advisor = await call
-        assert caller.returncode == 0, caller.stderr
-        assert advisor is not None
-        [warning] = [
-            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
-        ]
-        assert warning is not None
-        [bye] = advisor.times("BYE")
+        _, bridged, warning, bye = await call_with_a_move(world, "topup", "topups", {"amount": 5})
         late_us = (bye - after_ms(bridged, 13)) // timedelta(microseconds=1)
         print(f"\nAPI top-up: warning {warning - bridged} ms after the bridge; "
               f"BYE {late_us / 1000} ms after bridge + 13 s")  # fmt: skip
@@ -312,21 +321,12 @@ async def test_an_api_debit_during_the_call_brings_warning_and_end_forward(
     and exactly that is billed; the card ends at zero, never below."""
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=40, warning_lead=3) as world:
         await bind(world, CALLER)
-        call = asyncio.create_task(world.call(ADVISOR_NO, CALLER, pcap_seconds=60, name="debit"))
-        bridged = await both_bridged(world)
-        await asyncio.sleep(max(0.0, (bridged + 4_000) / 1000 - time.time()))
-        answer = await api_move(world, "debits", {"amount": 20, "reason": "e2e goods"})
+        answer, bridged, warning, bye = await call_with_a_move(
+            world, "debit", "debits", {"amount": 20, "reason": "e2e goods"}
+        )
         [debit] = answer["entries"]
         left = debit["balance_after"]
         assert left == 20
-        caller, advisor = await call
-        assert caller.returncode == 0, caller.stderr
-        assert advisor is not None
-        [warning] = [
-            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
-        ]
-        assert warning is not None
-        [bye] = advisor.times("BYE")
         late_us = (bye - after_ms(bridged, left)) // timedelta(microseconds=1)
         print(f"\nAPI debit: warning {warning - bridged} ms after the bridge; "
               f"BYE {late_us / 1000} ms after bridge + {left} s")  # fmt: skip

@@ -4,30 +4,15 @@ second of its hang-up stamp — once."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import asyncpg
-import pytest
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from tests.engine.conftest import eventually, running_engine
 from tests.engine.flows import activate, call_entries, connect
 from tests.support.postgres import PrivatePostgres
-
-
-@pytest.fixture
-def own_postgres() -> PrivatePostgres:
-    """A server of this test's own: stopping it must not touch the other tests' one."""
-    try:
-        server = PrivatePostgres.start()
-    except Exception as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"cannot start a private PostgreSQL: {exc}")
-        pytest.skip(f"cannot start a private PostgreSQL: {exc}")
-    yield server
-    server.stop()
 
 
 async def test_a_call_outlives_the_database_and_is_billed_when_it_returns(
