@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from cards.services import activation, ledger, reservations
+from cards.services import activation, customers, ledger, reservations
+from cards.services.customers import Kind
 from tests.engine.conftest import CALLER, MOBILE_CALLER, World, eventually
 from tests.engine.flows import activate, call_entries, connect, records
 from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
@@ -105,6 +106,21 @@ async def test_anonymous_caller_hears_clir_required(world: World) -> None:
     await world.ari.caller_dials("c1", ADVISOR_NO, "anonymous")
     await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="hang-up")
     assert world.plays() == ["sound:minutecard/de/clir_required"]
+
+
+async def test_a_postpaid_card_talks_into_its_credit_limit(world: World) -> None:
+    """600 s on the card and a 120 s credit limit: the engine authorises 720 s with the same
+    hold, ends the call there, and the card is 120 s below zero (the customer's to settle)."""
+    await customers.create(world.db, "astro", "Kanzlei Roth", Kind.POSTPAID, credit_limit=120,
+                           threshold=0)  # fmt: skip
+    await customers.attach(world.db, world.card.serial, "Kanzlei Roth")
+    await activate(world)
+    answered = await connect(world)
+    await world.advance(720_000)
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="end")
+    assert world.ari.made("DELETE", "/channels/c1-advisor")[0].at_ms == answered + 720_000
+    [entry] = await call_entries(world)
+    assert (entry.amount, entry.balance_after) == (-720, -120)
 
 
 async def test_top_up_during_the_call_moves_the_end(world: World) -> None:
