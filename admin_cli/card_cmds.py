@@ -122,6 +122,7 @@ def cards_create(
                 write_stdout_json(
                     [{"serial": c.serial, "pin": c.pin, "value": c.balance} for c in cards],
                     found.unit,
+                    cards[0].batch,
                 )
             else:
                 write_stdout(rows)
@@ -149,10 +150,11 @@ def cards_create(
             raise OperatorError(f"no card created: the PINs could not be written ({exc})") from exc
         raise
     files = [str(f.path) for f in (pin_file, pdf_file) if f is not None]
+    batch = created[0].batch
     if files and as_json:
-        emit_record({"cards": len(created), "files": files}, as_json=True)
+        emit_record({"cards": len(created), "batch": batch, "files": files}, as_json=True)
     elif files:
-        click.echo(f"{len(created)} cards written to {' and '.join(files)}")
+        click.echo(f"{len(created)} cards (batch {batch}) written to {' and '.join(files)}")
 
 
 async def _card_view(db: Database, ref: str) -> dict[str, object]:
@@ -178,19 +180,29 @@ async def _card_view(db: Database, ref: str) -> dict[str, object]:
 @click.option(
     "--status", type=click.Choice(["new", "active", "blocked", "expired"]), help="only these"
 )
-@click.option("--label", help="only cards of the batch with this label")
+@click.option("--label", help="only cards of batches with this label")
+@click.option("--batch", help="only cards of this batch (its number)")
 @click.option("--unused", is_flag=True, help="only cards no call has been billed to")
 @json_option
 def cards_list(
-    project: str, status: str | None, label: str | None, unused: bool, as_json: bool
+    project: str,
+    status: str | None,
+    label: str | None,
+    batch: str | None,
+    unused: bool,
+    as_json: bool,
 ) -> None:
-    """The cards of a project: serial, status, balance, line, label, expiry, created."""
+    """The cards of a project: serial, batch, status, balance, line, label, expiry, created."""
+    number = parse_or_fail(parse_count, batch, "--batch") if batch is not None else None
     rows, unit = run_with_db(
-        lambda db: reports.cards_of(db, project, status=status, label=label, unused=unused)
+        lambda db: reports.cards_of(
+            db, project, status=status, label=label, batch=number, unused=unused
+        )
     )
     records = [
         {
             "serial": card.serial,
+            "batch": card.batch,
             "status": card.status,
             "balance": Amount(card.balance, unit),
             "line": line,
@@ -201,7 +213,7 @@ def cards_list(
         }
         for card, line in rows
     ]
-    columns = ["serial", "status", "balance", "line", "label", "expires", "created"]
+    columns = ["serial", "batch", "status", "balance", "line", "label", "expires", "created"]
     emit_rows(records, columns, as_json=as_json, title=f"{len(records)} cards")
 
 

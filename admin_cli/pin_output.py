@@ -85,9 +85,10 @@ def write_stdout(rows: Iterable[tuple[str, str, str]]) -> None:
     _deliver(write, sys.stdout)
 
 
-def write_stdout_json(cards: list[dict[str, object]], unit: str) -> None:
-    """``--json``: the cards with integer values in the project's unit."""
-    _deliver(lambda target: json.dump({"unit": unit, "cards": cards}, target), sys.stdout)
+def write_stdout_json(cards: list[dict[str, object]], unit: str, batch: int) -> None:
+    """``--json``: the batch's number and its cards with integer values in the project's unit."""
+    body = {"unit": unit, "batch": batch, "cards": cards}
+    _deliver(lambda target: json.dump(body, target), sys.stdout)
 
 
 def _deliver(write: Callable[[TextIO], None], target: TextIO) -> None:

@@ -91,6 +91,8 @@ class Card(Base):
     label: Mapped[str | None] = mapped_column(String(120))
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    batch: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The project's batch the card was created in (1, 2, …); its label is the batch's label."""
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), default=None)
     credit_limit: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     """How far below zero the balance may go (a postpaid customer's card; 0 when prepaid)."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
@@ -32,6 +32,7 @@ class NewCard:
     pin: str
     balance: int
     card_id: int
+    batch: int
 
 
 async def create_cards(
@@ -63,6 +64,12 @@ async def create_cards(
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         check_secret(project, secret)
+        # The project's row lock makes batch numbers unique when two operators create at once.
+        await session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+        last = await session.scalar(
+            select(func.max(Card.batch)).where(Card.project_id == project.id)
+        )
+        batch = (last or 0) + 1
         length = settings_of(project).pin_length
         taken = set(
             (
@@ -86,6 +93,7 @@ async def create_cards(
                 label=label,
                 expires_at=expires_at,
                 created_at=moment,
+                batch=batch,
             )
             session.add(card)
             await session.flush()
@@ -98,7 +106,7 @@ async def create_cards(
                 reason="card issued",
                 now=moment,
             )
-            created.append(NewCard(serial, pin, value, card.id))
+            created.append(NewCard(serial, pin, value, card.id, batch))
         if deliver is not None:
             deliver(created)
         return created

@@ -106,6 +106,7 @@ async def cards_of(
     *,
     status: str | None = None,
     label: str | None = None,
+    batch: int | None = None,
     unused: bool = False,
 ) -> tuple[list[tuple[Card, str | None]], str]:
     """A project's cards with their bound line, by serial; and the project's unit."""
@@ -121,6 +122,8 @@ async def cards_of(
             query = query.where(Card.status == status)
         if label is not None:
             query = query.where(Card.label == label)
+        if batch is not None:
+            query = query.where(Card.batch == batch)
         if unused:
             billed = select(LedgerEntry.card_id).where(LedgerEntry.kind == "call")
             query = query.where(Card.id.not_in(billed))

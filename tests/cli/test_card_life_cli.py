@@ -33,6 +33,11 @@ def test_cards_list_filters_by_status_label_and_use(cli_env: str, capsys, tmp_pa
         ok(capsys, "cards", "list", "--project", "astro", "--label", "shop 7", "--json")
     )
     assert [c["balance"] for c in shop] == [5 * EUR, 5 * EUR]
+    assert {c["batch"] for c in shop} == {2}
+    second = json.loads(ok(capsys, "cards", "list", "--project", "astro", "--batch", "2",
+                           "--json"))  # fmt: skip
+    assert sorted(c["serial"] for c in second) == sorted(c["serial"] for c in shop)
+    assert "--batch" in refused(capsys, "cards", "list", "--project", "astro", "--batch", "two")
     assert len(json.loads(ok(capsys, "cards", "list", "--project", "astro", "--unused",
                              "--json"))) == 5  # fmt: skip
     table = ok(capsys, "cards", "list", "--project", "astro")

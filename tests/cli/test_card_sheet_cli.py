@@ -26,7 +26,7 @@ def test_a_sheet_of_twelve_cards_is_two_pages(cli_env: str, capsys, tmp_path: Pa
     done = json.loads(ok(capsys, "cards", "create", "--project", "astro", "--count", "12",
                          "--amount", "25", "--label", "shop 7", "--pdf", str(sheet),
                          "--csv", str(pins), "--json"))  # fmt: skip
-    assert done == {"cards": 12, "files": [str(pins), str(sheet)]}
+    assert done == {"cards": 12, "batch": 2, "files": [str(pins), str(sheet)]}  # after the 3
     assert os.stat(sheet).st_mode & 0o777 == 0o600
     info = poppler("pdfinfo", str(sheet))
     assert re.search(r"Pages:\s+2\n", info) and "595.276 x 841.89 pts (A4)" in info
