@@ -9,8 +9,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from cards.db import Database
 from tests.cli.helpers import ok, refused, setup_money_project
 from tests.support.settlements import bill_call
@@ -26,7 +24,6 @@ async def a_call(url: str, serial: str) -> None:
         await db.close()
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_calls_by_card_month_masked_and_as_csv(cli_env: str, capsys, tmp_path: Path) -> None:
     serial = setup_money_project(capsys, tmp_path)[0]["serial"]
     asyncio.run(a_call(cli_env, serial))
@@ -50,7 +47,6 @@ def test_calls_by_card_month_masked_and_as_csv(cli_env: str, capsys, tmp_path: P
     assert (row["billed_seconds"], row["unit"]) == ("61", "money")
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_calls_refusals(cli_env: str, capsys, tmp_path: Path) -> None:
     serial = setup_money_project(capsys, tmp_path)[0]["serial"]
     assert "exactly one of" in refused(capsys, "calls")

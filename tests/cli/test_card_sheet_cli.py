@@ -10,8 +10,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.cli.helpers import ok, refused, setup_money_project
 
 
@@ -19,7 +17,6 @@ def poppler(*args: str) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_sheet_of_twelve_cards_is_two_pages(cli_env: str, capsys, tmp_path: Path) -> None:
     setup_money_project(capsys, tmp_path)
     sheet, pins = tmp_path / "batch.pdf", tmp_path / "batch.csv"
@@ -43,7 +40,6 @@ def test_a_sheet_of_twelve_cards_is_two_pages(cli_env: str, capsys, tmp_path: Pa
     assert (width, height) == (331, 468)  # A4 at 40 dpi
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_no_sheet_without_a_card_number_and_no_card_without_its_sheet(
     cli_env: str, capsys, tmp_path: Path
 ) -> None:

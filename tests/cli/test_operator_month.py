@@ -9,8 +9,6 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
-
 from cards.clock import utcnow
 from cards.db import Database
 from tests.cli.helpers import ok
@@ -36,7 +34,6 @@ async def three_calls(url: str, serial: str) -> None:
         await db.close()
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_month_of_a_small_line_operator(cli_env: str, capsys, tmp_path: Path) -> None:
     ok(capsys, "db", "upgrade")
     for command in MONTH_COMMANDS:
