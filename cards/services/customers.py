@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards import validate
 from cards.amounts import show_amount
 from cards.clock import utcnow
+from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import AccountSettlement, Card, Customer, Project
@@ -103,6 +104,7 @@ async def attach(db: Database, card_ref: str, name: str, *, actor: str = "cardad
             raise Conflict(f"card {card.serial} belongs to another customer")
         card.customer_id = customer.id
         card.credit_limit = customer.credit_limit
+        await mark_changed(session, card.id)  # a live call of the card may use the limit now
         await note(
             session, actor=actor, action="customer_card", project_id=project.id, card=card,
             subject=f"card belongs to customer {customer.name} ({customer.kind})",
@@ -174,6 +176,7 @@ async def switch(
                 bill = await settle_open(session, card, customer, "switch", moment)
                 bills += [bill] if bill else []
             card.credit_limit = credit_limit if kind is Kind.POSTPAID else 0
+            await mark_changed(session, card.id)
         customer.kind = kind.value
         customer.credit_limit = credit_limit if kind is Kind.POSTPAID else 0
         await note(
