@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
 from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.db import Database
-from cards.errors import Conflict, Insufficient, InvalidInput
+from cards.errors import Conflict, InvalidInput
 from cards.models import Card, LedgerEntry, Project
 from cards.pins import check_secret
-from cards.services.cardbatch import find_card, fresh_pin
-from cards.services.ledger import EntryKind, append, debit_room, held, locked_card
+from cards.services.cardbatch import find_card, fresh_pin, taken_pins
+from cards.services.ledger import EntryKind, append, check_debit, held
 from cards.services.operator_log import note
 from cards.services.projects import settings_of
 
@@ -39,11 +38,9 @@ async def refund(
         raise InvalidInput("a refund must be more than zero")
     moment = now or utcnow()
     async with db.transaction() as session:
-        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        card = await find_card(session, card_ref, lock=True)
+        await check_debit(session, card, amount, moment, "refunded")
         unit = (await session.get_one(Project, card.project_id)).unit
-        room = await debit_room(session, card, moment)
-        if room < amount:
-            raise Insufficient(f"at most {show_amount(max(room, 0), unit)} can be refunded now")
         entry = await append(
             session, card, EntryKind.REFUND, -amount, actor=actor, reason=reason, now=moment
         )
@@ -54,36 +51,32 @@ async def refund(
         return entry
 
 
-async def _expire(
-    session: AsyncSession, card: Card, actor: str, reason: str, now: datetime
-) -> LedgerEntry | None:
-    if await held(session, card.id):
-        raise Conflict(f"card {card.serial} is in a call: expire it when the call has ended")
-    card.status = "expired"
-    entry = None
-    if card.balance:
-        entry = await append(
-            session, card, EntryKind.EXPIRY, -card.balance, actor=actor, reason=reason, now=now
-        )
-    unit = (await session.get_one(Project, card.project_id)).unit
-    taken = show_amount(-entry.amount if entry else 0, unit)
-    await note(
-        session, actor=actor, action="expiry", project_id=card.project_id, card=card,
-        subject=f"expired, {taken} taken", reason=reason, now=now,
-    )  # fmt: skip
-    return entry
-
-
 async def expire(
     db: Database, card_ref: str, *, reason: str, actor: str, now: datetime | None = None
 ) -> LedgerEntry | None:
     """Expire a card now: status ``expired``; an ``expiry`` entry takes the rest of the balance."""
     reason = validate.reason(reason)
     async with db.transaction() as session:
-        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        card = await find_card(session, card_ref, lock=True)
         if card.status == "expired":
             raise Conflict(f"card {card.serial} has expired already")
-        return await _expire(session, card, actor, reason, now or utcnow())
+        if await held(session, card.id):
+            raise Conflict(f"card {card.serial} is in a call: expire it when the call has ended")
+        moment = now or utcnow()
+        card.status = "expired"
+        entry = None
+        if card.balance:
+            entry = await append(
+                session, card, EntryKind.EXPIRY, -card.balance, actor=actor, reason=reason,
+                now=moment,
+            )  # fmt: skip
+        unit = (await session.get_one(Project, card.project_id)).unit
+        taken = show_amount(-entry.amount if entry else 0, unit)
+        await note(
+            session, actor=actor, action="expiry", project_id=card.project_id, card=card,
+            subject=f"expired, {taken} taken", reason=reason, now=moment,
+        )  # fmt: skip
+        return entry
 
 
 @dataclass(frozen=True)
@@ -121,14 +114,10 @@ async def reissue_pin(
     """A new PIN for the card (shown once); the old one no longer activates it."""
     reason = validate.reason(reason)
     async with db.transaction() as session:
-        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        card = await find_card(session, card_ref, lock=True)
         project = await session.get_one(Project, card.project_id)
         check_secret(project, secret)
-        taken = set(
-            (
-                await session.scalars(select(Card.pin_hash).where(Card.project_id == project.id))
-            ).all()
-        )
+        taken = await taken_pins(session, project.id)
         pin, card.pin_hash = fresh_pin(secret, project, settings_of(project).pin_length, taken)
         await note(
             session, actor=actor, action="pin_reissue", project_id=project.id, card=card,

@@ -71,11 +71,7 @@ async def create_cards(
         )
         batch = (last or 0) + 1
         length = settings_of(project).pin_length
-        taken = set(
-            (
-                await session.scalars(select(Card.pin_hash).where(Card.project_id == project.id))
-            ).all()
-        )
+        taken = await taken_pins(session, project.id)
         serials = set((await session.scalars(select(Card.serial))).all())
         if count > 10**length // 100 - len(taken):
             raise InvalidInput(f"{length}-digit PINs are too few for {count} more cards")
@@ -112,6 +108,12 @@ async def create_cards(
         return created
 
 
+async def taken_pins(session: AsyncSession, project_id: int) -> set[str]:
+    """The PIN hashes a project's cards use: a new PIN must be none of them."""
+    query = select(Card.pin_hash).where(Card.project_id == project_id)
+    return set((await session.scalars(query)).all())
+
+
 def fresh_pin(secret: bytes, project: Project, length: int, taken: set[str]) -> tuple[str, str]:
     while True:
         pin = new_pin(length)
@@ -129,9 +131,10 @@ def _fresh_serial(taken: set[str]) -> str:
             return serial
 
 
-async def find_card(session: AsyncSession, ref: str) -> Card:
-    """A card by its serial."""
-    card = await session.scalar(select(Card).where(Card.serial == str(ref).strip()))
+async def find_card(session: AsyncSession, ref: str, *, lock: bool = False) -> Card:
+    """A card by its serial; with ``lock``, locked for the transaction as ``locked_card`` does."""
+    query = select(Card).where(Card.serial == str(ref).strip())
+    card = await session.scalar(query.with_for_update() if lock else query)
     if card is None:
         raise NotFound(f"no card {ref!r}")
     return card

@@ -20,7 +20,7 @@ from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import AccountSettlement, Card, Customer, Project
 from cards.services.cardbatch import find_card
-from cards.services.ledger import EntryKind, append, locked_card
+from cards.services.ledger import EntryKind, append
 from cards.services.operator_log import note
 from cards.services.projects import find_project
 
@@ -97,7 +97,7 @@ async def list_customers(db: Database, project_ref: str) -> tuple[list[Customer]
 async def attach(db: Database, card_ref: str, name: str, *, actor: str = "cardadmin") -> Card:
     """The card belongs to the customer from now on (its credit line follows the customer)."""
     async with db.transaction() as session:
-        card = await locked_card(session, (await find_card(session, card_ref)).id)
+        card = await find_card(session, card_ref, lock=True)
         project = await session.get_one(Project, card.project_id)
         customer = await find_customer(session, project, name)
         if card.customer_id is not None and card.customer_id != customer.id:

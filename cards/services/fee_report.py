@@ -3,7 +3,7 @@ talked seconds by number kind, cards issued, minutes loaded."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -24,8 +24,8 @@ def talked_seconds(record: CallRecord) -> int:
     """Started seconds from both legs in the bridge to the end (0 for a call never bridged)."""
     if record.charge_start_at is None:
         return 0
-    ms = (aware(record.ended_at) - aware(record.charge_start_at)).total_seconds() * 1000
-    return -(-round(ms) // 1000) if ms > 0 else 0
+    ms = (aware(record.ended_at) - aware(record.charge_start_at)) // timedelta(milliseconds=1)
+    return -(-ms // 1000) if ms > 0 else 0
 
 
 async def month_usage(db: Database, project: Project, start: datetime, end: datetime) -> MonthUsage:

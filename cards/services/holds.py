@@ -49,16 +49,17 @@ def tariff_from_snapshot(data: dict[str, Any]) -> Tariff:
     )
 
 
+_LIVE: dict[int, tuple[Tariff, CallerClass]] = {}
+_LIVE_MAX = 50_000
+
+
 def hold_rating(reservation: Reservation) -> tuple[Tariff, CallerClass]:
-    return rating_of(reservation.info)
+    """The hold's rating: remembered since its authorization, else read from its snapshot."""
+    return _LIVE.get(reservation.id) or rating_of(reservation.info)
 
 
 def rating_of(info: dict[str, Any]) -> tuple[Tariff, CallerClass]:
     return tariff_from_snapshot(info["tariff"]), CallerClass(info["caller_class"])
-
-
-_LIVE: dict[int, tuple[Tariff, CallerClass]] = {}
-_LIVE_MAX = 50_000
 
 
 def remember(hold_id: int, rating: tuple[Tariff, CallerClass]) -> None:

@@ -62,6 +62,20 @@ async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
     return card.spendable - keep
 
 
+async def check_debit(
+    session: AsyncSession, card: Card, amount: int, now: datetime, what: str = "debited"
+) -> None:
+    """Refuse taking ``amount`` from the card past ``debit_room``, naming the most it can lose."""
+    room = await debit_room(session, card, now)
+    if room >= amount:
+        return
+    unit = (await session.get_one(Project, card.project_id)).unit
+    live = " (its live calls keep what they can have talked)" if room < card.spendable else ""
+    raise Insufficient(
+        f"the card can be {what} at most {show_amount(max(room, 0), unit)} now{live}"
+    )
+
+
 async def append(
     session: AsyncSession,
     card: Card,
@@ -191,13 +205,8 @@ async def adjust(
         if key is not None and (done := await _existing(session, key)):
             return done
         card = await locked_card(session, card_id)
-        if amount < 0 and (room := await debit_room(session, card, now or utcnow())) < -amount:
-            unit = (await session.get_one(Project, card.project_id)).unit
-            most = show_amount(max(room, 0), unit)
-            live = (
-                " (its live calls keep what they can have talked)" if room < card.spendable else ""
-            )
-            raise Insufficient(f"the card can be debited at most {most} now{live}")
+        if amount < 0:
+            await check_debit(session, card, -amount, now or utcnow())
         return await append(
             session,
             card,
