@@ -90,7 +90,7 @@ class Engine:
                 continue
             if isinstance(item, Disconnected):
                 self.lost_at_ms = self.clock.now_ms()
-                log.warning("ARI events lost; live calls are billed to now if Asterisk lost them")
+                log.warning("ARI events lost; calls Asterisk loses meanwhile are billed to here")
                 continue
             routed = self.translator.translate(item)
             if isinstance(routed, NewCall):

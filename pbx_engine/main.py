@@ -98,7 +98,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
             ),
         )
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
-        sweeper = StaleSweeper(db, RealClock(), settings.checkpoint_seconds)
+        sweeper = StaleSweeper(db, engine.clock, settings.checkpoint_seconds)
         agi_server = await _start_agi(settings, db, engine)
         api_runner = await _start_api(settings, db, engine, ari, journal)
         tasks = [
