@@ -22,6 +22,7 @@ from pbx_engine.call import events as ev
 from pbx_engine.call.context import DEFAULT_CHECKPOINT_MS
 from pbx_engine.call.machine import Call
 from pbx_engine.call.types import ADVISOR_SUFFIX, Cause
+from pbx_engine.checkpoints import CheckpointWriter
 from pbx_engine.clock import Clock
 from pbx_engine.settler import RETRY_DELAYS_S, Settler
 from pbx_engine.stale_sweeper import stale_after_s
@@ -63,6 +64,7 @@ class Engine:
             clock,
             self.registry,
             self.settler,
+            CheckpointWriter(db, clock, self.deliver, self._spawn),
             pin_secret=config.pin_secret,
             sounds_prefix=config.sounds_prefix,
             timer_sink=self.deliver,

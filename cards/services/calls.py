@@ -7,11 +7,12 @@ for that call. Each step is one transaction under the card's lock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
@@ -176,33 +177,47 @@ async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
         return affordable
 
 
+_HOLDS = cast(Table, Reservation.__table__)
+_COST = bindparam("b_cost", type_=_HOLDS.c.amount.type)
+_USED = case((_HOLDS.c.amount < _COST, _HOLDS.c.amount), else_=_COST)
+_CHECKPOINT = (
+    update(_HOLDS)
+    .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == "open")
+    .values(
+        # Never lower what an earlier checkpoint recorded, never pass what the hold covers.
+        used_at_checkpoint=case(
+            (_HOLDS.c.used_at_checkpoint > _USED, _HOLDS.c.used_at_checkpoint), else_=_USED
+        ),
+        checkpoint_at=bindparam("b_at", type_=_HOLDS.c.checkpoint_at.type),
+    )
+)
+"""Built once: a Core statement run for many holds at once costs one compile, not one each."""
+
+
 async def checkpoint(
-    db: Database, hold_id: int, talk_s: int, *, now: datetime | None = None
+    db: Database, talked: Mapping[int, int], *, now: datetime | None = None
 ) -> None:
-    """Record what the call has cost so far: a crash then settles at most one interval short.
-    One UPDATE (the hold's rating is remembered from its authorization): every live call does
-    this every few seconds."""
+    """Record what live calls have cost so far (hold id → seconds talked), all in one
+    transaction: a crash then settles each at most one interval short. The holds' ratings are
+    remembered from their authorization; only a hold this process did not authorize is read."""
+    if not talked:
+        return
+    moment = now or utcnow()
     async with db.transaction() as session:
-        rating = remembered(hold_id)
-        if rating is None:
-            info = await session.scalar(select(Reservation.info).where(Reservation.id == hold_id))
-            if info is None:
-                raise NotFound(f"no hold {hold_id}")
-            rating = rating_of(info)
-        cost = quote(*rating, talk_s).cost
-        used = case((Reservation.amount < cost, Reservation.amount), else_=cost)
-        await session.execute(
-            update(Reservation)
-            .where(Reservation.id == hold_id, Reservation.state == "open")
-            .values(
-                used_at_checkpoint=case(
-                    (Reservation.used_at_checkpoint > used, Reservation.used_at_checkpoint),
-                    else_=used,
-                ),
-                checkpoint_at=now or utcnow(),
+        ratings = {hold: rating for hold in talked if (rating := remembered(hold)) is not None}
+        unknown = [hold for hold in talked if hold not in ratings]
+        if unknown:
+            rows = await session.execute(
+                select(Reservation.id, Reservation.info).where(Reservation.id.in_(unknown))
             )
-            .execution_options(synchronize_session=False)
-        )
+            ratings.update({hold: rating_of(info) for hold, info in rows})
+            if missing := sorted(set(unknown) - ratings.keys()):
+                raise NotFound(f"no hold {missing[0]}")
+        params = [
+            {"b_hold": hold, "b_cost": quote(*ratings[hold], talk_s).cost, "b_at": moment}
+            for hold, talk_s in talked.items()
+        ]
+        await session.execute(_CHECKPOINT, params)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
 from pbx_engine.call.record import CallRecord
 from pbx_engine.call.types import ActivationStatus, Cause, Role
+from pbx_engine.checkpoints import CheckpointWriter
 from pbx_engine.clock import Clock, to_wall
 from pbx_engine.settler import Settler
 from pbx_engine.timers import Timers
@@ -42,6 +43,7 @@ class CommandRunner:
         clock: Clock,
         registry: Registry,
         settler: Settler,
+        checkpoints: CheckpointWriter,
         *,
         pin_secret: bytes,
         sounds_prefix: str,
@@ -49,6 +51,7 @@ class CommandRunner:
     ) -> None:
         self.ari, self.db, self.clock, self.registry = ari, db, clock, registry
         self.settler, self.pin_secret, self.sounds_prefix = settler, pin_secret, sounds_prefix
+        self.checkpoints = checkpoints
         self.timers = Timers(clock)
         self.timer_sink = timer_sink
 
@@ -103,7 +106,7 @@ class CommandRunner:
                 seconds = await calls.follow_credit(self.db, c.hold_id, c.talked_s)
                 return ev.HoldMoved(seconds, self.clock.now_ms())
             case cmd.Checkpoint():
-                await calls.checkpoint(self.db, c.hold_id, c.talk_s)
+                self.checkpoints.add(call_id, c)
             case cmd.Settle():
                 await self.settler.settle(self.settlement(c))
         # Finished: the engine forgets the call (and its timers) once the machine is done.

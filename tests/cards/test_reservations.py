@@ -188,10 +188,10 @@ async def test_a_checkpoint_never_lowers_and_never_passes_the_hold(db: Database)
     [card] = await project_with_cards(db, value=600)
     auth = await authorize(db, card.card_id, "call-1")
     assert auth.hold_id is not None
-    await calls.checkpoint(db, auth.hold_id, 180, now=T0 + timedelta(seconds=180))
+    await calls.checkpoint(db, {auth.hold_id: 180}, now=T0 + timedelta(seconds=180))
     holds.forget(auth.hold_id)
-    await calls.checkpoint(db, auth.hold_id, 90, now=T0 + timedelta(seconds=190))
-    await calls.checkpoint(db, auth.hold_id, 900, now=T0 + timedelta(seconds=200))
+    await calls.checkpoint(db, {auth.hold_id: 90}, now=T0 + timedelta(seconds=190))
+    await calls.checkpoint(db, {auth.hold_id: 900}, now=T0 + timedelta(seconds=200))
     [record] = await res.recover_stale(db, older_than=timedelta(0), now=T0 + timedelta(hours=1))
     assert record.charged == 600
 
@@ -200,7 +200,7 @@ async def test_recover_settles_a_stale_hold_at_its_checkpoint(db: Database) -> N
     [card] = await project_with_cards(db, value=600)
     auth = await authorize(db, card.card_id, "dead-call")
     assert auth.hold_id is not None
-    await calls.checkpoint(db, auth.hold_id, 180, now=T0 + timedelta(seconds=180))
+    await calls.checkpoint(db, {auth.hold_id: 180}, now=T0 + timedelta(seconds=180))
     early = T0 + timedelta(seconds=200)
     assert await res.recover_stale(db, older_than=timedelta(minutes=5), now=early) == []
     late = T0 + timedelta(minutes=10)

@@ -26,7 +26,7 @@ async def dead_call(db: Database, talked_s: int, idle_s: int) -> int:
         now=checkpointed - timedelta(seconds=talked_s),
     )  # fmt: skip
     assert auth.hold_id is not None
-    await calls.checkpoint(db, auth.hold_id, talked_s, now=checkpointed)
+    await calls.checkpoint(db, {auth.hold_id: talked_s}, now=checkpointed)
     return card.card_id
 
 
