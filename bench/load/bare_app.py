@@ -1,17 +1,22 @@
 """A bare ARI app placing the same calls as the engine, as the reference for CPU and timing:
-answer, dial the advisor, bridge, hang up ``credit`` ms after the second leg entered the bridge
-(Asterisk's stamp). No database, no prompts, no state machine.
+answer, play the balance announcement, dial the advisor, bridge, play the warning into the
+bridge ``warn`` ms and hang the advisor up ``credit`` ms after the second leg entered the bridge
+(Asterisk's stamp), play the farewell to the caller, hang up. The same ARI requests and prompts
+as the engine's call; no database, no state machine, no money.
 
-Run: python -m bench.load.bare_app URL USER PASSWORD CREDIT_MS OUT.json  (SIGTERM writes OUT)
+Run: python -m bench.load.bare_app URL USER PASSWORD OUT.json CREDIT_MS WARN_MS ANNOUNCE WARNING
+FAREWELL (the three prompts as ARI media lists, ``sound:a,sound:b``; SIGTERM writes OUT)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from typing import Any
 import aiohttp
 
 APP = "bare"
+LANG = "de"
 
 
 def stamp_ms(event: dict[str, Any]) -> int:
@@ -26,9 +32,20 @@ def stamp_ms(event: dict[str, Any]) -> int:
     return int(when.timestamp() * 1000)
 
 
+@dataclass(frozen=True)
+class Script:
+    """What every call does: its credit and warning instant, and the three prompts."""
+
+    credit_ms: int
+    warn_ms: int
+    announce: str
+    warning: str
+    farewell: str
+
+
 class Bare:
-    def __init__(self, http: aiohttp.ClientSession, url: str, credit_ms: int) -> None:
-        self.http, self.url, self.credit_ms = http, url, credit_ms
+    def __init__(self, http: aiohttp.ClientSession, url: str, script: Script) -> None:
+        self.http, self.url, self.script = http, url, script
         self.calls: dict[str, dict[str, Any]] = {}
         self.leg_of: dict[str, str] = {}
         self.tasks: set[asyncio.Task[None]] = set()
@@ -42,8 +59,14 @@ class Bare:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def place(self, caller: str, number: str) -> None:
+    async def play(self, target: str, playback: str, media: str) -> None:
+        await self.rest("POST", f"{target}/play/{playback}", media=media, lang=LANG)
+
+    async def greet(self, caller: str) -> None:
         await self.rest("POST", f"/channels/{caller}/answer")
+        await self.play(f"/channels/{caller}", f"{caller}-announce", self.script.announce)
+
+    async def dial(self, caller: str, number: str) -> None:
         await self.rest(
             "POST", f"/channels/{caller}-b", endpoint="PJSIP/advisor1", app=APP,
             appArgs=f"advisor,{caller}", callerId=number, timeout="30",
@@ -56,14 +79,18 @@ class Bare:
         await self.rest("POST", f"/bridges/{bridge}", type="mixing")
         await self.rest("POST", f"/bridges/{bridge}/addChannel", channel=f"{caller},{caller}-b")
 
-    async def end_at(self, caller: str, at_ms: int) -> None:
-        while (left := at_ms / 1000 - time.time()) > 0:
-            await asyncio.sleep(left if left < 0.05 else left - 0.02)  # late on long waits
-        await self.hang_up(caller)
+    async def talk(self, caller: str, bridged_ms: int) -> None:
+        await sleep_until(bridged_ms + self.script.warn_ms)
+        await self.play(f"/bridges/{caller}-bridge", f"{caller}-warn", self.script.warning)
+        await sleep_until(bridged_ms + self.script.credit_ms)
+        await self.rest("DELETE", f"/channels/{caller}-b")
+        await self.rest("DELETE", f"/bridges/{caller}-bridge")
+        await self.play(f"/channels/{caller}", f"{caller}-farewell", self.script.farewell)
 
     async def hang_up(self, caller: str) -> None:
         for channel in (f"{caller}-b", caller):
-            await self.rest("DELETE", f"/channels/{channel}")
+            with contextlib.suppress(aiohttp.ClientError):
+                await self.rest("DELETE", f"/channels/{channel}")
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event["type"]
@@ -78,7 +105,13 @@ class Bare:
                 number = channel["caller"]["number"]
                 self.calls[channel["id"]] = {"caller": number, "in_bridge": 0}
                 self.leg_of[channel["id"]] = channel["id"]
-                self.spawn(self.place(channel["id"], number))
+                self.spawn(self.greet(channel["id"]))
+        elif kind == "PlaybackFinished":
+            caller, _, what = event["playback"]["id"].rpartition("-")
+            if what == "announce" and caller in self.calls:
+                self.spawn(self.dial(caller, self.calls[caller]["caller"]))
+            elif what == "farewell":
+                self.spawn(self.hang_up(caller))
         elif kind == "ChannelEnteredBridge":
             call = self.calls.get(self.leg_of.get(event["channel"]["id"], ""))
             if call is not None:
@@ -86,20 +119,24 @@ class Bare:
                 if call["in_bridge"] == 2:
                     call["bridged_ms"] = stamp_ms(event)
                     caller = self.leg_of[event["channel"]["id"]]
-                    self.spawn(self.end_at(caller, call["bridged_ms"] + self.credit_ms))
+                    self.spawn(self.talk(caller, call["bridged_ms"]))
         elif kind == "StasisEnd":
             caller = self.leg_of.pop(event["channel"]["id"], None)
             if caller is not None and caller in self.calls:
                 self.calls[caller].setdefault("ended_ms", stamp_ms(event))
-                self.spawn(self.hang_up(caller))
 
 
-async def main(url: str, user: str, password: str, credit_ms: int, out: Path) -> None:
+async def sleep_until(at_ms: int) -> None:
+    while (left := at_ms / 1000 - time.time()) > 0:
+        await asyncio.sleep(left if left < 0.05 else left - 0.02)  # late on long waits
+
+
+async def main(url: str, user: str, password: str, out: Path, script: Script) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     auth = {"Authorization": aiohttp.encode_basic_auth(user, password)}
     async with aiohttp.ClientSession(headers=auth) as http:
-        app = Bare(http, url, credit_ms)
+        app = Bare(http, url, script)
         ws = await http.ws_connect(f"{url}/ari/events?app={APP}")
 
         async def read() -> None:
@@ -117,4 +154,6 @@ async def main(url: str, user: str, password: str, credit_ms: int, out: Path) ->
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), Path(sys.argv[5])))
+    url, user, password, out, credit, warn, announce, warning, farewell = sys.argv[1:]
+    script = Script(int(credit), int(warn), announce, warning, farewell)
+    asyncio.run(main(url, user, password, Path(out), script))

@@ -52,14 +52,13 @@ def spread(values: list[int]) -> dict[str, int] | None:
 async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     work = bench.root / f"{mode}-{calls}"
     work.mkdir()
-    credit_ms = bench.credit_s * 1000
     url = None
     if mode.startswith("engine"):
         url = await bench.databases.fresh("sqlite" if mode == "engine-sqlite" else "postgresql")
         await engine_database(url, calls, bench.credit_s)
         app = await start_engine(bench.asterisk, url, work, profile=bench.profile)
     elif mode == "bare":
-        app = await start_bare(bench.asterisk, credit_ms, work / "bare.json")
+        app = await start_bare(bench.asterisk, bench.credit_s, work / "bare.json")
     else:
         app = None
     seconds = bench.credit_s + 15

@@ -14,6 +14,9 @@ import asyncpg
 from cards.db import Database
 from cards.services import activation, cardbatch
 from dialplan.render import RoutedNumber, render_numbers
+from pbx_engine.call.context import announced_minutes
+from prompts import PromptId, fragments
+from rating import warning_instant
 from tests.conftest import SECRET
 from tests.support.asterisk import ARI_USER, PrivateAsterisk
 from tests.support.astro import ADVISOR_NO, astro_project
@@ -102,12 +105,23 @@ async def start_engine(
     return proc
 
 
+def prompt_media(*paths: str) -> str:
+    """An ARI media list of the engine's German prompts (every caller here is German)."""
+    return ",".join(f"sound:minutecard/de/{p}" for p in paths)
+
+
 async def start_bare(
-    asterisk: PrivateAsterisk, credit_ms: int, out: Path
+    asterisk: PrivateAsterisk, credit_s: int, out: Path
 ) -> asyncio.subprocess.Process:
+    """The bare app with the prompts the engine plays on the same call (engine_database's
+    project: ``credit_s`` of credit, warned ``credit_s // 2`` before the end)."""
+    announce = fragments(PromptId.REMAINING, "de", minutes=announced_minutes(credit_s))
+    warn_ms = 1000 * warning_instant(credit_s, credit_s // 2)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load.bare_app", asterisk.ari_url, ARI_USER,
-        asterisk.password, str(credit_ms), str(out), stdout=asyncio.subprocess.PIPE,
+        asterisk.password, str(out), str(credit_s * 1000), str(warn_ms), prompt_media(*announce),
+        prompt_media(PromptId.WARNING_TWO_MINUTES), prompt_media(PromptId.CREDIT_EXHAUSTED),
+        stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None
     if b"ready" not in await proc.stdout.readline():
