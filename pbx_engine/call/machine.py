@@ -51,9 +51,19 @@ class Call:
         if target not in row.targets:
             raise TransitionError(f"{state} on {kind.__name__} may not lead to {target}")
         if target is not state or isinstance(answer, Reenter):
-            log.info("call %s: %s -> %s", self.ctx.call_id, state, target)
+            log.debug("call %s: %s -> %s", self.ctx.call_id, state, target)
             self.ctx.state = target
             self.history.append(target)
+            if target is State.DONE:
+                # One line a call for the operator (a line per transition cost more CPU than
+                # the machine itself under load): how it ended and the way it went.
+                log.info(
+                    "call %s: %s (%s) after %s",
+                    self.ctx.call_id,
+                    self.ctx.ending.cause,
+                    self.ctx.ending.side,
+                    " -> ".join(self.history),
+                )
             entry = ENTRY.get(target)
             if entry is not None:
                 entry(self.ctx)
