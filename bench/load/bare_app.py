@@ -50,21 +50,24 @@ class Bare:
         self.leg_of: dict[str, str] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def rest(self, method: str, path: str, **params: str) -> None:
+    async def rest(self, method: str, path: str, **params: str) -> int:
         async with self.http.request(method, f"{self.url}/ari{path}", params=params) as resp:
             await resp.read()
+            return resp.status
 
     def spawn(self, job: Any) -> None:
         task = asyncio.create_task(job)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def play(self, target: str, playback: str, media: str) -> None:
-        await self.rest("POST", f"{target}/play/{playback}", media=media, lang=LANG)
+    async def play(self, target: str, playback: str, media: str) -> bool:
+        status = await self.rest("POST", f"{target}/play/{playback}", media=media, lang=LANG)
+        return status < 300
 
     async def greet(self, caller: str) -> None:
         await self.rest("POST", f"/channels/{caller}/answer")
-        await self.play(f"/channels/{caller}", f"{caller}-announce", self.script.announce)
+        if not await self.play(f"/channels/{caller}", f"{caller}-announce", self.script.announce):
+            await self.dial(caller, self.calls[caller]["caller"])  # as the engine does
 
     async def dial(self, caller: str, number: str) -> None:
         await self.rest(
@@ -85,7 +88,8 @@ class Bare:
         await sleep_until(bridged_ms + self.script.credit_ms)
         await self.rest("DELETE", f"/channels/{caller}-b")
         await self.rest("DELETE", f"/bridges/{caller}-bridge")
-        await self.play(f"/channels/{caller}", f"{caller}-farewell", self.script.farewell)
+        if not await self.play(f"/channels/{caller}", f"{caller}-farewell", self.script.farewell):
+            await self.hang_up(caller)  # as the engine does when its farewell cannot play
 
     async def hang_up(self, caller: str) -> None:
         for channel in (f"{caller}-b", caller):
