@@ -1,5 +1,6 @@
 """Credit pushed to live calls, not polled: in-process notices, PostgreSQL LISTEN across
-engines, and on SQLite one cheap ``PRAGMA data_version`` check for other processes' writes."""
+engines, and on SQLite one cheap ``PRAGMA data_version`` check, then the cards of the ledger
+entries and operator actions written since (other processes' top-ups, debits, credit lines)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class CreditWatcher:
 
     def __init__(self, db: Database, changed: CardsChanged, recheck: Recheck) -> None:
         self.db, self.changed, self.recheck = db, changed, recheck
+        self.listening = asyncio.Event()
+        """Set while changes made elsewhere are heard (LISTEN up, or SQLite's marks read)."""
 
     async def run(self) -> None:
         remove = self.db.on_credit_change(self.changed)
@@ -43,16 +46,24 @@ class CreditWatcher:
     async def _watch_sqlite(self) -> None:
         path = make_url(self.db.url).database
         if not path or path == ":memory:":
+            self.listening.set()
             await asyncio.Event().wait()  # one process, one connection: in-process notices only
             return
         async with aiosqlite.connect(path) as conn:
             seen = await _data_version(conn)
+            marks = await _newest(conn)
+            self.listening.set()
             while True:
                 await asyncio.sleep(SQLITE_CHECK_MS / 1000)
                 version = await _data_version(conn)
-                if version != seen:
-                    seen = version
+                if version == seen:
+                    continue
+                seen = version
+                cards, marks = await _moved_since(conn, marks)
+                if cards is None:
                     await self.recheck()
+                elif cards:
+                    self.changed(cards)
 
     async def _listen_postgres(self) -> None:
         url = make_url(self.db.url).set(drivername="postgresql")
@@ -67,10 +78,12 @@ class CreditWatcher:
             lost = asyncio.Event()
             conn.add_termination_listener(lambda _c, lost=lost: lost.set())
             await conn.add_listener(CHANNEL, self._notified)
+            self.listening.set()
             await self.recheck()  # what changed while we were not listening
             try:
                 await lost.wait()
             finally:
+                self.listening.clear()
                 await conn.close()
             log.warning("credit LISTEN connection lost; reconnecting")
 
@@ -79,7 +92,49 @@ class CreditWatcher:
             self.changed(frozenset({int(payload)}))
 
 
-async def _data_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA data_version") as cursor:
+Marks = tuple[int, int]
+"""The newest ledger entry and operator action seen."""
+
+
+async def _newest(conn: aiosqlite.Connection) -> Marks:
+    ledger = await _one(conn, "SELECT coalesce(max(id), 0) FROM ledger")
+    actions = await _one(conn, "SELECT coalesce(max(id), 0) FROM operator_actions")
+    return ledger, actions
+
+
+async def _moved_since(
+    conn: aiosqlite.Connection, marks: Marks
+) -> tuple[frozenset[int] | None, Marks]:
+    """The cards whose credit moved since ``marks``: every move is a ledger entry, every change
+    of a credit line an operator action. None when an action names no card (a customer switched:
+    all its cards) — then every live card is read. Writes of any connection wake the check (our
+    own checkpoints too), so it reads what moved instead of every live card's credit."""
+    ledger, actions = marks
+    cards: set[int] = set()
+    async with conn.execute(
+        "SELECT id, card_id FROM ledger WHERE id > ? ORDER BY id", (ledger,)
+    ) as cursor:
+        async for row in cursor:
+            ledger = row[0]
+            cards.add(int(row[1]))
+    whole = False
+    async with conn.execute(
+        "SELECT id, card_id FROM operator_actions WHERE id > ? ORDER BY id", (actions,)
+    ) as cursor:
+        async for row in cursor:
+            actions = row[0]
+            if row[1] is None:
+                whole = True
+            else:
+                cards.add(int(row[1]))
+    return (None if whole else frozenset(cards)), (ledger, actions)
+
+
+async def _one(conn: aiosqlite.Connection, sql: str) -> int:
+    async with conn.execute(sql) as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def _data_version(conn: aiosqlite.Connection) -> int:
+    return await _one(conn, "PRAGMA data_version")

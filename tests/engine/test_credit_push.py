@@ -1,5 +1,6 @@
 """Credit pushed to running calls: a `cardadmin topup` in another process reaches the call (SQLite
-``PRAGMA data_version``), and PostgreSQL's NOTIFY names the card to every other engine."""
+``PRAGMA data_version``, then the new ledger entries), and PostgreSQL's NOTIFY names the card to
+every other engine."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from cards.db import Database
 from cards.models import Reservation
-from cards.services import ledger
+from cards.services import customers, ledger
+from cards.services.customers import Kind
 from pbx_engine.credit_watch import CreditWatcher
 from tests.cards.helpers import project_with_cards
 from tests.engine.conftest import World, eventually
@@ -65,8 +67,10 @@ async def test_a_cardadmin_topup_in_another_process_moves_the_end(world: World) 
 
 
 async def test_every_engine_hears_which_card_changed(db: Database) -> None:
-    """In-process listeners and, on PostgreSQL, LISTEN in another engine name the card;
-    on SQLite another connection's write makes the watcher re-check."""
+    """In-process listeners and, in another engine, PostgreSQL's LISTEN or SQLite's watch of
+    new ledger entries name the card; on SQLite a write that moves no credit (our own
+    checkpoints) names nothing and reads nothing more, and an operator action without a card
+    (a customer's terms) makes the watcher re-read every live card."""
     [card] = await project_with_cards(db, value=600)
     other = Database(db.url)
     heard: list[frozenset[int]] = []
@@ -78,18 +82,23 @@ async def test_every_engine_hears_which_card_changed(db: Database) -> None:
     watcher = CreditWatcher(other, heard.append, recheck)
     task = asyncio.create_task(watcher.run())
     try:
-        if not db.is_sqlite:
-            await eventually(lambda: rechecks, what="LISTEN up (its first re-check)")
+        await asyncio.wait_for(watcher.listening.wait(), 30)
+        if db.is_sqlite:
+            async with db.transaction() as session:
+                await session.execute(text("UPDATE cards SET label = 'no credit moved'"))
+        else:
+            await eventually(lambda: rechecks, what="the first re-check after LISTEN")
         rechecks.clear()
         await ledger.topup(db, card.card_id, 60, actor="shop")
-        if db.is_sqlite:
-            await eventually(lambda: rechecks, what="data_version change seen")
-        else:
-            await eventually(lambda: frozenset({card.card_id}) in heard, what="NOTIFY")
+        await eventually(lambda: frozenset({card.card_id}) in heard, what="the card named")
+        assert set().union(*heard) == {card.card_id} and not rechecks
         heard.clear()
         await ledger.topup(other, card.card_id, 60, actor="engine-process")
         # At once, before any NOTIFY could arrive (PostgreSQL's own echo may follow).
         assert heard[:1] == [frozenset({card.card_id})], "in-process notice after the commit"
+        if db.is_sqlite:
+            await customers.create(db, "astro", "acme", Kind.PREPAID)
+            await eventually(lambda: rechecks, what="a re-check of every live card")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
