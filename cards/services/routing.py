@@ -80,38 +80,42 @@ async def route(
     except InvalidInput:
         return Route(None)
     async with db.read() as session:
-        number = await session.scalar(select(Number).where(Number.e164 == e164))
-        if number is None:
+        found = (
+            await session.execute(
+                select(Number, Project)
+                .join(Project, Project.id == Number.project_id)
+                .where(Number.e164 == e164)
+            )
+        ).first()
+        if found is None:
             return Route(None)
-        project = await session.get_one(Project, number.project_id)
+        number, project = found
         kind = caller_kind(caller, payphone=payphone)
         accepts = {
             LineKind.MOBILE: number.accepts_mobile,
             LineKind.FOREIGN: number.accepts_foreign,
             LineKind.PAYPHONE: number.accepts_payphone,
         }
-        card_id = await session.scalar(
-            select(LineBinding.card_id).where(
-                LineBinding.project_id == project.id, LineBinding.line == caller
-            )
+        card = await session.scalar(
+            select(Card)
+            .join(LineBinding, LineBinding.card_id == Card.id)
+            .where(LineBinding.project_id == project.id, LineBinding.line == caller)
         )
-        if card_id is not None:
-            card = await session.get_one(Card, card_id)
-            if usable_refusal(card, moment):
-                card_id = None
-        default = await session.scalar(
-            select(Number.e164).where(
-                Number.project_id == project.id,
-                Number.role == "advisor",
-                Number.is_default_advisor.is_(True),
+        default = None
+        if number.role == "card":  # only a card number offers the default advisor
+            default = await session.scalar(
+                select(Number.e164).where(
+                    Number.project_id == project.id,
+                    Number.role == "advisor",
+                    Number.is_default_advisor.is_(True),
+                )
             )
-        )
         return Route(
             number,
             project,
             settings_of(project),
             accepts.get(kind, True),
-            card_id,
+            None if card is None or usable_refusal(card, moment) else card.id,
             default,
             prompt_language(caller, number.lang),
         )

@@ -133,7 +133,7 @@ class CommandRunner:
             warning_lead_s=found.settings.warning_lead,
             accepts_caller=found.accepts_caller,
             destination=found.number.destination,
-            default_advisor=found.default_advisor if role is Role.CARD else None,
+            default_advisor=found.default_advisor,
             card_id=found.card_id,
         )
 

@@ -28,6 +28,13 @@ async def test_route_finds_the_bound_card_and_the_default_advisor(db: Database) 
     assert (found.number.role, found.card_id, found.default_advisor) == (
         "advisor",
         card.card_id,
+        None,  # only a card number offers the default advisor (press 1)
+    )
+    via_card = await routing.route(db, "+498912345670", FIXED)
+    assert via_card.number is not None
+    assert (via_card.number.role, via_card.card_id, via_card.default_advisor) == (
+        "card",
+        card.card_id,
         ADVISOR,
     )
     assert (await routing.route(db, "+498912345699", FIXED)).number is None
