@@ -79,10 +79,16 @@ async def authorize(
         card = await locked_card(session, card_id)
         if usable_refusal(card, moment):
             return Authorization(None, 0, refusal="card_unusable")
-        number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
-        if number is None or number.tariff_id is None:
+        found = (
+            await session.execute(
+                select(Number, Project)
+                .join(Project, Project.id == Number.project_id)
+                .where(Number.e164 == to_e164(dialed))
+            )
+        ).first()
+        if found is None or found[0].tariff_id is None:
             raise InvalidInput(f"{dialed} is not an advisor number with a tariff")
-        project = await session.get_one(Project, number.project_id)
+        number, project = found
         tariff_id, reason = await _choose_tariff(session, project.id, caller, number, moment)
         row = await session.get_one(TariffRow, tariff_id)
         tariff = rating_tariff(row, project.unit)
@@ -274,12 +280,15 @@ async def settle(db: Database, s: Settlement) -> CallRecord:
     if s.talk_s < 0:
         raise InvalidInput("talk seconds cannot be negative")
     async with db.transaction() as session:
-        done = await session.scalar(select(CallRecord).where(CallRecord.call_id == s.call_id))
-        if done is not None:
-            return done
+        reservation = None if s.hold_id is None else await _open_hold(session, s.hold_id)
+        if reservation is None:
+            # An open hold has no record yet (closing it writes the record): only a call
+            # without one, or one settled already, can have been billed before.
+            done = await session.scalar(select(CallRecord).where(CallRecord.call_id == s.call_id))
+            if done is not None:
+                return done
         if s.hold_id is not None:
             forget(s.hold_id)
-        reservation = None if s.hold_id is None else await _open_hold(session, s.hold_id)
         if reservation is None or s.charge_start_at is None:
             if reservation is not None:
                 await release_hold(session, reservation)
