@@ -1,7 +1,8 @@
 """A bare ARI app placing the same calls as the engine, as the reference for CPU and timing:
 answer, play the balance announcement, dial the advisor, bridge, play the warning into the
 bridge ``warn`` ms and hang the advisor up ``credit`` ms after the second leg entered the bridge
-(Asterisk's stamp), play the farewell to the caller, hang up. The same ARI requests and prompts
+(Asterisk's stamp), play the farewell to the caller (alone in the bridge), hang up, destroy the
+bridge. The same ARI requests and prompts
 as the engine's call; no database, no state machine, no money.
 
 Run: python -m bench.load.bare_app URL USER PASSWORD OUT.json CREDIT_MS WARN_MS ANNOUNCE WARNING
@@ -58,7 +59,12 @@ class Bare:
     def spawn(self, job: Any) -> None:
         task = asyncio.create_task(job)
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self.done)
+
+    def done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            print(f"bare app: a call's step failed: {exc!r}", file=sys.stderr, flush=True)
 
     async def play(self, target: str, playback: str, media: str) -> bool:
         status = await self.rest("POST", f"{target}/play/{playback}", media=media, lang=LANG)
@@ -87,7 +93,6 @@ class Bare:
         await self.play(f"/bridges/{caller}-bridge", f"{caller}-warn", self.script.warning)
         await sleep_until(bridged_ms + self.script.credit_ms)
         await self.rest("DELETE", f"/channels/{caller}-b")
-        await self.rest("DELETE", f"/bridges/{caller}-bridge")
         if not await self.play(f"/channels/{caller}", f"{caller}-farewell", self.script.farewell):
             await self.hang_up(caller)  # as the engine does when its farewell cannot play
 
@@ -95,6 +100,8 @@ class Bare:
         for channel in (f"{caller}-b", caller):
             with contextlib.suppress(aiohttp.ClientError):
                 await self.rest("DELETE", f"/channels/{channel}")
+        # Last, as in the engine: the farewell plays to the caller alone in the bridge.
+        await self.rest("DELETE", f"/bridges/{caller}-bridge")
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind = event["type"]

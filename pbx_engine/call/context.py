@@ -16,6 +16,8 @@ DIAL_TIMEOUT_S = 30
 PIN_TOTAL_MS = 20_000
 PIN_DIGIT_MS = 5_000
 PRESS_1_MS = 10_000
+FAREWELL_GUARD_MS = 20_000
+"""A farewell (2–5 s of prompts) that has not ended this long after the call did never will."""
 DEFAULT_CHECKPOINT_MS = 5_000
 MAX_ANNOUNCED_MINUTES = 9_999
 

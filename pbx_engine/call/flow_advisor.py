@@ -259,7 +259,5 @@ def _finish(ctx: CallContext, at_ms: int) -> Next:
     ctx.cancel(TimerId.WARN, TimerId.END, TimerId.CHECKPOINT)
     if ctx.ending.side is not Side.ADVISOR and ctx.legs.advisor:
         ctx.emit(cmd.HangupChannel(ctx.legs.advisor))
-    if ctx.legs.bridge:
-        ctx.emit(cmd.DestroyBridge(ctx.legs.bridge))
     ctx.settle_once(at_ms)
     return State.FAREWELL if ctx.ending.prompts else State.DONE

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
-from pbx_engine.call.context import CallContext
+from pbx_engine.call.context import FAREWELL_GUARD_MS, CallContext
 from pbx_engine.call.types import Cause, Next, Role, Side, State, TimerId
 from prompts import PromptId
 
@@ -81,8 +81,6 @@ def _end_unbridged(ctx: CallContext, at_ms: int) -> Next:
     # only from states that run none.
     if ctx.legs.advisor and ctx.ending.side is not Side.ADVISOR:
         ctx.emit(cmd.HangupChannel(ctx.legs.advisor))
-    if ctx.legs.bridge:
-        ctx.emit(cmd.DestroyBridge(ctx.legs.bridge))
     ctx.settle_once(at_ms)
     if ctx.ending.side is Side.ADVISOR:
         ctx.ending.prompts = (PromptId.GOODBYE,)
@@ -126,7 +124,18 @@ def on_closing_hangup(ctx: CallContext, event: ev.Hangup) -> Next:
 
 
 def enter_farewell(ctx: CallContext) -> None:
+    """The caller hears it alone in the bridge (Asterisk 16 took a play sent as the channel left
+    a destroyed bridge and never started it); the guard hangs up if it never ends all the same."""
+    assert ctx.ending.ended_ms is not None
     ctx.play(*ctx.ending.prompts)
+    ctx.timer(TimerId.FAREWELL_GUARD, ctx.ending.ended_ms + FAREWELL_GUARD_MS)
+
+
+def on_farewell_guard(ctx: CallContext, event: ev.TimerFired) -> Next:
+    if event.timer is not TimerId.FAREWELL_GUARD:
+        return State.FAREWELL
+    ctx.emit(cmd.HangupChannel(ctx.channel))
+    return State.DONE
 
 
 def on_farewell_prompt_done(ctx: CallContext, event: ev.PlaybackFinished) -> Next:
@@ -169,4 +178,7 @@ def stay(ctx: CallContext, event: ev.Event) -> Next:
 
 def enter_done(ctx: CallContext) -> None:
     ctx.cancel(*TimerId)
+    if ctx.legs.bridge:
+        # Last: the caller hears the farewell in it (see enter_farewell).
+        ctx.emit(cmd.DestroyBridge(ctx.legs.bridge))
     ctx.emit(cmd.Finished(ctx.ending.cause, ctx.ending.side))

@@ -185,6 +185,7 @@ TABLE: dict[S, dict[type[ev.Event], Edge]] = {
         ev.PlaybackFinished: edge(com.on_farewell_prompt_done, S.FAREWELL, S.DONE),
         ev.CommandFailed: edge(com.on_farewell_play_failed, S.FAREWELL, S.DONE),
         ev.Hangup: edge(com.on_farewell_hangup, S.FAREWELL, S.DONE),
+        ev.TimerFired: edge(com.on_farewell_guard, S.FAREWELL, S.DONE),
         ev.AdvisorAnswered: edge(com.on_late_advisor, S.FAREWELL),
         ev.Shutdown: edge(com.on_farewell_shutdown, S.DONE),
     },
@@ -239,7 +240,7 @@ IGNORED: dict[S, frozenset[type[ev.Event]]] = {
     S.ANNOUNCING_TARIFF: frozenset({ev.Digit, ev.TimerFired, ev.EnteredBridge}),
     S.TALKING: frozenset({ev.Digit, ev.PlaybackFinished, ev.EnteredBridge}),
     S.WARNED: frozenset({ev.Digit, ev.PlaybackFinished, ev.EnteredBridge}),
-    S.FAREWELL: _MONEY_NEWS | {ev.Digit, ev.TimerFired, ev.EnteredBridge},
+    S.FAREWELL: _MONEY_NEWS | {ev.Digit, ev.EnteredBridge},
     S.CLOSING: _MONEY_NEWS | {ev.Digit, ev.TimerFired, ev.EnteredBridge},
     S.DONE: frozenset(ev.EVENT_TYPES) - {ev.AdvisorAnswered},
 }

@@ -88,6 +88,7 @@ class TimerId(StrEnum):
     WARN = "warn"
     END = "end"
     CHECKPOINT = "checkpoint"
+    FAREWELL_GUARD = "farewell_guard"
 
 
 class Reenter:

@@ -47,9 +47,28 @@ def test_full_call_warns_both_legs_at_exhaustion_minus_120_and_ends_on_the_secon
     assert settle.record.charge_start_ms == start
     assert (settle.record.side, settle.record.cause) == (Side.ENGINE, Cause.CREDIT_EXHAUSTED)
     assert sounds(out) == ["credit_exhausted"]
+    # The caller hears it alone in the bridge; the bridge goes last.
+    assert d.one(cmd.Play, out).channel == "chan-caller" and not d.of(cmd.DestroyBridge)
     out = d.played()
     assert d.one(cmd.HangupChannel, out).channel == "chan-caller"
+    assert d.one(cmd.DestroyBridge, out).bridge == "c1-bridge"
     assert d.machine.done
+
+
+def test_a_farewell_that_never_ends_is_cut_by_its_guard() -> None:
+    """Asterisk 16 answered 201 to a play sent as the caller left a destroyed bridge and never
+    started it (2 of 100 calls in a load run): the caller is hung up 20 s after the end."""
+    d = Driver()
+    d.connect(ADVISOR, credit_s=600)
+    end = d.now + 600_000
+    d.advance(600_000)
+    assert d.machine.state is State.FAREWELL
+    assert d.timers[TimerId.FAREWELL_GUARD] == end + 20_000
+    assert not d.advance(19_999)
+    out = d.advance(1)
+    assert d.one(cmd.HangupChannel, out).channel == "chan-caller"
+    assert d.one(cmd.DestroyBridge, out).bridge == "c1-bridge"
+    assert d.machine.done and not d.machine.unexpected
 
 
 def test_charging_starts_when_the_second_leg_is_in_the_bridge_not_at_answer() -> None:
