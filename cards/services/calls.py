@@ -16,6 +16,7 @@ from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
+from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import InvalidInput, NotFound
 from cards.models import CallRecord, Card, FirstCaller, LinePrice, Number, Project, Reservation
@@ -34,7 +35,7 @@ from cards.services.holds import (
 )
 from cards.services.ledger import held, locked_card
 from cards.services.projects import rating_tariff
-from cards.services.reservations import CallOutcome, add_record, release_hold, settle_hold
+from cards.services.reservations import CallOutcome, add_record, charge_hold
 from cards.services.routing import caller_class
 from rating import (
     ChargingStart,
@@ -274,32 +275,50 @@ def dialplan_talk_s(answered_ms: int, limit_ms: int) -> int:
     return talk_s
 
 
+_CLOSE = (
+    update(_HOLDS)
+    .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == "open")
+    .values(state=bindparam("b_state"))
+    .returning(_HOLDS.c.card_id, _HOLDS.c.amount, _HOLDS.c.info)
+)
+"""Close an open hold and read it in one statement (its row lock is the settle's lock)."""
+
+
 async def settle(db: Database, s: Settlement) -> CallRecord:
     """Bill the call once: one ledger entry and one call record. Settling the same call again
     changes nothing and returns the first record (the journal and retries rely on it)."""
     if s.talk_s < 0:
         raise InvalidInput("talk seconds cannot be negative")
+    talked = s.charge_start_at is not None
     async with db.transaction() as session:
-        reservation = None if s.hold_id is None else await _open_hold(session, s.hold_id)
-        if reservation is None:
+        closed = None
+        rating = None
+        if s.hold_id is not None:
+            rating = remembered(s.hold_id)
+            forget(s.hold_id)
+            params = {"b_hold": s.hold_id, "b_state": "settled" if talked else "released"}
+            closed = (await session.execute(_CLOSE, params)).first()
+        if closed is None:
             # An open hold has no record yet (closing it writes the record): only a call
             # without one, or one settled already, can have been billed before.
             done = await session.scalar(select(CallRecord).where(CallRecord.call_id == s.call_id))
             if done is not None:
                 return done
-        if s.hold_id is not None:
-            forget(s.hold_id)
-        if reservation is None or s.charge_start_at is None:
-            if reservation is not None:
-                await release_hold(session, reservation)
+            if s.hold_id is not None and await session.get(Reservation, s.hold_id) is None:
+                raise NotFound(f"no hold {s.hold_id}")
             return await add_record(session, s.call_id, _outcome(s), s.card_id, charged=0)
-        tariff, cls = hold_rating(reservation)
+        card_id, amount, info = closed
+        if not talked:
+            await mark_changed(session, card_id)  # the hold's credit is free again
+            return await add_record(session, s.call_id, _outcome(s), s.card_id, charged=0)
+        tariff, cls = rating or rating_of(info)
         billed = quote(tariff, cls, s.talk_s)
-        outcome = _outcome(s, billed, reservation.info["tariff_id"])
-        _, record = await settle_hold(session, reservation, outcome)
-        await after_charge(session, await session.get_one(Card, reservation.card_id), s.ended_at)
-        if reservation.info.get("tariff_reason") == "first_caller":
-            await _remember_first_caller(session, reservation.info, s.ended_at)
+        outcome = _outcome(s, billed, info["tariff_id"])
+        record, customer = await charge_hold(session, s.call_id, card_id, amount, outcome)
+        if customer is not None:
+            await after_charge(session, await session.get_one(Card, card_id), s.ended_at)
+        if info.get("tariff_reason") == "first_caller":
+            await _remember_first_caller(session, info, s.ended_at)
         return record
 
 

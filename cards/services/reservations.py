@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
-from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import Conflict, NotFound
-from cards.models import CallRecord, Card, LedgerEntry, Reservation
-from cards.services.ledger import EntryKind, append, held, locked_card
+from cards.models import CallRecord, Card, Reservation
+from cards.services.ledger import EntryKind, held, post
 
 
 @dataclass(frozen=True)
@@ -78,26 +77,29 @@ async def _open(session: AsyncSession, reservation_id: int) -> Reservation:
     return reservation
 
 
-async def settle_hold(
-    session: AsyncSession, reservation: Reservation, outcome: CallOutcome
-) -> tuple[LedgerEntry, CallRecord]:
-    """Inside the caller's transaction: charge ``outcome.used`` (never more than held) as one
-    ledger entry, close the hold, add the call record."""
-    card = await locked_card(session, reservation.card_id)
-    charge = min(max(outcome.used, 0), reservation.amount)
-    entry = await append(
+async def charge_hold(
+    session: AsyncSession, call_id: str, card_id: int, held_amount: int, outcome: CallOutcome
+) -> tuple[CallRecord, int | None]:
+    """Inside the caller's transaction, for a hold it has just closed: charge ``outcome.used``
+    (never more than held) as one ledger entry and add the call record. Returns the record and
+    the card's customer (postpaid cards are looked at after the charge)."""
+    charge = min(max(outcome.used, 0), held_amount)
+    _, customer = await post(
         session,
-        card,
+        card_id,
         EntryKind.CALL,
         -charge,
         actor="engine",
-        reason=f"call {reservation.call_id} {outcome.billed_seconds}s",
-        key=f"call:{reservation.call_id}",
+        reason=f"call {call_id} {outcome.billed_seconds}s",
+        key=f"call:{call_id}",
         now=outcome.ended_at,
     )
-    reservation.state = "settled"
-    record = await add_record(session, reservation.call_id, outcome, card.id, charged=charge)
-    return entry, record
+    record = await add_record(session, call_id, outcome, card_id, charged=charge)
+    return record, customer
+
+
+_RECORDS = cast(Table, CallRecord.__table__)
+_RECORD = insert(_RECORDS).returning(_RECORDS.c.id)
 
 
 async def add_record(
@@ -108,35 +110,29 @@ async def add_record(
     *,
     charged: int,
 ) -> CallRecord:
-    """Add the call record (EVN) of ``outcome`` inside the caller's transaction."""
-    record = CallRecord(
-        call_id=call_id,
-        project_id=outcome.project_id,
-        card_id=card_id,
-        tariff_id=outcome.tariff_id,
-        caller=outcome.caller,
-        dialed=outcome.dialed,
-        advisor=outcome.advisor,
-        arrived_at=outcome.arrived_at,
-        answered_at=outcome.answered_at,
-        charge_start_at=outcome.charge_start_at,
-        ended_at=outcome.ended_at,
-        billed_seconds=outcome.billed_seconds,
-        cost=outcome.cost,
-        charged=charged,
-        quote=outcome.quote,
-        hangup_cause=outcome.hangup_cause,
-        hangup_side=outcome.hangup_side,
-    )
-    session.add(record)
-    await session.flush()
-    return record
-
-
-async def release_hold(session: AsyncSession, reservation: Reservation) -> None:
-    """Inside the caller's transaction: close the hold; its credit is free again."""
-    reservation.state = "released"
-    await mark_changed(session, reservation.card_id)
+    """Add the call record (EVN) of ``outcome`` inside the caller's transaction (one Core
+    INSERT: every call writes one)."""
+    values = {
+        "call_id": call_id,
+        "project_id": outcome.project_id,
+        "card_id": card_id,
+        "tariff_id": outcome.tariff_id,
+        "caller": outcome.caller,
+        "dialed": outcome.dialed,
+        "advisor": outcome.advisor,
+        "arrived_at": outcome.arrived_at,
+        "answered_at": outcome.answered_at,
+        "charge_start_at": outcome.charge_start_at,
+        "ended_at": outcome.ended_at,
+        "billed_seconds": outcome.billed_seconds,
+        "cost": outcome.cost,
+        "charged": charged,
+        "quote": outcome.quote,
+        "hangup_cause": outcome.hangup_cause,
+        "hangup_side": outcome.hangup_side,
+    }
+    record_id = (await session.execute(_RECORD, values)).scalar_one()
+    return CallRecord(id=record_id, **values)
 
 
 async def recover_stale(
@@ -190,5 +186,10 @@ async def _recover(db: Database, query: Select[int]) -> list[CallRecord]:
                 hangup_cause="recovered",
                 hangup_side="engine",
             )
-            records.append((await settle_hold(session, reservation, outcome))[1])
+            reservation.state = "settled"
+            await session.flush()
+            record, _ = await charge_hold(
+                session, reservation.call_id, reservation.card_id, reservation.amount, outcome
+            )
+            records.append(record)
     return records
