@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, select, update
+from sqlalchemy import Table, bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
@@ -102,28 +102,31 @@ async def authorize(
         if hold.billed_seconds == 0:
             # Less than one billable step (initial block and connect fee included).
             return Authorization(None, 0, "no_credit", row.id, reason, price, after)
-        reservation = Reservation(
-            card_id=card_id,
-            call_id=call_id,
-            amount=hold.cost,
-            used_at_checkpoint=0,
-            created_at=moment,
-            checkpoint_at=moment,
-            state="open",
-            info={
-                "project_id": project.id,
-                "caller": caller,
-                "dialed": number.e164,
-                "tariff_id": row.id,
-                "tariff_reason": reason,
-                "caller_class": str(cls),
-                "tariff": tariff_snapshot(tariff),
-            },
-        )
-        session.add(reservation)
-        await session.flush()
-        remember(reservation.id, (tariff, cls))
-        return Authorization(reservation.id, affordable, None, row.id, reason, price, after)
+        hold_id = (
+            await session.execute(
+                _OPEN,
+                {
+                    "card_id": card_id,
+                    "call_id": call_id,
+                    "amount": hold.cost,
+                    "used_at_checkpoint": 0,
+                    "created_at": moment,
+                    "checkpoint_at": moment,
+                    "state": "open",
+                    "info": {
+                        "project_id": project.id,
+                        "caller": caller,
+                        "dialed": number.e164,
+                        "tariff_id": row.id,
+                        "tariff_reason": reason,
+                        "caller_class": str(cls),
+                        "tariff": tariff_snapshot(tariff),
+                    },
+                },
+            )
+        ).scalar_one()
+        remember(hold_id, (tariff, cls))
+        return Authorization(hold_id, affordable, None, row.id, reason, price, after)
 
 
 async def _choose_tariff(
@@ -185,6 +188,7 @@ async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
 
 
 _HOLDS = cast(Table, Reservation.__table__)
+_OPEN = insert(_HOLDS).returning(_HOLDS.c.id)
 _COST = bindparam("b_cost", type_=_HOLDS.c.amount.type)
 _USED = case((_HOLDS.c.amount < _COST, _HOLDS.c.amount), else_=_COST)
 _CHECKPOINT = (
