@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, insert, select, update
+from sqlalchemy import Table, and_, bindparam, case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
@@ -80,18 +80,30 @@ async def authorize(
         card = await locked_card(session, card_id)
         if usable_refusal(card, moment):
             return Authorization(None, 0, refusal="card_unusable")
+        # One read for the number, its project and standard tariff, and the caller's individual
+        # price and first-caller entry: the tariff choice then needs no other (ORM) read.
         found = (
             await session.execute(
-                select(Number, Project)
+                select(Number, Project, TariffRow, LinePrice.tariff_id, FirstCaller)
                 .join(Project, Project.id == Number.project_id)
+                .join(TariffRow, TariffRow.id == Number.tariff_id)
+                .outerjoin(
+                    LinePrice,
+                    and_(LinePrice.project_id == Number.project_id, LinePrice.line == caller),
+                )
+                .outerjoin(
+                    FirstCaller,
+                    and_(FirstCaller.project_id == Number.project_id, FirstCaller.line == caller),
+                )
                 .where(Number.e164 == to_e164(dialed))
             )
         ).first()
-        if found is None or found[0].tariff_id is None:
+        if found is None:
             raise InvalidInput(f"{dialed} is not an advisor number with a tariff")
-        number, project = found
-        tariff_id, reason = await _choose_tariff(session, project.id, caller, number, moment)
-        row = await session.get_one(TariffRow, tariff_id)
+        number, project, row, individual, entry = found
+        tariff_id, reason = choose_tariff(number, individual, entry, moment)
+        if tariff_id != row.id:
+            row = await session.get_one(TariffRow, tariff_id)
         tariff = rating_tariff(row, project.unit)
         cls = caller_class(caller, payphone=payphone)
         credit = card.spendable - await held(session, card_id)
@@ -129,24 +141,17 @@ async def authorize(
         return Authorization(hold_id, affordable, None, row.id, reason, price, after)
 
 
-async def _choose_tariff(
-    session: AsyncSession, project_id: int, caller: str, number: Number, now: datetime
+def choose_tariff(
+    number: Number, individual: int | None, entry: FirstCaller | None, now: datetime
 ) -> tuple[int, str]:
-    """Individual line price, else first-caller tariff while the caller is new, else standard.
-    Reads only: the first-caller list is written when a call is billed (``settle``)."""
+    """Individual line price, else first-caller tariff while the caller is new (``entry`` is
+    the caller on the project's first-caller list, if there), else standard. The first-caller
+    list is written when a call is billed (``settle``), never here."""
     assert number.tariff_id is not None
-    individual = await session.scalar(
-        select(LinePrice.tariff_id).where(
-            LinePrice.project_id == project_id, LinePrice.line == caller
-        )
-    )
     if individual is not None:
         return individual, "individual"
     if number.first_caller_tariff_id is None:
         return number.tariff_id, "standard"
-    entry = await session.scalar(
-        select(FirstCaller).where(FirstCaller.project_id == project_id, FirstCaller.line == caller)
-    )
     if entry is None:
         return number.first_caller_tariff_id, "first_caller"
     limited = bool(number.first_caller_days or number.first_caller_calls)
