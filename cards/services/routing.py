@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from cards.clock import utcnow
 from cards.db import Database
@@ -80,27 +80,28 @@ async def route(
     except InvalidInput:
         return Route(None)
     async with db.read() as session:
+        # One read: the number, its project and the card bound to this caller's line, if any.
         found = (
             await session.execute(
-                select(Number, Project)
+                select(Number, Project, Card)
                 .join(Project, Project.id == Number.project_id)
+                .outerjoin(
+                    LineBinding,
+                    and_(LineBinding.project_id == Project.id, LineBinding.line == caller),
+                )
+                .outerjoin(Card, Card.id == LineBinding.card_id)
                 .where(Number.e164 == e164)
             )
         ).first()
         if found is None:
             return Route(None)
-        number, project = found
+        number, project, card = found
         kind = caller_kind(caller, payphone=payphone)
         accepts = {
             LineKind.MOBILE: number.accepts_mobile,
             LineKind.FOREIGN: number.accepts_foreign,
             LineKind.PAYPHONE: number.accepts_payphone,
         }
-        card = await session.scalar(
-            select(Card)
-            .join(LineBinding, LineBinding.card_id == Card.id)
-            .where(LineBinding.project_id == project.id, LineBinding.line == caller)
-        )
         default = None
         if number.role == "card":  # only a card number offers the default advisor
             default = await session.scalar(
