@@ -111,23 +111,23 @@ async def _moved_since(
     own checkpoints too), so it reads what moved instead of every live card's credit."""
     ledger, actions = marks
     cards: set[int] = set()
-    async with conn.execute(
-        "SELECT id, card_id FROM ledger WHERE id > ? ORDER BY id", (ledger,)
-    ) as cursor:
-        async for row in cursor:
-            ledger = row[0]
-            cards.add(int(row[1]))
     whole = False
-    async with conn.execute(
-        "SELECT id, card_id FROM operator_actions WHERE id > ? ORDER BY id", (actions,)
-    ) as cursor:
-        async for row in cursor:
-            actions = row[0]
-            if row[1] is None:
-                whole = True
+    async with conn.execute(_MOVED, (ledger, actions)) as cursor:
+        async for source, row_id, card in cursor:
+            if source == "ledger":
+                ledger = max(ledger, row_id)
             else:
-                cards.add(int(row[1]))
+                actions = max(actions, row_id)
+                whole = whole or card is None
+            if card is not None:
+                cards.add(int(card))
     return (None if whole else frozenset(cards)), (ledger, actions)
+
+
+_MOVED = (
+    "SELECT 'ledger', id, card_id FROM ledger WHERE id > ? "
+    "UNION ALL SELECT 'action', id, card_id FROM operator_actions WHERE id > ?"
+)
 
 
 async def _one(conn: aiosqlite.Connection, sql: str) -> int:
