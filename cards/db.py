@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from cards.errors import InvalidInput
+from cards.sqlite_driver import OneHopDbapi
 
 DATABASE_URL_ENV = "MINUTECARD_DATABASE_URL"
 DATA_DIR_ENV = "MINUTECARD_DATA_DIR"
@@ -102,7 +103,9 @@ class Database:
         self.url = check_url(url or default_url())
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
-        if not self.is_sqlite:
+        if self.is_sqlite:
+            kwargs["module"] = OneHopDbapi()
+        else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:

@@ -1,0 +1,66 @@
+"""The one-hop SQLite driver: rows, counts, new ids and errors as the stock adapter gives them,
+each statement one job on aiosqlite's thread."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from cards.db import Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.sqlite3'}")
+    async with database.transaction() as s:
+        await s.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)"))
+    yield database
+    await database.close()
+
+
+async def test_rows_counts_and_new_ids(db: Database) -> None:
+    async with db.transaction() as s:
+        first = await s.execute(text("INSERT INTO t (v) VALUES (10)"))
+        assert first.lastrowid == 1
+        await s.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": 20}, {"v": 30}])
+        moved = await s.execute(text("UPDATE t SET v = v + 1 WHERE v > 10 RETURNING v"))
+        assert sorted(moved.scalars()) == [21, 31]
+        assert moved.rowcount == 2
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == [
+            10,
+            21,
+            31,
+        ]
+        assert (await s.execute(text("UPDATE t SET v = v WHERE v < 0"))).rowcount == 0
+
+
+async def test_an_error_is_sqlalchemys_and_rolls_back(db: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as s:
+            await s.execute(text("INSERT INTO t (v) VALUES (1)"))
+            await s.execute(text("INSERT INTO t (v) VALUES (1)"))
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+
+
+async def test_one_job_per_statement(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs: list[str] = []
+    run = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+        jobs.append(fn.__name__)
+        return await run(self, fn, *args, **kw)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with db.transaction() as s:
+        await s.execute(text("INSERT INTO t (v) VALUES (5)"))
+        await s.execute(text("SELECT v FROM t"))
+    # BEGIN IMMEDIATE, INSERT, SELECT: one job each; then commit and the pool's reset.
+    assert jobs == ["_run", "_run", "_run", "commit", "rollback"]
