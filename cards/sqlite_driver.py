@@ -1,4 +1,5 @@
-"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of four.
+"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of four, and none
+for a commit or rollback with no transaction open.
 
 aiosqlite runs each cursor call (create, execute, fetch, close) as its own job on the
 connection's thread, and every job is a wake-up of the event loop: under load these hops were
@@ -88,6 +89,20 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _Cursor
+
+    # sqlite3 does nothing outside a transaction; not asking spares a hop (the pool rolls
+    # back every connection it gets back, after each commit too).
+    def rollback(self) -> None:
+        if self._in_transaction():
+            super().rollback()
+
+    def commit(self) -> None:
+        if self._in_transaction():
+            super().commit()
+
+    def _in_transaction(self) -> bool:
+        db = self._connection._connection
+        return db is not None and db.in_transaction
 
 
 class OneHopDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -112,15 +112,14 @@ async def _moved_since(
     ledger, actions = marks
     cards: set[int] = set()
     whole = False
-    async with conn.execute(_MOVED, (ledger, actions)) as cursor:
-        async for source, row_id, card in cursor:
-            if source == "ledger":
-                ledger = max(ledger, row_id)
-            else:
-                actions = max(actions, row_id)
-                whole = whole or card is None
-            if card is not None:
-                cards.add(int(card))
+    for source, row_id, card in await conn.execute_fetchall(_MOVED, (ledger, actions)):
+        if source == "ledger":
+            ledger = max(ledger, row_id)
+        else:
+            actions = max(actions, row_id)
+            whole = whole or card is None
+        if card is not None:
+            cards.add(int(card))
     return (None if whole else frozenset(cards)), (ledger, actions)
 
 
@@ -131,9 +130,9 @@ _MOVED = (
 
 
 async def _one(conn: aiosqlite.Connection, sql: str) -> int:
-    async with conn.execute(sql) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    # One job on aiosqlite's thread (a cursor's execute, fetch and close would be three).
+    rows = list(await conn.execute_fetchall(sql))
+    return int(rows[0][0]) if rows else 0
 
 
 async def _data_version(conn: aiosqlite.Connection) -> int:

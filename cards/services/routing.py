@@ -79,7 +79,7 @@ async def route(
         e164 = to_e164(dialed)
     except InvalidInput:
         return Route(None)
-    async with db.read() as session:
+    async with db.read(snapshot=False) as session:
         # One read: the number, its project and the card bound to this caller's line, if any.
         found = (
             await session.execute(

@@ -24,6 +24,20 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
+@pytest.fixture
+def jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The jobs queued on aiosqlite's thread, by function name."""
+    queued: list[str] = []
+    run = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+        queued.append(fn.__name__)
+        return await run(self, fn, *args, **kw)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return queued
+
+
 async def test_rows_counts_and_new_ids(db: Database) -> None:
     async with db.transaction() as s:
         first = await s.execute(text("INSERT INTO t (v) VALUES (10)"))
@@ -50,17 +64,25 @@ async def test_an_error_is_sqlalchemys_and_rolls_back(db: Database) -> None:
         assert (await s.execute(text("SELECT count(*) FROM t"))).scalar() == 0
 
 
-async def test_one_job_per_statement(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    jobs: list[str] = []
-    run = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
-        jobs.append(fn.__name__)
-        return await run(self, fn, *args, **kw)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+async def test_one_job_per_statement(db: Database, jobs: list[str]) -> None:
     async with db.transaction() as s:
         await s.execute(text("INSERT INTO t (v) VALUES (5)"))
         await s.execute(text("SELECT v FROM t"))
-    # BEGIN IMMEDIATE, INSERT, SELECT: one job each; then commit and the pool's reset.
-    assert jobs == ["_run", "_run", "_run", "commit", "rollback"]
+    # BEGIN IMMEDIATE, INSERT, SELECT: one job each; the commit; the pool's reset after it
+    # finds no transaction open and asks nothing.
+    assert jobs == ["_run", "_run", "_run", "commit"]
+
+
+async def test_a_read_without_snapshot_is_its_statements_alone(
+    db: Database, jobs: list[str]
+) -> None:
+    async with db.transaction() as s:
+        await s.execute(text("INSERT INTO t (v) VALUES (7)"))
+    jobs.clear()
+    async with db.read(snapshot=False) as s:
+        assert (await s.execute(text("SELECT v FROM t"))).scalar() == 7
+    assert jobs == ["_run"]  # no BEGIN, no COMMIT
+    jobs.clear()
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT v FROM t"))).scalar() == 7
+    assert jobs == ["_run", "_run", "commit"]  # BEGIN, SELECT, COMMIT
