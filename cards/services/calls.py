@@ -33,7 +33,7 @@ from cards.services.holds import (
     remembered,
     tariff_snapshot,
 )
-from cards.services.ledger import held, locked_card
+from cards.services.ledger import held, held_column, locked_card
 from cards.services.projects import rating_tariff
 from cards.services.reservations import CallOutcome, add_record, charge_hold
 from cards.services.routing import caller_class
@@ -80,11 +80,19 @@ async def authorize(
         card = await locked_card(session, card_id)
         if usable_refusal(card, moment):
             return Authorization(None, 0, refusal="card_unusable")
-        # One read for the number, its project and standard tariff, and the caller's individual
-        # price and first-caller entry: the tariff choice then needs no other (ORM) read.
+        # One read for the number, its project and standard tariff, the caller's individual
+        # price and first-caller entry, and what the card's open holds keep: the tariff choice
+        # then needs no other read.
         found = (
             await session.execute(
-                select(Number, Project, TariffRow, LinePrice.tariff_id, FirstCaller)
+                select(
+                    Number,
+                    Project,
+                    TariffRow,
+                    LinePrice.tariff_id,
+                    FirstCaller,
+                    held_column(card_id),
+                )
                 .join(Project, Project.id == Number.project_id)
                 .join(TariffRow, TariffRow.id == Number.tariff_id)
                 .outerjoin(
@@ -100,13 +108,13 @@ async def authorize(
         ).first()
         if found is None:
             raise InvalidInput(f"{dialed} is not an advisor number with a tariff")
-        number, project, row, individual, entry = found
+        number, project, row, individual, entry, holding = found
         tariff_id, reason = choose_tariff(number, individual, entry, moment)
         if tariff_id != row.id:
             row = await session.get_one(TariffRow, tariff_id)
         tariff = rating_tariff(row, project.unit)
         cls = caller_class(caller, payphone=payphone)
-        credit = card.spendable - await held(session, card_id)
+        credit = card.spendable - int(holding)
         affordable = affordable_seconds(tariff, cls, max(credit, 0))
         hold = quote(tariff, cls, affordable)
         price = tariff.rate_for(cls) if tariff.unit is Unit.MONEY else None

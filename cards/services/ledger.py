@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import ScalarSelect, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,14 +41,22 @@ async def locked_card(session: AsyncSession, card_id: int) -> Card:
     return card
 
 
+def _held(card_id: int) -> Select[int]:
+    return select(func.coalesce(func.sum(Reservation.amount), 0)).where(
+        Reservation.card_id == card_id, Reservation.state == "open"
+    )
+
+
 async def held(session: AsyncSession, card_id: int) -> int:
     """What the card's open reservations hold: available = balance - held."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Reservation.amount), 0)).where(
-            Reservation.card_id == card_id, Reservation.state == "open"
-        )
-    )
-    return int(total or 0)
+    return int(await session.scalar(_held(card_id)) or 0)
+
+
+def held_column(card_id: int) -> ScalarSelect[int]:
+    """``held`` as a column of another read. On PostgreSQL, read it only in a statement after
+    the card's lock is taken: a statement's snapshot is taken when it starts, so one that waited
+    for the lock would miss the hold of the transaction it waited for."""
+    return _held(card_id).scalar_subquery()
 
 
 async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
