@@ -5,7 +5,8 @@ bench/results/statements.json). One engine (fake ARI) on SQLite and on PostgreSQ
 activated line's advisor call, talks 20 s (four checkpoints at the default 5 s) and is hung up
 by the caller; a SQLAlchemy cursor listener counts every statement from the call's arrival to
 its settlement. Each statement costs the engine ORM and driver work — the largest part of its
-CPU per call (see README, "Under load").
+CPU per call (see README, "Under load"). On SQLite it also counts the jobs queued on aiosqlite's
+thread (each one a wake-up of the event loop; cards/sqlite_driver.py makes a statement one job).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 
 from bench.common import on_both_databases, write_result
@@ -38,17 +40,31 @@ async def one_call(url: str, tmp: Path) -> dict[str, Any]:
     async with running_engine(url, tmp) as world:
         await activate(world)
         counts: Counter[str] = Counter()
+        jobs: Counter[str] = Counter()
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             counts[_kind(statement)] += 1
 
+        queue = aiosqlite.Connection._execute
+
+        async def count_job(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
+            jobs[fn.__name__] += 1
+            return await queue(self, fn, *args, **kw)
+
         event.listen(world.db.engine.sync_engine, "before_cursor_execute", count)
-        await connect(world)
-        await world.advance(20_000)
-        await world.ari.hang_up("c1")
-        await eventually(lambda: not world.engine.calls, what="call settled")
-        event.remove(world.db.engine.sync_engine, "before_cursor_execute", count)
-        return {"total": sum(counts.values()), "by_statement": dict(counts.most_common())}
+        aiosqlite.Connection._execute = count_job  # type: ignore[method-assign]
+        try:
+            await connect(world)
+            await world.advance(20_000)
+            await world.ari.hang_up("c1")
+            await eventually(lambda: not world.engine.calls, what="call settled")
+        finally:
+            aiosqlite.Connection._execute = queue  # type: ignore[method-assign]
+            event.remove(world.db.engine.sync_engine, "before_cursor_execute", count)
+        result = {"total": sum(counts.values()), "by_statement": dict(counts.most_common())}
+        if world.db.is_sqlite:
+            result["aiosqlite_jobs"] = {"total": sum(jobs.values()), **dict(jobs.most_common())}
+        return result
 
 
 async def main() -> None:
