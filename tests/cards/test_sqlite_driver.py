@@ -3,6 +3,8 @@ each statement one job on aiosqlite's thread."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+import cards.db
 from cards.db import Database
 
 
@@ -86,3 +89,32 @@ async def test_a_read_without_snapshot_is_its_statements_alone(
     async with db.read() as s:
         assert (await s.execute(text("SELECT v FROM t"))).scalar() == 7
     assert jobs == ["_run", "_run", "commit"]  # BEGIN, SELECT, COMMIT
+
+
+async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cancelled write's clean-up waits for its BEGIN IMMEDIATE to give up: 1 s, not 30.
+    monkeypatch.setattr(cards.db, "SQLITE_BUSY_TIMEOUT_MS", 1000)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cancel.sqlite3'}")
+    async with db.transaction() as s:
+        await s.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)"))
+
+    async def write(v: int) -> None:
+        async with db.transaction() as s:
+            await s.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": v})
+
+    async with db.transaction() as s:
+        await s.execute(text("INSERT INTO t (v) VALUES (1)"))
+        waiting = asyncio.create_task(write(2))  # its BEGIN IMMEDIATE waits for our lock
+        await asyncio.sleep(0.3)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    # A rollback is skipped when sqlite3 says no transaction is open; a cancelled BEGIN
+    # IMMEDIATE still runs on aiosqlite's thread and may take the lock after that answer. Its
+    # connection must not go back to the pool holding the lock (SQLAlchemy closes it).
+    await asyncio.wait_for(write(3), 5)
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == [1, 3]
+    await db.close()
