@@ -66,7 +66,9 @@ async def bench(
 @click.option("--seconds", default=20, type=click.IntRange(5, 600), help="credit per call")
 @click.option("--modes", default=",".join(MODES), help="comma-separated: " + ", ".join(MODES))
 @click.option("--out", default="bench/results/load.json", type=click.Path(path_type=Path))
-@click.option("--keep", is_flag=True, help="keep the work directory (SIPp logs, configs)")
+@click.option(
+    "--keep", is_flag=True, help="keep the work directory (SIPp logs, the engine's log, configs)"
+)
 @click.option("--profile", is_flag=True, help="run the engine under cProfile (use with --keep)")
 def main(calls: str, seconds: int, modes: str, out: Path, keep: bool, profile: bool) -> None:
     counts = [int(c) for c in calls.split(",")]

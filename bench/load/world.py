@@ -98,10 +98,14 @@ async def start_engine(
         *command, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
     )
     assert proc.stderr is not None
-    while b"ARI events connected" not in (line := await proc.stderr.readline()):
-        if not line:
-            raise RuntimeError("cardengine exited before it connected")
-    asyncio.get_running_loop().create_task(_drain(proc.stderr))
+    log = root / "engine.log"
+    with log.open("wb") as out:
+        while b"ARI events connected" not in (line := await proc.stderr.readline()):
+            if not line:
+                raise RuntimeError(f"cardengine exited before it connected (log: {log})")
+            out.write(line)
+        out.write(line)
+    asyncio.get_running_loop().create_task(_drain(proc.stderr, log))
     return proc
 
 
@@ -129,7 +133,9 @@ async def start_bare(
     return proc
 
 
-async def _drain(stream: asyncio.StreamReader) -> None:
-    """Keep reading the engine's log so it never blocks on a full pipe."""
-    while await stream.readline():
-        pass
+async def _drain(stream: asyncio.StreamReader, log: Path) -> None:
+    """Keep reading the engine's log so it never blocks on a full pipe; keep it in ``log``
+    (the work directory, which ``--keep`` keeps)."""
+    with log.open("ab") as out:
+        while line := await stream.readline():
+            out.write(line)
