@@ -16,12 +16,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from sqlalchemy import event
 
 from bench.common import on_both_databases, write_result
 from tests.engine.conftest import eventually, running_engine
 from tests.engine.flows import activate, connect
+from tests.support.sqlite_jobs import counted_jobs
 
 
 def _kind(statement: str) -> str:
@@ -40,29 +40,22 @@ async def one_call(url: str, tmp: Path) -> dict[str, Any]:
     async with running_engine(url, tmp) as world:
         await activate(world)
         counts: Counter[str] = Counter()
-        jobs: Counter[str] = Counter()
 
         def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             counts[_kind(statement)] += 1
 
-        queue = aiosqlite.Connection._execute
-
-        async def count_job(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
-            jobs[fn.__name__] += 1
-            return await queue(self, fn, *args, **kw)
-
         event.listen(world.db.engine.sync_engine, "before_cursor_execute", count)
-        aiosqlite.Connection._execute = count_job  # type: ignore[method-assign]
         try:
-            await connect(world)
-            await world.advance(20_000)
-            await world.ari.hang_up("c1")
-            await eventually(lambda: not world.engine.calls, what="call settled")
+            with counted_jobs() as queued:
+                await connect(world)
+                await world.advance(20_000)
+                await world.ari.hang_up("c1")
+                await eventually(lambda: not world.engine.calls, what="call settled")
         finally:
-            aiosqlite.Connection._execute = queue  # type: ignore[method-assign]
             event.remove(world.db.engine.sync_engine, "before_cursor_execute", count)
         result = {"total": sum(counts.values()), "by_statement": dict(counts.most_common())}
         if world.db.is_sqlite:
+            jobs = Counter(queued)
             result["aiosqlite_jobs"] = {"total": sum(jobs.values()), **dict(jobs.most_common())}
         return result
 

@@ -5,40 +5,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
-import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 import cards.db
 from cards.db import Database
+from tests.support.sqlite_jobs import counted_jobs
+
+
+async def with_table(path: Path) -> Database:
+    """A SQLite database at ``path`` with one table: t (id, v unique)."""
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.transaction() as s:
+        await s.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)"))
+    return database
 
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.sqlite3'}")
-    async with database.transaction() as s:
-        await s.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)"))
+    database = await with_table(tmp_path / "driver.sqlite3")
     yield database
     await database.close()
 
 
 @pytest.fixture
-def jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The jobs queued on aiosqlite's thread, by function name."""
-    queued: list[str] = []
-    run = aiosqlite.Connection._execute
-
-    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
-        queued.append(fn.__name__)
-        return await run(self, fn, *args, **kw)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    return queued
+def jobs() -> Iterator[list[str]]:
+    with counted_jobs() as queued:
+        yield queued
 
 
 async def test_rows_counts_and_new_ids(db: Database) -> None:
@@ -96,9 +93,7 @@ async def test_a_write_cancelled_while_it_waits_for_the_lock_leaves_no_lock(
 ) -> None:
     # The cancelled write's clean-up waits for its BEGIN IMMEDIATE to give up: 1 s, not 30.
     monkeypatch.setattr(cards.db, "SQLITE_BUSY_TIMEOUT_MS", 1000)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cancel.sqlite3'}")
-    async with db.transaction() as s:
-        await s.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER UNIQUE)"))
+    db = await with_table(tmp_path / "cancel.sqlite3")
 
     async def write(v: int) -> None:
         async with db.transaction() as s:
