@@ -75,6 +75,7 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     if app is not None:
         pids["app"] = app.pid
     cpu0 = {name: procstat.cpu_ms(pid) for name, pid in pids.items()}
+    host0 = procstat.host_ticks()
     rss0 = procstat.rss_kib(app.pid) if app else 0
     peak = rss0
     inject = sipp_load.injection_file(work / "callers.csv", callers(calls))
@@ -95,6 +96,7 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     except TimeoutError:
         advisor.kill()
     cpu = {name: procstat.cpu_ms(pid) - cpu0[name] for name, pid in pids.items()}
+    host = procstat.host_share(host0, procstat.host_ticks())
     stamps: dict[str, dict[str, int]] = {}
     if app is not None:
         app.send_signal(signal.SIGTERM)
@@ -107,7 +109,10 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
         stamps = await _engine_stamps(url)
     return _figures(
         mode, calls, bench.credit_s, caller_log, advisor_log, stamps, cpu, peak - rss0, url
-    ) | {"sipp_exit": {"caller": caller.returncode, "advisor": advisor.returncode}}
+    ) | {
+        "host_cpu": host,
+        "sipp_exit": {"caller": caller.returncode, "advisor": advisor.returncode},
+    }
 
 
 async def _engine_stamps(url: str) -> dict[str, dict[str, int]]:
