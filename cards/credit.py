@@ -10,6 +10,7 @@ from cards.db import CREDIT_CHANGED
 
 CHANNEL = "minutecard_credit"
 """The PostgreSQL LISTEN/NOTIFY channel; the payload is the card id."""
+_NOTIFY = text("SELECT pg_notify(:c, :p)")
 
 
 async def mark_changed(session: AsyncSession, card_id: int) -> None:
@@ -20,4 +21,4 @@ async def mark_changed(session: AsyncSession, card_id: int) -> None:
     changed.add(card_id)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # NOTIFY is transactional: delivered at commit, dropped on rollback.
-        await session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": str(card_id)})
+        await session.execute(_NOTIFY, {"c": CHANNEL, "p": str(card_id)})

@@ -33,7 +33,7 @@ from cards.services.holds import (
     remembered,
     tariff_snapshot,
 )
-from cards.services.ledger import held, held_column, locked_card
+from cards.services.ledger import HELD_COLUMN, held, locked_card
 from cards.services.projects import rating_tariff
 from cards.services.reservations import CallOutcome, add_record, charge_hold
 from cards.services.routing import caller_class
@@ -64,6 +64,25 @@ class Authorization:
     """Charging starts when the tariff announcement in the bridge has ended (seed 003)."""
 
 
+_AUTHORIZE_READ = (
+    select(Number, Project, TariffRow, LinePrice.tariff_id, FirstCaller, HELD_COLUMN)
+    .join(Project, Project.id == Number.project_id)
+    .join(TariffRow, TariffRow.id == Number.tariff_id)
+    .outerjoin(
+        LinePrice,
+        and_(LinePrice.project_id == Number.project_id, LinePrice.line == bindparam("caller")),
+    )
+    .outerjoin(
+        FirstCaller,
+        and_(FirstCaller.project_id == Number.project_id, FirstCaller.line == bindparam("caller")),
+    )
+    .where(Number.e164 == bindparam("e164"))
+)
+"""Authorize's one read after the card's lock (built once: it runs on every call): the number,
+its project and standard tariff, the caller's individual price and first-caller entry, and what
+the card's open holds keep (``held_card``). The tariff choice then needs no other read."""
+
+
 async def authorize(
     db: Database,
     *,
@@ -80,30 +99,10 @@ async def authorize(
         card = await locked_card(session, card_id)
         if usable_refusal(card, moment):
             return Authorization(None, 0, refusal="card_unusable")
-        # One read for the number, its project and standard tariff, the caller's individual
-        # price and first-caller entry, and what the card's open holds keep: the tariff choice
-        # then needs no other read.
+        # After the lock, so the held sum counts the hold of a call we waited for.
         found = (
             await session.execute(
-                select(
-                    Number,
-                    Project,
-                    TariffRow,
-                    LinePrice.tariff_id,
-                    FirstCaller,
-                    held_column(card_id),
-                )
-                .join(Project, Project.id == Number.project_id)
-                .join(TariffRow, TariffRow.id == Number.tariff_id)
-                .outerjoin(
-                    LinePrice,
-                    and_(LinePrice.project_id == Number.project_id, LinePrice.line == caller),
-                )
-                .outerjoin(
-                    FirstCaller,
-                    and_(FirstCaller.project_id == Number.project_id, FirstCaller.line == caller),
-                )
-                .where(Number.e164 == to_e164(dialed))
+                _AUTHORIZE_READ, {"e164": to_e164(dialed), "caller": caller, "held_card": card_id}
             )
         ).first()
         if found is None:

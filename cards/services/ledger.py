@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import ScalarSelect, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import ScalarSelect, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,30 +33,32 @@ class EntryKind(StrEnum):
     SETTLEMENT = "settlement"
 
 
+# Built once: the engine reads these on every call, and building a statement takes more CPU
+# than SQLite takes to run it.
+_LOCKED_CARD = select(Card).where(Card.id == bindparam("l_card")).with_for_update()
+_HELD = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
+    Reservation.card_id == bindparam("held_card"), Reservation.state == "open"
+)
+
+
 async def locked_card(session: AsyncSession, card_id: int) -> Card:
     """The card row, locked for this transaction (row lock on PostgreSQL; SQLite holds the db)."""
-    card = await session.scalar(select(Card).where(Card.id == card_id).with_for_update())
+    card = await session.scalar(_LOCKED_CARD, {"l_card": card_id})
     if card is None:
         raise NotFound(f"no card with id {card_id}")
     return card
 
 
-def _held(card_id: int) -> Select[int]:
-    return select(func.coalesce(func.sum(Reservation.amount), 0)).where(
-        Reservation.card_id == card_id, Reservation.state == "open"
-    )
-
-
 async def held(session: AsyncSession, card_id: int) -> int:
     """What the card's open reservations hold: available = balance - held."""
-    return int(await session.scalar(_held(card_id)) or 0)
+    return int(await session.scalar(_HELD, {"held_card": card_id}) or 0)
 
 
-def held_column(card_id: int) -> ScalarSelect[int]:
-    """``held`` as a column of another read. On PostgreSQL, read it only in a statement after
-    the card's lock is taken: a statement's snapshot is taken when it starts, so one that waited
-    for the lock would miss the hold of the transaction it waited for."""
-    return _held(card_id).scalar_subquery()
+HELD_COLUMN: ScalarSelect[int] = _HELD.scalar_subquery()
+"""``held`` as a column of another read, for the card in the parameter ``held_card``. On
+PostgreSQL, read it only in a statement after the card's lock is taken: a statement's snapshot
+is taken when it starts, so one that waited for the lock would miss the hold of the transaction
+it waited for."""
 
 
 async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:

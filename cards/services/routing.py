@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from cards.clock import utcnow
 from cards.db import Database
@@ -71,6 +71,26 @@ def normalise_caller(raw: str | None, trunk_format: str = "national") -> str | N
         return None
 
 
+# Built once: routing runs on every call, and building a statement takes more CPU than the
+# database takes to run it.
+_ROUTE_READ = (
+    select(Number, Project, Card)
+    .join(Project, Project.id == Number.project_id)
+    .outerjoin(
+        LineBinding,
+        and_(LineBinding.project_id == Project.id, LineBinding.line == bindparam("caller")),
+    )
+    .outerjoin(Card, Card.id == LineBinding.card_id)
+    .where(Number.e164 == bindparam("e164"))
+)
+"""One read: the number, its project and the card bound to this caller's line, if any."""
+_DEFAULT_ADVISOR = select(Number.e164).where(
+    Number.project_id == bindparam("project"),
+    Number.role == "advisor",
+    Number.is_default_advisor.is_(True),
+)
+
+
 async def route(
     db: Database, dialed: str, caller: str, *, payphone: bool = False, now: datetime | None = None
 ) -> Route:
@@ -80,19 +100,7 @@ async def route(
     except InvalidInput:
         return Route(None)
     async with db.read(snapshot=False) as session:
-        # One read: the number, its project and the card bound to this caller's line, if any.
-        found = (
-            await session.execute(
-                select(Number, Project, Card)
-                .join(Project, Project.id == Number.project_id)
-                .outerjoin(
-                    LineBinding,
-                    and_(LineBinding.project_id == Project.id, LineBinding.line == caller),
-                )
-                .outerjoin(Card, Card.id == LineBinding.card_id)
-                .where(Number.e164 == e164)
-            )
-        ).first()
+        found = (await session.execute(_ROUTE_READ, {"e164": e164, "caller": caller})).first()
         if found is None:
             return Route(None)
         number, project, card = found
@@ -104,13 +112,7 @@ async def route(
         }
         default = None
         if number.role == "card":  # only a card number offers the default advisor
-            default = await session.scalar(
-                select(Number.e164).where(
-                    Number.project_id == project.id,
-                    Number.role == "advisor",
-                    Number.is_default_advisor.is_(True),
-                )
-            )
+            default = await session.scalar(_DEFAULT_ADVISOR, {"project": project.id})
         return Route(
             number,
             project,

@@ -90,7 +90,8 @@ async def running_engine(url: str, tmp_path: Path, *, credit: int = 600) -> Asyn
             asyncio.create_task(watcher.run()),
             asyncio.create_task(engine.settler.replay_forever()),
         ]
-        await eventually(lambda: fake.connects == 1, what="events WebSocket")
+        # Connected once the event filter is set too (it is asked for after the WebSocket).
+        await eventually(lambda: client.connected, what="events WebSocket and event filter")
         try:
             yield World(db, fake, clock, engine, card)
         finally:
