@@ -24,6 +24,13 @@ log = logging.getLogger("minutecard.ari")
 BACKOFF_START_MS = 100
 BACKOFF_MAX_MS = 1_000
 HEARTBEAT_S = 5
+REST_CONNECTIONS = 100
+"""Keep-alive connections for prompts, dialling and bridges (aiohttp's default), the event
+WebSocket included. Asterisk's ``http.conf`` ``sessionlimit`` must exceed this and the next."""
+HANGUP_CONNECTIONS = 50
+"""Hang-ups have connections of their own: at 200 calls Asterisk took seconds to answer plays
+into bridges, every REST connection was taken, and hang-ups due at the credit's end waited
+6-10 s for one (bench.load, 2026-12-02)."""
 
 
 class AriAuthError(Exception):
@@ -59,6 +66,7 @@ class AriClient:
         self.app = app
         self._auth_header = {"Authorization": aiohttp.encode_basic_auth(user, password)}
         self._session: aiohttp.ClientSession | None = None
+        self._hangups: aiohttp.ClientSession | None = None
         self._closing = False
         self.connected = False
         self.connects = 0
@@ -66,15 +74,22 @@ class AriClient:
         """Sees every raw event before parsing (the recorder of replay fixtures)."""
 
     async def __aenter__(self) -> AriClient:
-        self._session = aiohttp.ClientSession(
-            headers=self._auth_header, timeout=aiohttp.ClientTimeout(total=10)
-        )
+        self._session = self._new_session(REST_CONNECTIONS)
+        self._hangups = self._new_session(HANGUP_CONNECTIONS)
         return self
+
+    def _new_session(self, connections: int) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connections),
+            headers=self._auth_header,
+            timeout=aiohttp.ClientTimeout(total=10),
+        )
 
     async def __aexit__(self, *_exc: object) -> None:
         self._closing = True
-        if self._session:
-            await self._session.close()
+        for session in (self._session, self._hangups):
+            if session:
+                await session.close()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -82,9 +97,12 @@ class AriClient:
             raise RuntimeError("use AriClient as an async context manager")
         return self._session
 
-    async def _request(self, method: str, path: str, **params: Any) -> Any:
+    async def _request(
+        self, method: str, path: str, *, via: aiohttp.ClientSession | None = None, **params: Any
+    ) -> Any:
         query = [(k, str(v)) for k, v in params.items() if v is not None]
-        async with self.session.request(method, f"{self.base}{path}", params=query) as resp:
+        session = via or self.session
+        async with session.request(method, f"{self.base}{path}", params=query) as resp:
             body = await resp.text()
             if resp.status >= 300:
                 message = body
@@ -119,7 +137,7 @@ class AriClient:
         await self._request("POST", f"/channels/{channel}/answer")
 
     async def hangup(self, channel: str, reason: str = "normal") -> None:
-        await self._request("DELETE", f"/channels/{channel}", reason=reason)
+        await self._request("DELETE", f"/channels/{channel}", via=self._hangups, reason=reason)
 
     async def play(
         self,
