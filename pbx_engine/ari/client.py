@@ -31,6 +31,10 @@ HANGUP_CONNECTIONS = 50
 """Hang-ups have connections of their own: at 200 calls Asterisk took seconds to answer plays
 into bridges, every REST connection was taken, and hang-ups due at the credit's end waited
 6-10 s for one (bench.load, 2026-12-02)."""
+HANGUP_ATTEMPTS = 4
+HANGUP_TIMEOUT_S = 5
+"""A hang-up Asterisk does not answer in time is asked again (it is idempotent: a channel
+already gone answers 404): one left undone keeps an advisor's line open after the call."""
 
 
 class AriAuthError(Exception):
@@ -137,7 +141,17 @@ class AriClient:
         await self._request("POST", f"/channels/{channel}/answer")
 
     async def hangup(self, channel: str, reason: str = "normal") -> None:
-        await self._request("DELETE", f"/channels/{channel}", via=self._hangups, reason=reason)
+        for attempt in range(1, HANGUP_ATTEMPTS + 1):
+            try:
+                async with asyncio.timeout(HANGUP_TIMEOUT_S):
+                    await self._request(
+                        "DELETE", f"/channels/{channel}", via=self._hangups, reason=reason
+                    )
+                return
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                if attempt == HANGUP_ATTEMPTS:
+                    raise
+                log.warning("hang-up of %s: %r; asking again", channel, exc)
 
     async def play(
         self,

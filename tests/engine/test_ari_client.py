@@ -1,13 +1,31 @@
-"""The ARI client's connections: a hang-up never waits behind slow requests for one."""
+"""The ARI client's hang-ups: never behind slow requests for a connection, and asked again
+when Asterisk does not answer."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import pytest
 from aiohttp import web
 
+from pbx_engine.ari import client as ari_client
 from pbx_engine.ari.client import REST_CONNECTIONS, AriClient
 from tests.support.postgres import free_port
+
+
+@asynccontextmanager
+async def asterisk_like(app: web.Application) -> AsyncIterator[AriClient]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        async with AriClient(f"http://127.0.0.1:{port}", "u", "p", "minutecard") as client:
+            yield client
+    finally:
+        await runner.cleanup()
 
 
 async def test_a_hang_up_goes_out_while_every_rest_connection_waits_on_asterisk() -> None:
@@ -30,23 +48,59 @@ async def test_a_hang_up_goes_out_while_every_rest_connection_waits_on_asterisk(
     app = web.Application()
     app.router.add_post("/ari/bridges/{bridge}/play/{playback}", play)
     app.router.add_delete("/ari/channels/{channel}", hangup)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with AriClient(f"http://127.0.0.1:{port}", "u", "p", "minutecard") as client:
-            plays = [
-                asyncio.create_task(client.play(["sound:x"], f"pb{i}", bridge=f"b{i}"))
-                for i in range(REST_CONNECTIONS + 20)
-            ]
-            while plays_waiting < REST_CONNECTIONS:
-                await asyncio.sleep(0.01)
-            # Guarded, not timed: without its own connections the hang-up waits for a play.
-            await asyncio.wait_for(client.hangup("advisor-1"), timeout=5)
-            assert hung_up == ["advisor-1"]
-            assert plays_waiting == REST_CONNECTIONS  # the other plays still wait for one
-            answer_plays.set()
-            await asyncio.gather(*plays)
-    finally:
-        await runner.cleanup()
+    async with asterisk_like(app) as client:
+        plays = [
+            asyncio.create_task(client.play(["sound:x"], f"pb{i}", bridge=f"b{i}"))
+            for i in range(REST_CONNECTIONS + 20)
+        ]
+        while plays_waiting < REST_CONNECTIONS:
+            await asyncio.sleep(0.01)
+        # Guarded, not timed: without its own connections the hang-up waits for a play.
+        await asyncio.wait_for(client.hangup("advisor-1"), timeout=5)
+        assert hung_up == ["advisor-1"]
+        assert plays_waiting == REST_CONNECTIONS  # the other plays still wait for one
+        answer_plays.set()
+        await asyncio.gather(*plays)
+
+
+async def test_a_hang_up_asterisk_leaves_unanswered_is_asked_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ari_client, "HANGUP_TIMEOUT_S", 0.2)
+    never = asyncio.Event()
+    asked: list[str] = []
+
+    async def hangup(request: web.Request) -> web.Response:
+        asked.append(request.match_info["channel"])
+        if len(asked) < 3:
+            await never.wait()  # Asterisk too busy to answer
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_delete("/ari/channels/{channel}", hangup)
+    async with asterisk_like(app) as client:
+        await client.hangup("advisor-1")
+        assert asked == ["advisor-1"] * 3
+        never.set()  # the unanswered requests end before the server stops
+
+
+async def test_a_hang_up_never_answered_fails_after_its_attempts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ari_client, "HANGUP_TIMEOUT_S", 0.1)
+    never = asyncio.Event()
+    asked = 0
+
+    async def hangup(request: web.Request) -> web.Response:
+        nonlocal asked
+        asked += 1
+        await never.wait()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_delete("/ari/channels/{channel}", hangup)
+    async with asterisk_like(app) as client:
+        with pytest.raises(TimeoutError):
+            await client.hangup("advisor-1")
+        assert asked == ari_client.HANGUP_ATTEMPTS
+        never.set()
