@@ -4,7 +4,6 @@ from Asterisk's stamps (engine: its call records keep them; bare app: its own du
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 from dataclasses import dataclass
@@ -100,8 +99,13 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     stamps: dict[str, dict[str, int]] = {}
     if app is not None:
         app.send_signal(signal.SIGTERM)
-        with contextlib.suppress(TimeoutError):
+        try:
             await asyncio.wait_for(app.wait(), 30)
+        except TimeoutError:
+            # Never left running: still subscribed to the Stasis app, it would refuse the next
+            # run's calls as a stopping engine does.
+            app.kill()
+            await app.wait()
     if mode == "bare":
         for call in json.loads((work / "bare.json").read_text()):
             stamps[call["caller"].lstrip("+")] = call
@@ -112,6 +116,7 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     ) | {
         "host_cpu": host,
         "sipp_exit": {"caller": caller.returncode, "advisor": advisor.returncode},
+        "app_exit": None if app is None else app.returncode,
     }
 
 
