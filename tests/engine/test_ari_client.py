@@ -12,6 +12,7 @@ from aiohttp import web
 
 from pbx_engine.ari import client as ari_client
 from pbx_engine.ari.client import REST_CONNECTIONS, AriClient
+from tests.engine.conftest import eventually
 from tests.support.postgres import free_port
 
 
@@ -53,8 +54,9 @@ async def test_a_hang_up_goes_out_while_every_rest_connection_waits_on_asterisk(
             asyncio.create_task(client.play(["sound:x"], f"pb{i}", bridge=f"b{i}"))
             for i in range(REST_CONNECTIONS + 20)
         ]
-        while plays_waiting < REST_CONNECTIONS:
-            await asyncio.sleep(0.01)
+        await eventually(
+            lambda: plays_waiting == REST_CONNECTIONS, what="every connection taken by a play"
+        )
         # Guarded, not timed: without its own connections the hang-up waits for a play.
         await asyncio.wait_for(client.hangup("advisor-1"), timeout=5)
         assert hung_up == ["advisor-1"]
