@@ -15,6 +15,7 @@ from admin_cli.errors import EXIT_BAD_INPUT, one_line
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "adjust": ("card_cmds", "adjust", "Correct a balance by ±AMOUNT, with a reason."),
+    "advisor": ("advisor_cmds", "advisor_group", "Advisors: who takes an advisor number's calls."),
     "asterisk": ("asterisk_cmds", "asterisk_group", "Asterisk configuration for this database."),
     "audit": ("card_cmds", "audit", "Check every balance against its ledger, and the journal."),
     "calls": ("calls_cmd", "calls_cmd", "Call records (EVN) of a card, a line or a project."),

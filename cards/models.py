@@ -273,3 +273,58 @@ class AccountSettlement(Base):
     amount: Mapped[int] = mapped_column(Money)
     cause: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]
+
+
+class Advisor(Base):
+    """A person who takes calls (issue 23): a dial string, a login PIN (keyed hash, like card
+    PINs), a payout rate per talked minute in 1/10,000 EUR, and the live state every engine
+    sharing the database reads before offering a call (``idle``, ``ringing``, ``talking``)."""
+
+    __tablename__ = "advisors"
+    __table_args__ = (
+        UniqueConstraint("project_id", "name"),
+        UniqueConstraint("project_id", "pin_hash"),
+        UniqueConstraint("project_id", "extension"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    dial_string: Mapped[str] = mapped_column(String(120))
+    pin_hash: Mapped[str] = mapped_column(String(64))
+    payout_rate: Mapped[int] = mapped_column(Money, default=0)
+    extension: Mapped[str | None] = mapped_column(String(8), default=None)
+    logged_in: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(8), default="idle")
+    call_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    """The call that claimed the advisor (ringing or talking), None when idle."""
+    state_since: Mapped[datetime]
+    last_call_end: Mapped[datetime | None] = mapped_column(default=None)
+    """When the advisor's last answered call ended: longest-idle orders by it."""
+    ready_at: Mapped[datetime | None] = mapped_column(default=None)
+    """The end of the wrap-up after that call: no call is offered before it."""
+    calls_taken: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+
+class HuntGroup(Base):
+    """How an advisor number rings its advisors: strategy and timeouts (issue 23). A number
+    without a group rings its own dial string (a group of one)."""
+
+    __tablename__ = "hunt_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id"), unique=True)
+    strategy: Mapped[str] = mapped_column(String(12))
+    ring_timeout_s: Mapped[int] = mapped_column(Integer)
+    overall_timeout_s: Mapped[int] = mapped_column(Integer)
+    wrapup_s: Mapped[int] = mapped_column(Integer)
+    last_offered: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"), default=None)
+    """Round-robin's memory: the advisor offered the group's last call."""
+
+
+class HuntMember(Base):
+    __tablename__ = "hunt_members"
+    __table_args__ = (UniqueConstraint("group_id", "advisor_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("hunt_groups.id", ondelete="CASCADE"))
+    advisor_id: Mapped[int] = mapped_column(ForeignKey("advisors.id"))
+    position: Mapped[int] = mapped_column(Integer)

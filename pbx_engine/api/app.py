@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from cards.db import Database
 from cards.errors import CardsError, Conflict, NotFound
 from cards.journal import STORAGE_ERRORS, Journal
-from cards.services import api_views, tokens
+from cards.services import advisors, api_views, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
 
 MAX_BODY = 64 * 1024
@@ -118,6 +118,7 @@ class Api:
         app.router.add_get("/v1/lines/{line}", self.line)
         app.router.add_get("/v1/calls", self.calls)
         app.router.add_get("/v1/live-calls", self.live_calls)
+        app.router.add_get("/v1/advisors", self.advisor_list)
         return app
 
     @web.middleware
@@ -219,6 +220,10 @@ class Api:
     async def live_calls(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)
         return web.json_response(self.status.live_talks(grant.project_id))
+
+    async def advisor_list(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request)
+        return web.json_response(await advisors.api_view(self.db, grant.project_id))
 
     async def topup(self, request: web.Request) -> web.Response:
         return await self._move(request, "topup", {"amount"})

@@ -1,0 +1,50 @@
+"""``GET /v1/advisors``: a token reads its own project's advisors with their live state, as the
+OpenAPI document describes them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import jsonschema
+from sqlalchemy import update
+
+from cards.clock import utcnow
+from cards.db import Database
+from cards.models import Advisor
+from cards.services import advisors
+from pbx_engine.api.app import OPENAPI
+from tests.api.test_openapi_conformance import resolved
+from tests.conftest import SECRET
+from tests.support.api_client import Server
+
+SCHEMA = resolved(json.loads(OPENAPI.read_text())["components"]["schemas"]["Advisor"])
+
+
+async def test_each_live_state_is_read_by_its_own_project_only(api: Server, db: Database) -> None:
+    for name in ("Anna", "Ben", "Cleo", "Dora", "Emil"):
+        await advisors.add_advisor(db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET)
+    await advisors.add_advisor(db, "other", "Olga", "PJSIP/olga", secret=b"x" * 20)
+    later = utcnow() + timedelta(minutes=5)
+    async with db.transaction() as session:
+        for name, values in {
+            "Ben": {"logged_in": False},
+            "Cleo": {"state": "ringing", "call_id": "c1"},
+            "Dora": {"state": "talking", "call_id": "c2"},
+            "Emil": {"ready_at": later},
+        }.items():
+            await session.execute(update(Advisor).where(Advisor.name == name).values(**values))
+    status, body = await api.call("GET", "/v1/advisors", api.read)
+    assert status == 200
+    for item in body:
+        jsonschema.validate(item, SCHEMA)
+    assert [(a["name"], a["state"]) for a in body] == [
+        ("Anna", "available"),
+        ("Ben", "logged_out"),
+        ("Cleo", "ringing"),
+        ("Dora", "talking"),
+        ("Emil", "wrap_up"),
+    ]
+    status, other = await api.call("GET", "/v1/advisors", api.other)
+    assert (status, [a["name"] for a in other]) == (200, ["Olga"])
+    assert (await api.call("GET", "/v1/advisors", None))[0] == 401
