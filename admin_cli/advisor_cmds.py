@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from admin_cli.errors import parse_or_fail
+from admin_cli.hunt_group_cmds import group_group
 from admin_cli.output import actor_option, emit_record, emit_rows, json_option, reason_option
 from admin_cli.runner import run_with_db, secret
 from cards.amounts import show_amount
@@ -152,3 +153,6 @@ def advisor_remove(name: str, project: str, actor: str, reason: str | None, as_j
         emit_record({"removed": removed}, as_json=True)
     else:
         click.echo(f"removed advisor {removed}")
+
+
+advisor_group.add_command(group_group)

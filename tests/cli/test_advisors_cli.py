@@ -98,3 +98,32 @@ def test_duplicates_and_unknowns_are_refused(capsys, tmp_path) -> None:
                                   "--dial", "PJSIP/x", "--extension", "11")  # fmt: skip
     assert "no advisor" in refused(capsys, "advisor", "show", "Zoe", "--project", "astro")
     assert "nothing to change" in refused(capsys, "advisor", "set", "Anna", "--project", "astro")
+
+
+def test_a_number_rings_a_group_and_back_its_dial_string(capsys, tmp_path) -> None:
+    setup_money_project(capsys, tmp_path)
+    for name in ("Anna", "Ben", "Cleo"):
+        add(capsys, name, "--dial", f"PJSIP/{name.lower()}")
+    group = json.loads(
+        ok(capsys, "advisor", "group", "set", "089 12345671", "--advisor", "Cleo",
+           "--advisor", "Anna", "--advisor", "Ben", "--strategy", "round-robin",
+           "--ring-timeout", "15", "--overall-timeout", "60", "--wrap-up", "10", "--json")
+    )  # fmt: skip
+    assert group == {
+        "number": "+498912345671",
+        "advisors": ["Cleo", "Anna", "Ben"],
+        "strategy": "round-robin",
+        "ring_timeout_s": 15,
+        "overall_timeout_s": 60,
+        "wrapup_s": 10,
+    }
+    shown = json.loads(ok(capsys, "advisor", "group", "show", "+498912345671", "--json"))
+    assert shown == group
+    assert "in a number's group" in refused(capsys, "advisor", "remove", "Anna", "--project",
+                                            "astro")  # fmt: skip
+    assert "5–600" in refused(capsys, "advisor", "group", "set", "+498912345671",
+                              "--advisor", "Anna", "--ring-timeout", "2")  # fmt: skip
+    assert "again" in ok(capsys, "advisor", "group", "clear", "+498912345671")
+    assert "rings PJSIP/advisor1" in refused(capsys, "advisor", "group", "show", "+498912345671")
+    history = json.loads(ok(capsys, "history", "--project", "astro", "--json"))
+    assert [h["action"] for h in history].count("hunt_group") == 2

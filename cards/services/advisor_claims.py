@@ -1,0 +1,174 @@
+"""An advisor's live state in the database, shared by every engine (issue 23): a call claims
+the advisors it rings (``idle`` → ``ringing``) in one conditional write, so an advisor ringing
+or talking for any engine is never offered a second call; the answering one becomes
+``talking``; the end of the call gives every claim back, the talker after its wrap-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cards.clock import aware, utcnow
+from cards.db import Database
+from cards.hunt import Member, Strategy, next_offer
+from cards.models import Advisor, HuntGroup, HuntMember, Number
+from cards.phone import to_e164
+
+SINGLE_RING_S = 30
+"""A number without a group rings its own dial string this long, as before issue 23."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Whom to ring: an advisor, or (``advisor_id`` None) the number's own dial string."""
+
+    advisor_id: int | None
+    name: str
+    dial_string: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The advisors claimed for the next attempt (none: nobody is left) and the group's timing."""
+
+    candidates: tuple[Candidate, ...]
+    ring_timeout_s: int
+    overall_timeout_s: int
+    wrapup_s: int = 0
+
+
+def _ms(moment: datetime) -> int:
+    return int(aware(moment).timestamp() * 1000)
+
+
+def _free(advisor: Advisor, now: datetime) -> bool:
+    ready = advisor.ready_at is None or aware(advisor.ready_at) <= now
+    return advisor.logged_in and advisor.state == "idle" and ready
+
+
+def _claimable(now: datetime) -> object:
+    return and_(
+        Advisor.state == "idle",
+        Advisor.logged_in.is_(True),
+        or_(Advisor.ready_at.is_(None), Advisor.ready_at <= now),
+    )
+
+
+async def claim(
+    db: Database,
+    call_id: str,
+    dialed: str,
+    tried: frozenset[int],
+    *,
+    attempts: int,
+    now: datetime | None = None,
+) -> Offer:
+    """Claim whom the number's strategy offers next, never one of ``tried``; ``attempts`` is
+    how many attempts the call made so far (a number without a group is rung once)."""
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
+        assert number is not None and number.destination is not None
+        group = await session.scalar(select(HuntGroup).where(HuntGroup.number_id == number.id))
+        if group is None:
+            single = (Candidate(None, "", number.destination),) if attempts == 0 else ()
+            return Offer(single, SINGLE_RING_S, SINGLE_RING_S)
+        candidates = await _claim_in_group(session, group, call_id, tried, moment)
+        return Offer(candidates, group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s)
+
+
+async def _claim_in_group(
+    session: AsyncSession,
+    group: HuntGroup,
+    call_id: str,
+    tried: frozenset[int],
+    now: datetime,
+) -> tuple[Candidate, ...]:
+    rows = (
+        await session.scalars(
+            select(Advisor)
+            .join(HuntMember, HuntMember.advisor_id == Advisor.id)
+            .where(HuntMember.group_id == group.id)
+            .order_by(HuntMember.position)
+        )
+    ).all()
+    by_id = {a.id: a for a in rows}
+    taken: set[int] = set()
+    while True:
+        members = [
+            Member(
+                a.id,
+                a.id not in taken and _free(a, now),
+                _ms(a.last_call_end or a.created_at),
+                a.calls_taken,
+            )
+            for a in rows
+        ]
+        offer = next_offer(Strategy(group.strategy), members, tried, group.last_offered)
+        if not offer:
+            return ()
+        claimed = []
+        for advisor_id in offer:
+            # Another engine may have claimed it since the read: the write decides.
+            result = await session.execute(
+                update(Advisor)
+                .where(Advisor.id == advisor_id, _claimable(now))  # type: ignore[arg-type]
+                .values(state="ringing", call_id=call_id, state_since=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) == 1:
+                claimed.append(by_id[advisor_id])
+            else:
+                taken.add(advisor_id)
+        if claimed:
+            group.last_offered = claimed[-1].id
+            return tuple(Candidate(a.id, a.name, a.dial_string) for a in claimed)
+
+
+async def answered(
+    db: Database, call_id: str, advisor_id: int, now: datetime | None = None
+) -> None:
+    """The advisor's leg answered: ``talking`` until the call ends."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Advisor)
+            .where(Advisor.id == advisor_id, Advisor.call_id == call_id)
+            .values(state="talking", state_since=now or utcnow())
+        )
+
+
+async def release(
+    db: Database,
+    call_id: str,
+    advisor_ids: frozenset[int],
+    *,
+    talked: int | None = None,
+    wrapup_s: int = 0,
+    now: datetime | None = None,
+) -> None:
+    """Give back this call's claims on ``advisor_ids``; the advisor that ``talked`` counts the
+    call and is offered the next one after its wrap-up. Another call's claim is never touched."""
+    moment = now or utcnow()
+    async with db.transaction() as session:
+        idle = {"state": "idle", "call_id": None, "state_since": moment}
+        rang = advisor_ids - {talked} if talked is not None else advisor_ids
+        if rang:
+            await session.execute(
+                update(Advisor)
+                .where(Advisor.id.in_(rang), Advisor.call_id == call_id)
+                .values(**idle)
+            )
+        if talked is not None:
+            await session.execute(
+                update(Advisor)
+                .where(Advisor.id == talked, Advisor.call_id == call_id)
+                .values(
+                    **idle,
+                    last_call_end=moment,
+                    ready_at=moment + timedelta(seconds=wrapup_s),
+                    calls_taken=Advisor.calls_taken + 1,
+                )
+            )

@@ -1,0 +1,149 @@
+"""Advisor state in the database (issue 23): a claimed advisor is offered to no other call of
+any engine, a released one is, after its wrap-up; a number without a group rings its own dial
+string once; the group's strategy and timing come with the offer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from cards.clock import utcnow
+from cards.db import Database
+from cards.errors import InvalidInput, NotFound
+from cards.services import advisor_claims, advisors, hunt_groups
+from cards.services.advisor_claims import Candidate
+from tests.cards.helpers import project_with_cards
+from tests.conftest import SECRET
+
+ADVISOR_NUMBER = "+498912345671"
+
+
+async def line_of(db: Database, *names: str, strategy: str = "ordered", wrapup: int = 0) -> None:
+    await project_with_cards(db)
+    for name in names:
+        await advisors.add_advisor(db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET)
+    timing = hunt_groups.Timing(15, 60, wrapup)
+    await hunt_groups.set_group(db, ADVISOR_NUMBER, list(names), strategy, timing)
+
+
+def names(offer: advisor_claims.Offer) -> list[str]:
+    return [c.name for c in offer.candidates]
+
+
+async def test_a_number_without_a_group_rings_its_dial_string_once(db: Database) -> None:
+    await project_with_cards(db)
+    first = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert first.candidates == (Candidate(None, "", "PJSIP/advisor1"),)
+    again = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=1)
+    assert again.candidates == ()
+
+
+async def test_a_ringing_or_talking_advisor_is_offered_to_no_other_call(db: Database) -> None:
+    await line_of(db, "Anna", "Ben")
+    one = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert names(one) == ["Anna"] and (one.ring_timeout_s, one.overall_timeout_s) == (15, 60)
+    two = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert names(two) == ["Ben"]
+    [anna], [ben] = one.candidates, two.candidates
+    assert anna.advisor_id is not None and ben.advisor_id is not None
+    await advisor_claims.answered(db, "c1", anna.advisor_id)
+    three = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert three.candidates == ()
+    states = [(a["name"], a["state"]) for a in await advisors.api_view(db, 1)]
+    assert states == [("Anna", "talking"), ("Ben", "ringing")]
+    # Another call's release never frees them.
+    await advisor_claims.release(db, "c3", frozenset({anna.advisor_id, ben.advisor_id}))
+    assert (
+        names(await advisor_claims.claim(db, "c4", ADVISOR_NUMBER, frozenset(), attempts=0)) == []
+    )
+    await advisor_claims.release(db, "c2", frozenset({ben.advisor_id}))
+    assert names(await advisor_claims.claim(db, "c5", ADVISOR_NUMBER, frozenset(), attempts=0)) == [
+        "Ben"
+    ]
+
+
+async def test_the_talker_waits_its_wrap_up_and_counts_the_call(db: Database) -> None:
+    await line_of(db, "Anna", "Ben", wrapup=30)
+    now = utcnow()
+    one = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0, now=now)
+    [anna] = one.candidates
+    assert anna.advisor_id is not None and one.wrapup_s == 30
+    await advisor_claims.answered(db, "c1", anna.advisor_id, now=now)
+    await advisor_claims.release(
+        db, "c1", frozenset({anna.advisor_id}), talked=anna.advisor_id, wrapup_s=30, now=now
+    )
+    soon = now + timedelta(seconds=29)
+    offer = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), attempts=0, now=soon)
+    assert names(offer) == ["Ben"]
+    later = now + timedelta(seconds=30)
+    offer = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), attempts=0, now=later)
+    assert names(offer) == ["Anna"]
+    [listed] = [a for a in await advisors.api_view(db, 1, later) if a["name"] == "Anna"]
+    assert listed["calls_taken"] == 1
+
+
+async def test_a_hunt_never_offers_the_same_advisor_twice(db: Database) -> None:
+    await line_of(db, "Anna", "Ben", "Cleo", strategy="round-robin")
+    tried: set[int] = set()
+    offered = []
+    for attempt in range(4):
+        offer = await advisor_claims.claim(
+            db, "c1", ADVISOR_NUMBER, frozenset(tried), attempts=attempt
+        )
+        offered += names(offer)
+        tried |= {c.advisor_id for c in offer.candidates if c.advisor_id is not None}
+        await advisor_claims.release(db, "c1", frozenset(tried))
+    assert offered == ["Anna", "Ben", "Cleo"]
+    # Round-robin remembers: the next call starts after Cleo, the one offered last.
+    offer = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert names(offer) == ["Anna"]
+    offer = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert names(offer) == ["Ben"]
+
+
+async def test_ring_all_claims_every_free_advisor(db: Database) -> None:
+    await line_of(db, "Anna", "Ben", "Cleo", strategy="ring-all")
+    await advisor_claims.claim(db, "c0", ADVISOR_NUMBER, frozenset({2, 3}), attempts=0)
+    offer = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0)
+    assert names(offer) == ["Ben", "Cleo"]
+
+
+async def test_two_engines_claiming_at_once_never_share_an_advisor(
+    db_url: str, db: Database
+) -> None:
+    await line_of(db, "Anna")
+    engines = [Database(db_url) for _ in range(2)]
+    try:
+        offers = await asyncio.gather(
+            *(
+                advisor_claims.claim(e, f"call-{i}", ADVISOR_NUMBER, frozenset(), attempts=0)
+                for i, e in enumerate(engines * 5)
+            )
+        )
+    finally:
+        for engine in engines:
+            await engine.close()
+    assert sum(len(o.candidates) for o in offers) == 1
+
+
+async def test_group_settings_are_checked(db: Database) -> None:
+    await line_of(db, "Anna")
+    with pytest.raises(InvalidInput, match="strategy"):
+        await hunt_groups.set_group(db, ADVISOR_NUMBER, ["Anna"], "random", hunt_groups.Timing())
+    with pytest.raises(InvalidInput, match="overall timeout"):
+        await hunt_groups.set_group(
+            db, ADVISOR_NUMBER, ["Anna"], "ordered", hunt_groups.Timing(30, 20, 0)
+        )
+    with pytest.raises(InvalidInput, match="once"):
+        await hunt_groups.set_group(
+            db, ADVISOR_NUMBER, ["Anna", "Anna"], "ordered", hunt_groups.Timing()
+        )
+    with pytest.raises(InvalidInput, match="card number"):
+        await hunt_groups.set_group(db, "+498912345670", ["Anna"], "ordered", hunt_groups.Timing())
+    with pytest.raises(NotFound, match="no advisor"):
+        await hunt_groups.set_group(db, ADVISOR_NUMBER, ["Zoe"], "ordered", hunt_groups.Timing())
+    assert await hunt_groups.clear_group(db, ADVISOR_NUMBER) == ADVISOR_NUMBER
+    with pytest.raises(NotFound, match="rings PJSIP/advisor1"):
+        await hunt_groups.get_group(db, ADVISOR_NUMBER)
