@@ -328,3 +328,20 @@ class HuntMember(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("hunt_groups.id", ondelete="CASCADE"))
     advisor_id: Mapped[int] = mapped_column(ForeignKey("advisors.id"))
     position: Mapped[int] = mapped_column(Integer)
+
+
+class CallAttempt(Base):
+    """One advisor rung for a hunted call (issue 23): who, how it ended, how long it rang."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (Index("ix_call_attempts_advisor_at", "advisor_id", "started_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(120), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    advisor_id: Mapped[int | None] = mapped_column(Integer)
+    """No foreign key: an advisor removed later keeps its attempts (and its name here)."""
+    advisor: Mapped[str] = mapped_column(String(80))
+    dial_string: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(24))
+    started_at: Mapped[datetime]
+    ring_ms: Mapped[int] = mapped_column(Integer)

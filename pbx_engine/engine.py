@@ -232,7 +232,7 @@ class Engine:
             ]
             for channel in orphans:
                 await self._hang_up_stray(channel.id)
-            calls = {c.id.removesuffix(ADVISOR_SUFFIX) for c in orphans}
+            calls = {c.id.partition(ADVISOR_SUFFIX)[0] for c in orphans}
             recovered = await reservations.recover_calls(self.db, calls)
             recovered += await reservations.recover_stale(
                 self.db,

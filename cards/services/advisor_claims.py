@@ -14,18 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.hunt import Member, Strategy, next_offer
-from cards.models import Advisor, HuntGroup, HuntMember, Number
+from cards.models import Advisor, CallAttempt, HuntGroup, HuntMember, Number
 from cards.phone import to_e164
-
-SINGLE_RING_S = 30
-"""A number without a group rings its own dial string this long, as before issue 23."""
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """Whom to ring: an advisor, or (``advisor_id`` None) the number's own dial string."""
+    """An advisor claimed for the call: ring it."""
 
-    advisor_id: int | None
+    advisor_id: int
     name: str
     dial_string: str
 
@@ -63,19 +60,16 @@ async def claim(
     dialed: str,
     tried: frozenset[int],
     *,
-    attempts: int,
     now: datetime | None = None,
 ) -> Offer:
-    """Claim whom the number's strategy offers next, never one of ``tried``; ``attempts`` is
-    how many attempts the call made so far (a number without a group is rung once)."""
+    """Claim whom the number's group offers next, never one of ``tried``."""
     moment = now or utcnow()
     async with db.transaction() as session:
         number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
-        assert number is not None and number.destination is not None
+        assert number is not None
         group = await session.scalar(select(HuntGroup).where(HuntGroup.number_id == number.id))
-        if group is None:
-            single = (Candidate(None, "", number.destination),) if attempts == 0 else ()
-            return Offer(single, SINGLE_RING_S, SINGLE_RING_S)
+        if group is None:  # taken away since the look-up: nobody to offer
+            return Offer((), 0, 0)
         candidates = await _claim_in_group(session, group, call_id, tried, moment)
         return Offer(candidates, group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s)
 
@@ -141,30 +135,50 @@ async def answered(
 
 
 async def release(
+    db: Database, call_id: str, advisor_ids: frozenset[int], *, now: datetime | None = None
+) -> None:
+    """Attempts of this call that ended unanswered: their advisors are free again at once.
+    Another call's claim is never touched."""
+    async with db.transaction() as session:
+        await session.execute(
+            update(Advisor)
+            .where(Advisor.id.in_(advisor_ids), Advisor.call_id == call_id)
+            .values(state="idle", call_id=None, state_since=now or utcnow())
+        )
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    advisor_id: int | None
+    advisor: str
+    dial_string: str
+    outcome: str
+    started_at: datetime
+    ring_ms: int
+
+
+async def finish(
     db: Database,
     call_id: str,
-    advisor_ids: frozenset[int],
+    attempts: list[AttemptRow],
     *,
-    talked: int | None = None,
-    wrapup_s: int = 0,
+    answered: int | None,
+    wrapup_s: int,
     now: datetime | None = None,
 ) -> None:
-    """Give back this call's claims on ``advisor_ids``; the advisor that ``talked`` counts the
-    call and is offered the next one after its wrap-up. Another call's claim is never touched."""
+    """The end of a hunted call, in one transaction: every attempt on record, every claim of
+    the call given back; the advisor who ``answered`` counts the call and is offered the next
+    one after its wrap-up."""
     moment = now or utcnow()
     async with db.transaction() as session:
+        session.add_all(
+            CallAttempt(call_id=call_id, position=i, **vars(a)) for i, a in enumerate(attempts)
+        )
         idle = {"state": "idle", "call_id": None, "state_since": moment}
-        rang = advisor_ids - {talked} if talked is not None else advisor_ids
-        if rang:
+        if answered is not None:
             await session.execute(
                 update(Advisor)
-                .where(Advisor.id.in_(rang), Advisor.call_id == call_id)
-                .values(**idle)
-            )
-        if talked is not None:
-            await session.execute(
-                update(Advisor)
-                .where(Advisor.id == talked, Advisor.call_id == call_id)
+                .where(Advisor.id == answered, Advisor.call_id == call_id)
                 .values(
                     **idle,
                     last_call_end=moment,
@@ -172,3 +186,4 @@ async def release(
                     calls_taken=Advisor.calls_taken + 1,
                 )
             )
+        await session.execute(update(Advisor).where(Advisor.call_id == call_id).values(**idle))

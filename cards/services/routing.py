@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, select
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import InvalidInput
-from cards.models import Card, LineBinding, Number, Project, Tariff
+from cards.models import Card, HuntGroup, LineBinding, Number, Project, Tariff
 from cards.phone import LineKind, line_kind, to_e164
 from cards.services.activation import usable_refusal
 from cards.services.ledger import held
@@ -30,6 +30,8 @@ class Route:
     card_id: int | None = None
     default_advisor: str | None = None
     lang: str = "de"
+    hunts: bool = False
+    """The number rings a group of advisors (issue 23)."""
 
 
 PROMPT_LANGUAGES = ("de", "en")
@@ -74,8 +76,9 @@ def normalise_caller(raw: str | None, trunk_format: str = "national") -> str | N
 # Built once: routing runs on every call, and building a statement takes more CPU than the
 # database takes to run it.
 _ROUTE_READ = (
-    select(Number, Project, Card)
+    select(Number, Project, Card, HuntGroup.id)
     .join(Project, Project.id == Number.project_id)
+    .outerjoin(HuntGroup, HuntGroup.number_id == Number.id)
     .outerjoin(
         LineBinding,
         and_(LineBinding.project_id == Project.id, LineBinding.line == bindparam("caller")),
@@ -83,7 +86,8 @@ _ROUTE_READ = (
     .outerjoin(Card, Card.id == LineBinding.card_id)
     .where(Number.e164 == bindparam("e164"))
 )
-"""One read: the number, its project and the card bound to this caller's line, if any."""
+"""One read: the number, its project, the card bound to this caller's line and the number's
+group of advisors, if any."""
 _DEFAULT_ADVISOR = select(Number.e164).where(
     Number.project_id == bindparam("project"),
     Number.role == "advisor",
@@ -103,7 +107,7 @@ async def route(
         found = (await session.execute(_ROUTE_READ, {"e164": e164, "caller": caller})).first()
         if found is None:
             return Route(None)
-        number, project, card = found
+        number, project, card, group = found
         kind = caller_kind(caller, payphone=payphone)
         accepts = {
             LineKind.MOBILE: number.accepts_mobile,
@@ -121,6 +125,7 @@ async def route(
             None if card is None or usable_refusal(card, moment) else card.id,
             default,
             prompt_language(caller, number.lang),
+            group is not None,
         )
 
 

@@ -14,6 +14,7 @@ from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import STORAGE_ERRORS
 from cards.services import activation, calls, routing
+from pbx_engine.adapter import hunting
 from pbx_engine.adapter.registry import Registry
 from pbx_engine.adapter.translate import ADVISOR_ARG
 from pbx_engine.ari.client import AriClient, AriError
@@ -109,6 +110,11 @@ class CommandRunner:
                 self.checkpoints.add(call_id, c)
             case cmd.Settle():
                 await self.settler.settle(self.settlement(c))
+            case (
+                cmd.ClaimAdvisors() | cmd.AdvisorTalking() | cmd.ReleaseAdvisors()
+                | cmd.RecordAttempts()
+            ):  # fmt: skip
+                return await hunting.run(self.db, call_id, c, self.clock.now_ms(), self._when)
         # Finished: the engine forgets the call (and its timers) once the machine is done.
         return None
 
@@ -135,6 +141,7 @@ class CommandRunner:
             destination=found.number.destination,
             default_advisor=found.default_advisor,
             card_id=found.card_id,
+            hunt=found.hunts,
         )
 
     async def _activate(self, c: cmd.Activate) -> ev.ActivationDone:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pbx_engine.call.record import CallRecord
+from pbx_engine.call.record import AttemptRecord, CallRecord
 from pbx_engine.call.types import Cause, Side, TimerId
 
 
@@ -115,6 +115,38 @@ class Settle:
 
 
 @dataclass(frozen=True)
+class ClaimAdvisors:
+    """Claim whom the number's group offers next, none of ``tried``: AdvisorsOffered."""
+
+    dialed: str
+    tried: frozenset[int]
+
+
+@dataclass(frozen=True)
+class AdvisorTalking:
+    """The advisor answered: ``talking`` for every engine until the call ends."""
+
+    advisor_id: int
+
+
+@dataclass(frozen=True)
+class ReleaseAdvisors:
+    """Attempts that ended unanswered: their advisors may be offered other calls at once."""
+
+    advisor_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class RecordAttempts:
+    """The end of a hunted call: write every attempt and give back every claim of the call,
+    the one of the advisor who answered after its wrap-up."""
+
+    attempts: tuple[AttemptRecord, ...]
+    answered: int | None
+    wrapup_s: int
+
+
+@dataclass(frozen=True)
 class Finished:
     """The call object is done and can be dropped."""
 
@@ -138,5 +170,9 @@ Command = (
     | FollowCredit
     | Checkpoint
     | Settle
+    | ClaimAdvisors
+    | AdvisorTalking
+    | ReleaseAdvisors
+    | RecordAttempts
     | Finished
 )

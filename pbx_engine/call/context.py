@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pbx_engine.call import commands as cmd
+from pbx_engine.call.attempts import Hunt
 from pbx_engine.call.events import NumberInfo
 from pbx_engine.call.record import CallRecord
 from pbx_engine.call.types import Cause, Role, Side, State, TimerId
@@ -94,6 +95,7 @@ class CallContext:
     pin: PinEntry = field(default_factory=PinEntry)
     money: Money = field(default_factory=Money)
     legs: Legs = field(default_factory=Legs)
+    hunt: Hunt = field(default_factory=Hunt)
     ending: Ending = field(default_factory=Ending)
     out: list[cmd.Command] = field(default_factory=list)
 
@@ -182,7 +184,7 @@ class CallContext:
             project_id=self.info.project_id,
             caller=self.caller,
             dialed=self.target,
-            advisor=self.info.destination,
+            advisor=self._advisor_named(),
             card_id=self.card_id,
             arrived_ms=self.arrived_ms,
             answered_ms=self.legs.answered_ms,
@@ -194,6 +196,22 @@ class CallContext:
             q850=self.ending.q850,
         )
         self.emit(cmd.Settle(self.money.hold_id, record))
+        if self.hunt.claimed():
+            answered = self.hunt.answered()
+            self.emit(
+                cmd.RecordAttempts(
+                    tuple(a.record(at_ms) for a in self.hunt.attempts),
+                    None if answered is None else answered.advisor_id,
+                    self.hunt.wrapup_s,
+                )
+            )
+
+    def _advisor_named(self) -> str | None:
+        """The call record's advisor: who answered the hunt, else the number's dial string."""
+        if not self.info.hunt:
+            return self.info.destination
+        answered = self.hunt.answered()
+        return None if answered is None else answered.name
 
     def end_as(self, cause: Cause, side: Side, *prompts: PromptId, q850: int | None = None) -> None:
         self.ending.cause, self.ending.side, self.ending.q850 = cause, side, q850

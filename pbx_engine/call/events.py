@@ -32,6 +32,29 @@ class NumberInfo:
     destination: str | None = None
     default_advisor: str | None = None
     card_id: int | None = None
+    hunt: bool = False
+    """The number rings a group of advisors (issue 23), not only its own dial string."""
+
+
+@dataclass(frozen=True)
+class Offered:
+    """An advisor claimed for this call: ring it."""
+
+    advisor_id: int
+    name: str
+    dial_string: str
+
+
+@dataclass(frozen=True)
+class AdvisorsOffered:
+    """Whom the group's strategy offers next, claimed in the database (none: nobody is left),
+    with the group's timing."""
+
+    candidates: tuple[Offered, ...]
+    ring_timeout_s: int
+    overall_timeout_s: int
+    wrapup_s: int
+    at_ms: int
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,7 @@ Event = (
     | PlaybackFinished
     | ActivationDone
     | Authorized
+    | AdvisorsOffered
     | AdvisorAnswered
     | EnteredBridge
     | Hangup
@@ -152,6 +176,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PlaybackFinished,
     ActivationDone,
     Authorized,
+    AdvisorsOffered,
     AdvisorAnswered,
     EnteredBridge,
     Hangup,

@@ -1,22 +1,13 @@
-"""The advisor number once the caller's card is known: authorize, announce, dial, bridge,
-talk (warned or not), and end on the second the hold runs out."""
+"""The advisor number once the caller's card is known: authorize, announce, (hunt and dial: see
+``flow_hunt``), bridge, talk (warned or not), and end on the second the hold runs out."""
 
 from __future__ import annotations
 
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
-from pbx_engine.call.context import DIAL_TIMEOUT_S, CallContext, announced_minutes
-from pbx_engine.call.flow_common import on_hangup_unbridged
-from pbx_engine.call.types import (
-    ADVISOR_DIAL_CAUSES,
-    ADVISOR_SUFFIX,
-    Cause,
-    Next,
-    Reenter,
-    Side,
-    State,
-    TimerId,
-)
+from pbx_engine.call.context import CallContext, announced_minutes
+from pbx_engine.call.flow_hunt import begin
+from pbx_engine.call.types import Cause, Next, Reenter, Side, State, TimerId
 from prompts import PromptId, fragments
 from prompts.sentences import price_fragments
 from rating import warning_instant
@@ -57,11 +48,13 @@ def enter_announcing(ctx: CallContext) -> None:
 
 
 def on_announced(ctx: CallContext, event: ev.PlaybackFinished) -> Next:
-    return State.DIALING if event.playback_id == ctx.waiting_for else State.ANNOUNCING
+    if event.playback_id != ctx.waiting_for:
+        return State.ANNOUNCING
+    return begin(ctx, event.at_ms)
 
 
 def on_announce_failed(ctx: CallContext, event: ev.CommandFailed) -> Next:
-    return State.DIALING if isinstance(event.command, cmd.Play) else State.ANNOUNCING
+    return begin(ctx, event.at_ms) if isinstance(event.command, cmd.Play) else State.ANNOUNCING
 
 
 # ---- credit that changes before or while talking --------------------------------------------
@@ -76,45 +69,6 @@ def on_credit_changed(ctx: CallContext, event: ev.CreditChanged) -> Next:
 def on_hold_moved_before_talk(ctx: CallContext, event: ev.HoldMoved) -> Next:
     ctx.money.affordable_s = event.affordable_s
     return ctx.state
-
-
-# ---- DIALING --------------------------------------------------------------------------------
-
-
-def enter_dialing(ctx: CallContext) -> None:
-    ctx.waiting_for = None
-    ctx.legs.advisor = f"{ctx.call_id}{ADVISOR_SUFFIX}"
-    destination = ctx.info.destination or ""
-    ctx.emit(cmd.Dial(ctx.legs.advisor, destination, ctx.caller, DIAL_TIMEOUT_S))
-
-
-def on_advisor_answered(ctx: CallContext, event: ev.AdvisorAnswered) -> Next:
-    if event.channel != ctx.legs.advisor:
-        return State.DIALING
-    ctx.legs.answered_ms = event.at_ms
-    return State.BRIDGING
-
-
-def on_dialing_hangup(ctx: CallContext, event: ev.Hangup) -> Next:
-    if event.channel == ctx.channel:
-        return on_hangup_unbridged(ctx, event)
-    if event.channel != ctx.legs.advisor:
-        return State.DIALING
-    cause = ADVISOR_DIAL_CAUSES.get(event.q850 or 0, Cause.ADVISOR_FAILED)
-    return _advisor_unavailable(ctx, cause, event.at_ms, event.q850)
-
-
-def on_dial_failed(ctx: CallContext, event: ev.CommandFailed) -> Next:
-    if not isinstance(event.command, cmd.Dial):
-        return State.DIALING
-    return _advisor_unavailable(ctx, Cause.ADVISOR_FAILED, event.at_ms, None)
-
-
-def _advisor_unavailable(ctx: CallContext, cause: Cause, at_ms: int, q850: int | None) -> Next:
-    ctx.end_as(cause, Side.ADVISOR, PromptId.ADVISOR_UNAVAILABLE, PromptId.GOODBYE, q850=q850)
-    ctx.legs.advisor = None
-    ctx.settle_once(at_ms)  # nothing talked: the hold is released at once
-    return State.CLOSING
 
 
 # ---- BRIDGING: charging starts when both legs are in the bridge -----------------------------

@@ -26,3 +26,16 @@ class CallRecord:
     cause: Cause
     side: Side
     q850: int | None = None
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One advisor rung for a call: who, how it ended (``answered`` or the cause of the
+    failure) and how long it rang, on the engine's clock."""
+
+    advisor_id: int | None
+    advisor: str
+    dial_string: str
+    outcome: str
+    started_ms: int
+    ring_ms: int

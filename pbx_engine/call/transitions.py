@@ -23,11 +23,14 @@ The flows (README "The call machine" has the picture)::
                   └──┼─────────────────────────────────────────────────────────────┘
                      ↓ (advisor number, card bound or activated inline)
                AUTHORIZING → ANNOUNCING → DIALING → BRIDGING → [ANNOUNCING_TARIFF] → TALKING
-                                                                                        ↓ ↑
-                                                                                      WARNED
+                                  │         ↑ ↓                                         ↓ ↑
+                                  └─────→ HUNTING (a group of advisors: whom next)    WARNED
     Refusals and failures go to CLOSING (a last prompt, then hang up); the end of a call that
     talked goes to FAREWELL (the caller hears why) or straight to DONE (the caller is gone).
     Money: AUTHORIZING holds; the one Settle is emitted where the money outcome is final.
+    The advisor leg is a list of attempts (``attempts.Hunt``): a failed attempt (busy, no
+    answer within the ring timeout, congestion, unreachable) goes back to HUNTING until the
+    group or the overall timeout is exhausted; ring time is never charged.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from typing import Any
 from pbx_engine.call import events as ev
 from pbx_engine.call import flow_advisor as adv
 from pbx_engine.call import flow_common as com
+from pbx_engine.call import flow_hunt as hunt
 from pbx_engine.call import flow_pin as pin
 from pbx_engine.call.context import CallContext
 from pbx_engine.call.types import Next
@@ -151,17 +155,23 @@ TABLE: dict[S, dict[type[ev.Event], Edge]] = {
         **_prewait(S.AUTHORIZING),
     },
     S.ANNOUNCING: {
-        ev.PlaybackFinished: edge(adv.on_announced, S.ANNOUNCING, S.DIALING),
-        ev.CommandFailed: edge(adv.on_announce_failed, S.ANNOUNCING, S.DIALING),
+        ev.PlaybackFinished: edge(adv.on_announced, S.ANNOUNCING, S.HUNTING, S.DIALING),
+        ev.CommandFailed: edge(adv.on_announce_failed, S.ANNOUNCING, S.HUNTING, S.DIALING),
         **_credit(S.ANNOUNCING),
         **_prewait(S.ANNOUNCING),
     },
+    S.HUNTING: {
+        ev.AdvisorsOffered: edge(hunt.on_offered, S.DIALING, S.CLOSING),
+        ev.CommandFailed: edge(hunt.on_claim_failed, S.HUNTING, S.CLOSING),
+        **_credit(S.HUNTING),
+        **_prewait(S.HUNTING),
+    },
     S.DIALING: {
-        ev.AdvisorAnswered: edge(adv.on_advisor_answered, S.DIALING, S.BRIDGING),
-        ev.Hangup: edge(adv.on_dialing_hangup, S.DIALING, S.DONE, S.CLOSING),
-        ev.CommandFailed: edge(adv.on_dial_failed, S.DIALING, S.CLOSING),
+        ev.AdvisorAnswered: edge(hunt.on_advisor_answered, S.DIALING, S.BRIDGING),
+        ev.Hangup: edge(hunt.on_dialing_hangup, S.DIALING, S.HUNTING, S.DONE, S.CLOSING),
+        ev.CommandFailed: edge(hunt.on_dial_failed, S.DIALING, S.HUNTING, S.CLOSING),
+        ev.Shutdown: edge(hunt.on_dialing_shutdown, S.DONE),
         **_credit(S.DIALING),
-        **_ENDS,
     },
     S.BRIDGING: {
         ev.EnteredBridge: edge(
@@ -198,6 +208,7 @@ TABLE: dict[S, dict[type[ev.Event], Edge]] = {
     },
     S.DONE: {
         ev.AdvisorAnswered: edge(com.on_late_advisor, S.DONE),
+        ev.AdvisorsOffered: edge(hunt.on_late_offer, S.DONE),
     },
 }
 
@@ -209,7 +220,8 @@ ENTRY: dict[S, Callable[[CallContext], None]] = {
     S.OFFERING_ADVISOR: pin.enter_offering_advisor,
     S.AUTHORIZING: adv.enter_authorizing,
     S.ANNOUNCING: adv.enter_announcing,
-    S.DIALING: adv.enter_dialing,
+    S.HUNTING: hunt.enter_hunting,
+    S.DIALING: hunt.enter_dialing,
     S.BRIDGING: adv.enter_bridging,
     S.ANNOUNCING_TARIFF: adv.enter_announcing_tariff,
     S.TALKING: adv.enter_talking,
@@ -235,6 +247,7 @@ IGNORED: dict[S, frozenset[type[ev.Event]]] = {
     S.OFFERING_ADVISOR: frozenset(),
     S.AUTHORIZING: _LATE | _MONEY_NEWS,
     S.ANNOUNCING: frozenset({ev.Digit, ev.TimerFired}),
+    S.HUNTING: _LATE,
     S.DIALING: _LATE,
     S.BRIDGING: _LATE | {ev.AdvisorAnswered},
     S.ANNOUNCING_TARIFF: frozenset({ev.Digit, ev.TimerFired, ev.EnteredBridge}),
@@ -242,5 +255,5 @@ IGNORED: dict[S, frozenset[type[ev.Event]]] = {
     S.WARNED: frozenset({ev.Digit, ev.PlaybackFinished, ev.EnteredBridge}),
     S.FAREWELL: _MONEY_NEWS | {ev.Digit, ev.EnteredBridge},
     S.CLOSING: _MONEY_NEWS | {ev.Digit, ev.TimerFired, ev.EnteredBridge},
-    S.DONE: frozenset(ev.EVENT_TYPES) - {ev.AdvisorAnswered},
+    S.DONE: frozenset(ev.EVENT_TYPES) - {ev.AdvisorAnswered, ev.AdvisorsOffered},
 }

@@ -8,12 +8,14 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import InvalidInput, NotFound
+from cards.models import CallAttempt
 from cards.services import advisor_claims, advisors, hunt_groups
-from cards.services.advisor_claims import Candidate
+from cards.services.advisor_claims import AttemptRow
 from tests.cards.helpers import project_with_cards
 from tests.conftest import SECRET
 
@@ -32,53 +34,54 @@ def names(offer: advisor_claims.Offer) -> list[str]:
     return [c.name for c in offer.candidates]
 
 
-async def test_a_number_without_a_group_rings_its_dial_string_once(db: Database) -> None:
-    await project_with_cards(db)
-    first = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0)
-    assert first.candidates == (Candidate(None, "", "PJSIP/advisor1"),)
-    again = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=1)
-    assert again.candidates == ()
+async def test_a_number_whose_group_was_taken_away_offers_nobody(db: Database) -> None:
+    await line_of(db, "Anna")
+    await hunt_groups.clear_group(db, ADVISOR_NUMBER)
+    assert (await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset())).candidates == ()
 
 
 async def test_a_ringing_or_talking_advisor_is_offered_to_no_other_call(db: Database) -> None:
     await line_of(db, "Anna", "Ben")
-    one = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0)
+    one = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset())
     assert names(one) == ["Anna"] and (one.ring_timeout_s, one.overall_timeout_s) == (15, 60)
-    two = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), attempts=0)
+    two = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset())
     assert names(two) == ["Ben"]
     [anna], [ben] = one.candidates, two.candidates
     assert anna.advisor_id is not None and ben.advisor_id is not None
     await advisor_claims.answered(db, "c1", anna.advisor_id)
-    three = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), attempts=0)
+    three = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset())
     assert three.candidates == ()
     states = [(a["name"], a["state"]) for a in await advisors.api_view(db, 1)]
     assert states == [("Anna", "talking"), ("Ben", "ringing")]
     # Another call's release never frees them.
     await advisor_claims.release(db, "c3", frozenset({anna.advisor_id, ben.advisor_id}))
-    assert (
-        names(await advisor_claims.claim(db, "c4", ADVISOR_NUMBER, frozenset(), attempts=0)) == []
-    )
+    assert names(await advisor_claims.claim(db, "c4", ADVISOR_NUMBER, frozenset())) == []
     await advisor_claims.release(db, "c2", frozenset({ben.advisor_id}))
-    assert names(await advisor_claims.claim(db, "c5", ADVISOR_NUMBER, frozenset(), attempts=0)) == [
-        "Ben"
-    ]
+    assert names(await advisor_claims.claim(db, "c5", ADVISOR_NUMBER, frozenset())) == ["Ben"]
 
 
 async def test_the_talker_waits_its_wrap_up_and_counts_the_call(db: Database) -> None:
     await line_of(db, "Anna", "Ben", wrapup=30)
     now = utcnow()
-    one = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0, now=now)
+    one = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), now=now)
     [anna] = one.candidates
     assert anna.advisor_id is not None and one.wrapup_s == 30
     await advisor_claims.answered(db, "c1", anna.advisor_id, now=now)
-    await advisor_claims.release(
-        db, "c1", frozenset({anna.advisor_id}), talked=anna.advisor_id, wrapup_s=30, now=now
+    row = AttemptRow(anna.advisor_id, "Anna", "PJSIP/anna", "answered", now, 4_000)
+    await advisor_claims.finish(db, "c1", [row], answered=anna.advisor_id, wrapup_s=30, now=now)
+    async with db.read() as session:
+        [stored] = (await session.scalars(select(CallAttempt))).all()
+    assert (stored.call_id, stored.advisor, stored.outcome, stored.ring_ms) == (
+        "c1",
+        "Anna",
+        "answered",
+        4_000,
     )
     soon = now + timedelta(seconds=29)
-    offer = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), attempts=0, now=soon)
+    offer = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), now=soon)
     assert names(offer) == ["Ben"]
     later = now + timedelta(seconds=30)
-    offer = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), attempts=0, now=later)
+    offer = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), now=later)
     assert names(offer) == ["Anna"]
     [listed] = [a for a in await advisors.api_view(db, 1, later) if a["name"] == "Anna"]
     assert listed["calls_taken"] == 1
@@ -88,25 +91,23 @@ async def test_a_hunt_never_offers_the_same_advisor_twice(db: Database) -> None:
     await line_of(db, "Anna", "Ben", "Cleo", strategy="round-robin")
     tried: set[int] = set()
     offered = []
-    for attempt in range(4):
-        offer = await advisor_claims.claim(
-            db, "c1", ADVISOR_NUMBER, frozenset(tried), attempts=attempt
-        )
+    for _ in range(4):
+        offer = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(tried))
         offered += names(offer)
         tried |= {c.advisor_id for c in offer.candidates if c.advisor_id is not None}
         await advisor_claims.release(db, "c1", frozenset(tried))
     assert offered == ["Anna", "Ben", "Cleo"]
     # Round-robin remembers: the next call starts after Cleo, the one offered last.
-    offer = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), attempts=0)
+    offer = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset())
     assert names(offer) == ["Anna"]
-    offer = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), attempts=0)
+    offer = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset())
     assert names(offer) == ["Ben"]
 
 
 async def test_ring_all_claims_every_free_advisor(db: Database) -> None:
     await line_of(db, "Anna", "Ben", "Cleo", strategy="ring-all")
-    await advisor_claims.claim(db, "c0", ADVISOR_NUMBER, frozenset({2, 3}), attempts=0)
-    offer = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), attempts=0)
+    await advisor_claims.claim(db, "c0", ADVISOR_NUMBER, frozenset({2, 3}))
+    offer = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset())
     assert names(offer) == ["Ben", "Cleo"]
 
 
@@ -118,7 +119,7 @@ async def test_two_engines_claiming_at_once_never_share_an_advisor(
     try:
         offers = await asyncio.gather(
             *(
-                advisor_claims.claim(e, f"call-{i}", ADVISOR_NUMBER, frozenset(), attempts=0)
+                advisor_claims.claim(e, f"call-{i}", ADVISOR_NUMBER, frozenset())
                 for i, e in enumerate(engines * 5)
             )
         )

@@ -1,5 +1,5 @@
-"""advisors (dial string, login PIN, payout rate, extension, live state) and the hunt groups
-that ring them from an advisor number (issue 23)
+"""advisors (dial string, login PIN, payout rate, extension, live state), the hunt groups
+that ring them from an advisor number, and every attempt of a hunted call (issue 23)
 
 Revision ID: 0100
 Revises: 0007
@@ -61,9 +61,24 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.UniqueConstraint("group_id", "advisor_id"),
     )
+    op.create_table(
+        "call_attempts",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("call_id", sa.String(length=120), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("advisor_id", sa.Integer(), nullable=True),
+        sa.Column("advisor", sa.String(length=80), nullable=False),
+        sa.Column("dial_string", sa.String(length=120), nullable=False),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ring_ms", sa.Integer(), nullable=False),
+    )
+    op.create_index("ix_call_attempts_call_id", "call_attempts", ["call_id"])
+    op.create_index("ix_call_attempts_advisor_at", "call_attempts", ["advisor_id", "started_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("call_attempts")
     op.drop_table("hunt_members")
     op.drop_table("hunt_groups")
     op.drop_table("advisors")

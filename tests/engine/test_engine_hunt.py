@@ -1,0 +1,105 @@
+"""A group of three advisors end to end against the fake ARI and the fake clock (issue 23): the
+first is busy, the second does not answer within the ring timeout, the third answers; the
+caller is billed from the third's bridge only; the call record and its attempts say so; the
+advisors' state in the database follows the call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from cards.models import Advisor, CallAttempt
+from cards.services import advisors, hunt_groups
+from tests.conftest import SECRET
+from tests.engine.conftest import World, eventually
+from tests.engine.flows import activate, call_entries, records
+from tests.support.astro import ADVISOR_NO
+
+NO_ANSWER = 19
+
+
+async def group_of_three(world: World, strategy: str = "ordered") -> None:
+    for name in ("Anna", "Ben", "Cleo"):
+        await advisors.add_advisor(world.db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET)
+    timing = hunt_groups.Timing(ring_timeout_s=15, overall_timeout_s=60, wrapup_s=30)
+    await hunt_groups.set_group(world.db, ADVISOR_NO, ["Anna", "Ben", "Cleo"], strategy, timing)
+
+
+def wall(world: World) -> datetime:
+    ms = world.clock.wall_ms()
+    return datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
+
+
+async def states(world: World) -> list[tuple[object, object]]:
+    return [(a["name"], a["state"]) for a in await advisors.api_view(world.db, 1)]
+
+
+async def dialed(world: World, channel: str) -> dict[str, str]:
+    await eventually(lambda: world.ari.made("POST", f"/channels/{channel}"), what=channel)
+    return world.ari.made("POST", f"/channels/{channel}")[0].params
+
+
+async def test_busy_no_answer_then_the_third_is_bridged_and_billed_from_its_bridge(
+    world: World,
+) -> None:
+    await group_of_three(world)
+    await activate(world)
+    ari = world.ari
+    await ari.caller_dials("c1", ADVISOR_NO, "+4930123456")
+    first = await dialed(world, "c1-advisor")
+    assert (first["endpoint"], first["timeout"]) == ("PJSIP/anna", "15")
+    assert await states(world) == [("Anna", "ringing"), ("Ben", "available"), ("Cleo", "available")]
+    world.clock.now += 300
+    await ari.advisor_busy("c1-advisor")
+    second = await dialed(world, "c1-advisor-2")
+    assert second["endpoint"] == "PJSIP/ben"
+    assert await states(world) == [("Anna", "available"), ("Ben", "ringing"), ("Cleo", "available")]
+    world.clock.now += 15_000
+    await ari._hangup("c1-advisor-2", NO_ANSWER)  # Asterisk's originate timeout
+    third = await dialed(world, "c1-advisor-3")
+    assert (third["endpoint"], third["appArgs"]) == ("PJSIP/cleo", "advisor,c1")
+    world.clock.now += 2_000
+    await ari.advisor_answers("c1-advisor-3", "c1")
+    await eventually(lambda: ari.made("POST", "/addChannel"), what="bridge")
+    await world.quiet()
+    assert ari.bridges["c1-bridge"] == ["c1", "c1-advisor-3"]
+    assert await states(world) == [("Anna", "available"), ("Ben", "available"), ("Cleo", "talking")]
+    await world.advance(42_000)
+    await ari.hang_up("c1")
+    await eventually(lambda: world.engine.calls == {}, what="call ended")
+    await world.quiet()
+    [entry] = await call_entries(world)
+    assert entry.amount == -42  # 42 card seconds: the 17.3 s of ringing cost nothing
+    [record] = await records(world)
+    assert (record.advisor, record.billed_seconds) == ("Cleo", 42)
+    assert record.charge_start_at is not None
+    async with world.db.read() as session:
+        attempts = (await session.scalars(select(CallAttempt).order_by(CallAttempt.position))).all()
+    assert [(a.advisor, a.outcome, a.ring_ms) for a in attempts] == [
+        ("Anna", "advisor_busy", 300),
+        ("Ben", "advisor_noanswer", 15_000),
+        ("Cleo", "answered", 2_000),
+    ]
+    assert all(a.call_id == "c1" for a in attempts)
+    ended = wall(world)
+    view = {a["name"]: a for a in await advisors.api_view(world.db, 1, ended)}
+    assert view["Cleo"]["calls_taken"] == 1
+    assert view["Cleo"]["state"] == "wrap_up"  # 30 s wrap-up after the call
+    later = await advisors.api_view(world.db, 1, ended + timedelta(seconds=30))
+    assert [a["state"] for a in later] == ["available"] * 3
+
+
+async def test_nobody_free_hears_advisor_unavailable_and_nothing_is_charged(world: World) -> None:
+    await group_of_three(world)
+    await activate(world)
+    async with world.db.transaction() as session:
+        await session.execute(update(Advisor).values(logged_in=False))
+    await world.ari.caller_dials("c1", ADVISOR_NO, "+4930123456")
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="hang-up")
+    assert any("advisor_unavailable" in m for m in world.plays())
+    assert not world.ari.made("POST", "/channels/c1-advisor")
+    assert await call_entries(world) == []
+    [record] = await records(world)
+    assert (record.billed_seconds, record.charged, record.advisor) == (0, 0, None)
+    assert record.hangup_cause == "no_advisor"
