@@ -19,6 +19,9 @@ from pbx_engine.call.types import ADVISOR_DIAL_CAUSES, ADVISOR_SUFFIX, Cause, Ne
 from prompts import PromptId
 from rating.ints import ceil_div
 
+TIMEOUT_SLACK_MS = 250
+"""An attempt that ended without a cause this close to its ring timeout timed out."""
+
 
 def begin(ctx: CallContext, at_ms: int) -> Next:
     """After the announcement: hunt the group, or ring the number's own dial string."""
@@ -105,7 +108,12 @@ def on_dialing_hangup(ctx: CallContext, event: ev.Hangup) -> Next:
     attempt = ctx.hunt.ringing_on(event.channel)
     if attempt is None:
         return State.DIALING
-    cause = ADVISOR_DIAL_CAUSES.get(event.q850 or 0, Cause.ADVISOR_FAILED)
+    cause = ADVISOR_DIAL_CAUSES.get(event.q850 or 0)
+    if cause is None:
+        # Asterisk 16 ends an originate whose timeout passed with cause 0 ("Unknown").
+        rang_ms = event.at_ms - attempt.started_ms
+        timed_out = rang_ms >= 1000 * attempt.timeout_s - TIMEOUT_SLACK_MS
+        cause = Cause.ADVISOR_NOANSWER if timed_out else Cause.ADVISOR_FAILED
     return _attempt_failed(ctx, attempt, cause, event.at_ms, event.q850)
 
 

@@ -115,6 +115,21 @@ def test_the_overall_timeout_cuts_the_last_attempt_and_ends_the_hunt() -> None:
     assert d.machine.state is State.CLOSING
 
 
+def test_a_leg_ended_without_a_cause_at_its_ring_timeout_did_not_answer() -> None:
+    """Asterisk 16 reports an originate whose timeout passed with cause 0 (seen on the real
+    Asterisk in tests/e2e/test_hunt_asterisk.py); before the timeout it is a failure."""
+    d = hunting()
+    offer(d, ANNA)
+    d.now += 15_000
+    d.send(ev.Hangup("c1-advisor", d.now, 0))
+    offer(d, BEN)
+    d.now += 1_000
+    d.send(ev.Hangup("c1-advisor-2", d.now, 0))
+    out = offer(d)
+    outcomes = [a.outcome for a in d.one(cmd.RecordAttempts, out).attempts]
+    assert outcomes == ["advisor_noanswer", "advisor_failed"]
+
+
 def test_an_unreachable_advisor_is_skipped() -> None:
     d = hunting()
     dial = d.one(cmd.Dial, offer(d, ANNA))
