@@ -11,7 +11,7 @@ from datetime import timedelta
 from cards.db import Database
 from cards.journal import STORAGE_ERRORS
 from cards.models import CallRecord
-from cards.services import reservations
+from cards.services import advisor_claims, reservations
 from pbx_engine.clock import Clock
 
 log = logging.getLogger("minutecard.stale")
@@ -47,6 +47,8 @@ class StaleSweeper:
                 records = await reservations.recover_stale(
                     self.db, older_than=timedelta(seconds=self.stale_s)
                 )
+                for name in await advisor_claims.release_orphans(self.db):
+                    log.warning("advisor %s was claimed by a call that is gone: free again", name)
             else:
                 await reservations.available_many(self.db, [0])  # does the database answer?
                 records = []

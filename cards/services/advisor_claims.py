@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.hunt import Member, Strategy, next_offer
-from cards.models import Advisor, CallAttempt, HuntGroup, HuntMember, Number
+from cards.models import Advisor, CallAttempt, HuntGroup, HuntMember, Number, Reservation
 from cards.phone import to_e164
 
 
@@ -187,3 +187,31 @@ async def finish(
                 )
             )
         await session.execute(update(Advisor).where(Advisor.call_id == call_id).values(**idle))
+
+
+ORPHAN_GRACE_S = 30
+"""A claim is an orphan once its call has no open hold for this long: the end of a call
+settles first and gives its claims back a moment later."""
+
+
+async def release_orphans(db: Database, *, now: datetime | None = None) -> list[str]:
+    """Give back the claims of calls that hold nothing any more — an engine died, or the end of
+    its call could not reach the database — so their advisors take calls again. Every hunted
+    call holds from before its first claim until it is settled."""
+    moment = now or utcnow()
+    live = select(Reservation.call_id).where(Reservation.state == "open")
+    orphaned = and_(
+        Advisor.call_id.is_not(None),
+        Advisor.state_since <= moment - timedelta(seconds=ORPHAN_GRACE_S),
+        Advisor.call_id.not_in(live),
+    )
+    async with db.transaction() as session:
+        names = list((await session.scalars(select(Advisor.name).where(orphaned))).all())
+        if names:
+            await session.execute(
+                update(Advisor)
+                .where(orphaned)
+                .values(state="idle", call_id=None, state_since=moment)
+                .execution_options(synchronize_session=False)
+            )
+        return names

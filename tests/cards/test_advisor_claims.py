@@ -14,7 +14,7 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import InvalidInput, NotFound
 from cards.models import CallAttempt
-from cards.services import advisor_claims, advisors, hunt_groups
+from cards.services import advisor_claims, advisors, calls, hunt_groups
 from cards.services.advisor_claims import AttemptRow
 from tests.cards.helpers import project_with_cards
 from tests.conftest import SECRET
@@ -148,3 +148,29 @@ async def test_group_settings_are_checked(db: Database) -> None:
     assert await hunt_groups.clear_group(db, ADVISOR_NUMBER) == ADVISOR_NUMBER
     with pytest.raises(NotFound, match="rings PJSIP/advisor1"):
         await hunt_groups.get_group(db, ADVISOR_NUMBER)
+
+
+async def test_a_claim_whose_call_holds_nothing_is_given_back_after_the_grace(
+    db: Database,
+) -> None:
+    """An engine died mid-call (or the end of its call never reached the database): the sweep
+    frees the advisor once the call has had no open hold for 30 s; a live call keeps it."""
+    [card] = await project_with_cards(db)
+    for name in ("Anna", "Ben"):
+        await advisors.add_advisor(db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET)
+    await hunt_groups.set_group(
+        db, ADVISOR_NUMBER, ["Anna", "Ben"], "ordered", hunt_groups.Timing()
+    )
+    now = utcnow()
+    auth = await calls.authorize(
+        db, card_id=card.card_id, dialed=ADVISOR_NUMBER, caller="+4930123456", call_id="live"
+    )
+    assert auth.hold_id is not None
+    await advisor_claims.claim(db, "live", ADVISOR_NUMBER, frozenset(), now=now)
+    await advisor_claims.claim(db, "dead", ADVISOR_NUMBER, frozenset(), now=now)
+    later = now + timedelta(seconds=29)
+    assert await advisor_claims.release_orphans(db, now=later) == []
+    later = now + timedelta(seconds=30)
+    assert await advisor_claims.release_orphans(db, now=later) == ["Ben"]
+    states = [(a["name"], a["state"]) for a in await advisors.api_view(db, 1, later)]
+    assert states == [("Anna", "ringing"), ("Ben", "available")]
