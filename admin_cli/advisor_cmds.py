@@ -156,3 +156,30 @@ def advisor_remove(name: str, project: str, actor: str, reason: str | None, as_j
 
 
 advisor_group.add_command(group_group)
+
+
+def _login_command(logged_in: bool) -> click.Command:
+    word = "in" if logged_in else "out"
+
+    @click.command(f"log{word}")
+    @click.argument("name")
+    @project_option
+    @actor_option
+    @reason_option
+    @json_option
+    def command(name: str, project: str, actor: str, reason: str | None, as_json: bool) -> None:
+        row = run_with_db(
+            lambda db: advisors.set_login(db, project, name, logged_in, actor=actor, reason=reason)
+        )
+        emit_record(advisor_dict(row, as_json=as_json), as_json=as_json, title=f"logged {word}")
+
+    command.help = (
+        "Log an advisor in: offered calls from now on (an audited change)."
+        if logged_in
+        else "Log an advisor out: offered no calls; a call now goes on (an audited change)."
+    )
+    return command
+
+
+advisor_group.add_command(_login_command(True))
+advisor_group.add_command(_login_command(False))

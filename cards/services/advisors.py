@@ -246,3 +246,28 @@ async def api_view(
         }
         for a in await list_for_project(db, project_id)
     ]
+
+
+async def set_login(
+    db: Database,
+    project_ref: str | int,
+    name: str,
+    logged_in: bool,
+    *,
+    actor: str = "cardadmin",
+    reason: str | None = None,
+) -> Advisor:
+    """Log an advisor in or out: only logged-in advisors are offered calls (a call ringing or
+    talking now goes on). State survives an engine restart: it is in the database."""
+    async with db.transaction() as session:
+        project = await find_project(session, project_ref)
+        row = await find_advisor(session, project, name)
+        if row.logged_in != logged_in:
+            row.logged_in = logged_in
+            action = "advisor_login" if logged_in else "advisor_logout"
+            await note(
+                session, actor=actor, action=action, project_id=project.id,
+                subject=f"advisor {row.name} logged {'in' if logged_in else 'out'}",
+                reason=reason,
+            )  # fmt: skip
+        return row

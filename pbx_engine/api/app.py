@@ -119,6 +119,8 @@ class Api:
         app.router.add_get("/v1/calls", self.calls)
         app.router.add_get("/v1/live-calls", self.live_calls)
         app.router.add_get("/v1/advisors", self.advisor_list)
+        app.router.add_post("/v1/advisors/{name}/login", self.advisor_login)
+        app.router.add_post("/v1/advisors/{name}/logout", self.advisor_logout)
         return app
 
     @web.middleware
@@ -224,6 +226,21 @@ class Api:
     async def advisor_list(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)
         return web.json_response(await advisors.api_view(self.db, grant.project_id))
+
+    async def advisor_login(self, request: web.Request) -> web.Response:
+        return await self._login(request, logged_in=True)
+
+    async def advisor_logout(self, request: web.Request) -> web.Response:
+        return await self._login(request, logged_in=False)
+
+    async def _login(self, request: web.Request, *, logged_in: bool) -> web.Response:
+        grant = await self._grant(request, write=True)
+        name = request.match_info["name"]
+        await advisors.set_login(self.db, grant.project_id, name, logged_in, actor="api")
+        [view] = [
+            a for a in await advisors.api_view(self.db, grant.project_id) if a["name"] == name
+        ]
+        return web.json_response(view)
 
     async def topup(self, request: web.Request) -> web.Response:
         return await self._move(request, "topup", {"amount"})

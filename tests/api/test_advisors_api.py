@@ -12,7 +12,7 @@ from sqlalchemy import update
 from cards.clock import utcnow
 from cards.db import Database
 from cards.models import Advisor
-from cards.services import advisors
+from cards.services import advisors, reports
 from pbx_engine.api.app import OPENAPI
 from tests.api.test_openapi_conformance import resolved
 from tests.conftest import SECRET
@@ -48,3 +48,20 @@ async def test_each_live_state_is_read_by_its_own_project_only(api: Server, db: 
     status, other = await api.call("GET", "/v1/advisors", api.other)
     assert (status, [a["name"] for a in other]) == (200, ["Olga"])
     assert (await api.call("GET", "/v1/advisors", None))[0] == 401
+
+
+async def test_an_advisor_logs_out_and_in_with_a_write_token(api: Server, db: Database) -> None:
+    await advisors.add_advisor(db, "astro", "Anna", "PJSIP/anna", secret=SECRET)
+    status, body = await api.call("POST", "/v1/advisors/Anna/logout", api.write)
+    assert (status, body["state"]) == (200, "logged_out")
+    jsonschema.validate(body, SCHEMA)
+    assert (await api.call("POST", "/v1/advisors/Anna/login", api.read))[0] == 403
+    assert (await api.call("POST", "/v1/advisors/Anna/login", api.other))[0] == 404
+    assert (await api.call("POST", "/v1/advisors/Zoe/login", api.write))[0] == 404
+    status, body = await api.call("POST", "/v1/advisors/Anna/login", api.write)
+    assert (status, body["state"]) == (200, "available")
+    history = await reports.history(db, project_ref="astro")
+    assert [(h.action, h.actor) for h in history if h.action.startswith("advisor_log")] == [
+        ("advisor_logout", "api"),
+        ("advisor_login", "api"),
+    ]

@@ -127,3 +127,17 @@ def test_a_number_rings_a_group_and_back_its_dial_string(capsys, tmp_path) -> No
     assert "rings PJSIP/advisor1" in refused(capsys, "advisor", "group", "show", "+498912345671")
     history = json.loads(ok(capsys, "history", "--project", "astro", "--json"))
     assert [h["action"] for h in history].count("hunt_group") == 2
+
+
+def test_login_and_logout_are_audited_and_kept(capsys, tmp_path) -> None:
+    setup_money_project(capsys, tmp_path)
+    add(capsys, "Anna", "--dial", "PJSIP/anna")
+    out = json.loads(ok(capsys, "advisor", "logout", "Anna", "--project", "astro", "--json"))
+    assert out["state"] == "logged_out"
+    shown = json.loads(ok(capsys, "advisor", "show", "Anna", "--project", "astro", "--json"))
+    assert shown["state"] == "logged_out"  # in the database: an engine restart keeps it
+    ok(capsys, "advisor", "logout", "Anna", "--project", "astro")  # already out: no new entry
+    assert "available" in ok(capsys, "advisor", "login", "Anna", "--project", "astro")
+    history = json.loads(ok(capsys, "history", "--project", "astro", "--json"))
+    logs = [h["action"] for h in history if h["action"].startswith("advisor_log")]
+    assert logs == ["advisor_logout", "advisor_login"]
