@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("project_cmds", "db_group", "Database schema."),
     "first-callers": ("first_caller_cmds", "first_callers_group", "The first-caller list."),
     "history": ("card_cmds", "history", "Operator changes of a card or a project, and why."),
+    "hours": ("hours_cmds", "hours_group", "Opening hours of advisor numbers."),
     "line": ("card_cmds", "line_group", "Caller lines bound to cards."),
     "number": ("project_cmds", "number_group", "Card and advisor numbers routed to the engine."),
     "project": ("project_cmds", "project_group", "Projects (billing profiles)."),

@@ -345,3 +345,12 @@ class CallAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(24))
     started_at: Mapped[datetime]
     ring_ms: Mapped[int] = mapped_column(Integer)
+
+
+class OpeningHours(Base):
+    """When an advisor number takes calls (issue 23): ``cards.opening_hours.Hours`` as JSON."""
+
+    __tablename__ = "opening_hours"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id"), unique=True)
+    hours: Mapped[dict[str, Any]] = mapped_column(default=dict)

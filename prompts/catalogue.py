@@ -34,6 +34,7 @@ class PromptId(StrEnum):
     CENT = "cent"
     GOODBYE = "goodbye"
     SERVICE_UNAVAILABLE = "service_unavailable"
+    CLOSED = "closed"
 
 
 PROMPTS: dict[PromptId, dict[str, str]] = {
@@ -116,6 +117,12 @@ PROMPTS: dict[PromptId, dict[str, str]] = {
         "de": "Der Dienst ist im Moment leider nicht erreichbar. "
         "Bitte versuchen Sie es später noch einmal.",
         "en": "Sorry, the service is not available at the moment. Please try again later.",
+    },
+    PromptId.CLOSED: {
+        "de": "Sie rufen leider außerhalb unserer Sprechzeiten an. Ihr Guthaben wurde nicht "
+        "belastet. Bitte rufen Sie zu unseren Sprechzeiten wieder an.",
+        "en": "Sorry, you are calling outside our opening hours. Your credit was not charged. "
+        "Please call again during our opening hours.",
     },
     PromptId.GOODBYE: {
         "de": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",

@@ -10,7 +10,8 @@ from sqlalchemy import and_, bindparam, select
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import InvalidInput
-from cards.models import Card, HuntGroup, LineBinding, Number, Project, Tariff
+from cards.models import Card, HuntGroup, LineBinding, Number, OpeningHours, Project, Tariff
+from cards.opening_hours import Hours
 from cards.phone import LineKind, line_kind, to_e164
 from cards.services.activation import usable_refusal
 from cards.services.ledger import held
@@ -32,6 +33,8 @@ class Route:
     lang: str = "de"
     hunts: bool = False
     """The number rings a group of advisors (issue 23)."""
+    closed: bool = False
+    """Outside the number's opening hours now (issue 23)."""
 
 
 PROMPT_LANGUAGES = ("de", "en")
@@ -76,9 +79,10 @@ def normalise_caller(raw: str | None, trunk_format: str = "national") -> str | N
 # Built once: routing runs on every call, and building a statement takes more CPU than the
 # database takes to run it.
 _ROUTE_READ = (
-    select(Number, Project, Card, HuntGroup.id)
+    select(Number, Project, Card, HuntGroup.id, OpeningHours.hours)
     .join(Project, Project.id == Number.project_id)
     .outerjoin(HuntGroup, HuntGroup.number_id == Number.id)
+    .outerjoin(OpeningHours, OpeningHours.number_id == Number.id)
     .outerjoin(
         LineBinding,
         and_(LineBinding.project_id == Project.id, LineBinding.line == bindparam("caller")),
@@ -87,7 +91,7 @@ _ROUTE_READ = (
     .where(Number.e164 == bindparam("e164"))
 )
 """One read: the number, its project, the card bound to this caller's line and the number's
-group of advisors, if any."""
+group of advisors and opening hours, if any."""
 _DEFAULT_ADVISOR = select(Number.e164).where(
     Number.project_id == bindparam("project"),
     Number.role == "advisor",
@@ -107,7 +111,7 @@ async def route(
         found = (await session.execute(_ROUTE_READ, {"e164": e164, "caller": caller})).first()
         if found is None:
             return Route(None)
-        number, project, card, group = found
+        number, project, card, group, hours = found
         kind = caller_kind(caller, payphone=payphone)
         accepts = {
             LineKind.MOBILE: number.accepts_mobile,
@@ -126,6 +130,7 @@ async def route(
             default,
             prompt_language(caller, number.lang),
             group is not None,
+            hours is not None and not Hours.from_json(hours).is_open(moment),
         )
 
 

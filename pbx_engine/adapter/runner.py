@@ -142,6 +142,7 @@ class CommandRunner:
             default_advisor=found.default_advisor,
             card_id=found.card_id,
             hunt=found.hunts,
+            closed=found.closed,
         )
 
     async def _activate(self, c: cmd.Activate) -> ev.ActivationDone:

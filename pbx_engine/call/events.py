@@ -34,6 +34,8 @@ class NumberInfo:
     card_id: int | None = None
     hunt: bool = False
     """The number rings a group of advisors (issue 23), not only its own dial string."""
+    closed: bool = False
+    """Outside the number's opening hours now (issue 23)."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ def on_number_info(ctx: CallContext, event: ev.NumberInfo) -> Next:
         # The number's caller rules hold whatever its role (an 0800 card number too).
         ctx.end_as(Cause.CALLER_NOT_ACCEPTED, Side.ENGINE, PromptId.NUMBER_NOT_REACHABLE)
         return State.CLOSING
+    if event.closed:
+        ctx.end_as(Cause.CLOSED, Side.ENGINE, PromptId.CLOSED, PromptId.GOODBYE)
+        return State.CLOSING
     ctx.answer()
     if event.role is Role.CARD:
         ctx.pin.prompts = (PromptId.WELCOME, PromptId.ENTER_PIN)

@@ -57,6 +57,8 @@ class Cause(StrEnum):
     ADVISOR_REJECTED = "advisor_rejected"
     ADVISOR_CONGESTION = "advisor_congestion"
     ADVISOR_FAILED = "advisor_failed"
+    CLOSED = "closed"
+    """Outside the number's opening hours (issue 23): nothing held or charged."""
     NO_ADVISOR = "no_advisor"
     """Every advisor of the number's group was tried, or none was free (issue 23)."""
     BRIDGE_FAILED = "bridge_failed"

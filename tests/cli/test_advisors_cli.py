@@ -141,3 +141,19 @@ def test_login_and_logout_are_audited_and_kept(capsys, tmp_path) -> None:
     history = json.loads(ok(capsys, "history", "--project", "astro", "--json"))
     logs = [h["action"] for h in history if h["action"].startswith("advisor_log")]
     assert logs == ["advisor_logout", "advisor_login"]
+
+
+def test_opening_hours_are_set_shown_and_cleared(capsys, tmp_path) -> None:
+    setup_money_project(capsys, tmp_path)
+    shown = json.loads(
+        ok(capsys, "hours", "set", "089 12345671", "--week", "mon-fri 09:00-18:00",
+           "--date", "2026-12-24 closed", "--json")
+    )  # fmt: skip
+    assert shown["weekly"]["fri"] == [[540, 1080]] and shown["exceptions"]["2026-12-24"] == []
+    assert shown["tz"] == "Europe/Berlin"
+    assert "mon" in ok(capsys, "hours", "show", "+498912345671")
+    assert "card number" in refused(capsys, "hours", "set", "089 12345670", "--week",
+                                    "mon 09:00-10:00")  # fmt: skip
+    assert "HH:MM" in refused(capsys, "hours", "set", "089 12345671", "--week", "mon 9-5")
+    assert "any time" in ok(capsys, "hours", "clear", "089 12345671")
+    assert "any time" in refused(capsys, "hours", "show", "089 12345671")

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from cards.models import Advisor, CallAttempt
-from cards.services import advisors, hunt_groups
+from cards.models import Advisor, CallAttempt, Reservation
+from cards.services import advisors, hours, hunt_groups
 from tests.conftest import SECRET
 from tests.engine.conftest import World, eventually
 from tests.engine.flows import activate, call_entries, records
@@ -103,3 +103,18 @@ async def test_nobody_free_hears_advisor_unavailable_and_nothing_is_charged(worl
     [record] = await records(world)
     assert (record.billed_seconds, record.charged, record.advisor) == (0, 0, None)
     assert record.hangup_cause == "no_advisor"
+
+
+async def test_outside_the_opening_hours_closed_is_heard_and_nothing_held(world: World) -> None:
+    today = datetime.now(UTC).date()
+    closed_days = [f"{today + timedelta(days=d)} closed" for d in (-1, 0, 1)]
+    await hours.set_hours(world.db, ADVISOR_NO, ["mon-sun 00:00-24:00"], closed_days)
+    await activate(world)
+    await world.ari.caller_dials("c1", ADVISOR_NO, "+4930123456")
+    await eventually(lambda: world.ari.made("DELETE", "/channels/c1"), what="hang-up")
+    assert world.plays()[0] == "sound:minutecard/de/closed,sound:minutecard/de/goodbye"
+    assert not world.ari.made("POST", "/channels/c1-advisor")
+    [record] = await records(world)
+    assert (record.hangup_cause, record.charged) == ("closed", 0)
+    async with world.db.read() as session:
+        assert (await session.scalars(select(Reservation))).all() == []

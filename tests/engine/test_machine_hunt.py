@@ -195,3 +195,19 @@ def test_shutdown_while_ringing_hangs_up_the_ringing_legs() -> None:
     assert {h.channel for h in d.of(cmd.HangupChannel, out)} == {"c1-advisor", "chan-caller"}
     assert d.one(cmd.RecordAttempts, out).attempts[0].outcome == "cancelled"
     assert d.machine.state is State.DONE
+
+
+def test_outside_the_opening_hours_the_caller_hears_closed_and_nothing_is_held() -> None:
+    d = Driver()
+    d.start()
+    out = d.send(
+        ev.NumberInfo(
+            role=Role.ADVISOR, project_id=1, destination="PJSIP/a", card_id=5, closed=True
+        )
+    )
+    assert d.machine.state is State.CLOSING
+    assert [p.sounds for p in d.of(cmd.Play, out)] == [("closed", "goodbye")]
+    assert not d.of(cmd.Authorize)
+    out = d.played()
+    settle = d.one(cmd.Settle, out)
+    assert (settle.hold_id, settle.record.cause, settle.record.talk_s) == (None, Cause.CLOSED, 0)

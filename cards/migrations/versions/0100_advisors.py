@@ -1,5 +1,6 @@
 """advisors (dial string, login PIN, payout rate, extension, live state), the hunt groups
-that ring them from an advisor number, and every attempt of a hunted call (issue 23)
+that ring them from an advisor number, every attempt of a hunted call, and
+the opening hours of a number (issue 23)
 
 Revision ID: 0100
 Revises: 0007
@@ -73,11 +74,20 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ring_ms", sa.Integer(), nullable=False),
     )
+    op.create_table(
+        "opening_hours",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "number_id", sa.Integer(), sa.ForeignKey("numbers.id"), nullable=False, unique=True
+        ),
+        sa.Column("hours", sa.JSON(), nullable=False),
+    )
     op.create_index("ix_call_attempts_call_id", "call_attempts", ["call_id"])
     op.create_index("ix_call_attempts_advisor_at", "call_attempts", ["advisor_id", "started_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("opening_hours")
     op.drop_table("call_attempts")
     op.drop_table("hunt_members")
     op.drop_table("hunt_groups")
