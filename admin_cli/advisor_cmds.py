@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from admin_cli.advisor_report_cmd import advisor_report_cmd
 from admin_cli.errors import parse_or_fail
 from admin_cli.hunt_group_cmds import group_group
 from admin_cli.output import actor_option, emit_record, emit_rows, json_option, reason_option
@@ -183,3 +184,4 @@ def _login_command(logged_in: bool) -> click.Command:
 
 advisor_group.add_command(_login_command(True))
 advisor_group.add_command(_login_command(False))
+advisor_group.add_command(advisor_report_cmd)

@@ -345,6 +345,8 @@ class CallAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(24))
     started_at: Mapped[datetime]
     ring_ms: Mapped[int] = mapped_column(Integer)
+    payout_rate: Mapped[int | None] = mapped_column(Money, default=None)
+    """The answering advisor's payout per minute when the call ended (1/10,000 EUR)."""
 
 
 class OpeningHours(Base):

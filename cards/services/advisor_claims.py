@@ -171,8 +171,17 @@ async def finish(
     one after its wrap-up."""
     moment = now or utcnow()
     async with db.transaction() as session:
+        rate = None
+        if answered is not None:
+            rate = await session.scalar(select(Advisor.payout_rate).where(Advisor.id == answered))
         session.add_all(
-            CallAttempt(call_id=call_id, position=i, **vars(a)) for i, a in enumerate(attempts)
+            CallAttempt(
+                call_id=call_id,
+                position=i,
+                payout_rate=rate if a.outcome == "answered" else None,
+                **vars(a),
+            )
+            for i, a in enumerate(attempts)
         )
         idle = {"state": "idle", "call_id": None, "state_since": moment}
         if answered is not None:

@@ -5,12 +5,15 @@ advisors' state in the database follows the call."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from admin_cli.main import main
 from cards.models import Advisor, CallAttempt, Reservation
-from cards.services import advisors, hours, hunt_groups
+from cards.services import advisor_report, advisors, hours, hunt_groups
 from tests.conftest import SECRET
 from tests.engine.conftest import World, eventually
 from tests.engine.flows import activate, call_entries, records
@@ -118,3 +121,56 @@ async def test_outside_the_opening_hours_closed_is_heard_and_nothing_held(world:
     assert (record.hangup_cause, record.charged) == ("closed", 0)
     async with world.db.read() as session:
         assert (await session.scalars(select(Reservation))).all() == []
+
+
+async def talk(world: World, call: str, advisor_leg: str, seconds: int) -> None:
+    await world.ari.advisor_answers(advisor_leg, call)
+    await eventually(lambda: world.ari.bridges.get(f"{call}-bridge") == [call, advisor_leg],
+                     what="bridged")  # fmt: skip
+    await world.quiet()
+    await world.advance(seconds * 1000)
+    await world.ari.hang_up(call)
+    await eventually(lambda: world.engine.calls == {}, what="call ended")
+    await world.quiet()
+
+
+async def test_the_month_report_counts_who_talked_and_reconciles_with_the_ledger(
+    world: World, monkeypatch, capsys
+) -> None:
+    for name, payout in (("Anna", 8_000), ("Ben", 7_500)):
+        await advisors.add_advisor(world.db, "astro", name, f"PJSIP/{name.lower()}",
+                                   secret=SECRET, payout=payout)  # fmt: skip
+    await hunt_groups.set_group(world.db, ADVISOR_NO, ["Anna", "Ben"], "ordered",
+                                hunt_groups.Timing(15, 60, 0))  # fmt: skip
+    await activate(world)
+    await world.ari.caller_dials("c1", ADVISOR_NO, "+4930123456")
+    await dialed(world, "c1-advisor")
+    await talk(world, "c1", "c1-advisor", 30)
+    await world.ari.caller_dials("c2", ADVISOR_NO, "+4930123456")
+    await dialed(world, "c2-advisor")
+    await world.ari.advisor_busy("c2-advisor")
+    await dialed(world, "c2-advisor-2")
+    await talk(world, "c2", "c2-advisor-2", 90)
+    [first, _] = await records(world)
+    month = first.ended_at.strftime("%Y-%m")
+    unit, lines = await advisor_report.advisor_month(world.db, "astro", month)
+    assert unit == "minutes"
+    assert [(x.advisor, x.calls, x.talked_s, x.revenue, x.payout) for x in lines] == [
+        ("Anna", 1, 30, 30, 4_000),  # 30 s × 0.80 EUR/min
+        ("Ben", 1, 90, 90, 11_250),  # 90 s × 0.75 EUR/min
+    ]
+    keys = {f"call:{c}" for x in lines for c in x.call_ids}
+    entries = [e for e in await call_entries(world) if e.idempotency_key in keys]
+    assert -sum(e.amount for e in entries) == sum(x.revenue for x in lines)
+    monkeypatch.setenv("MINUTECARD_DATABASE_URL", str(world.db.url))
+    args = ["advisor", "report", "--project", "astro", "--month", month]
+    assert await asyncio.to_thread(main, [*args, "--advisor", "Ben", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"advisor": "Ben", "calls": 1, "talked": 90, "revenue": 90, "payout": 11_250}
+    ]
+    assert await asyncio.to_thread(main, [*args, "--csv", "-"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "advisor;calls;talked;revenue;payout;revenue_unit",
+        "Anna;1;30;30;4000;minutes",
+        "Ben;1;90;90;11250;minutes",
+    ]

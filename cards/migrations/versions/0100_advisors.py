@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=24), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ring_ms", sa.Integer(), nullable=False),
+        sa.Column("payout_rate", sa.BigInteger(), nullable=True),
     )
     op.create_table(
         "opening_hours",
