@@ -163,9 +163,10 @@ def number_group() -> None:
 @click.option("--project", required=True, help="project name or id")
 @click.option(
     "--role",
-    type=click.Choice(["card", "advisor"]),
+    type=click.Choice(["card", "advisor", "login"]),
     required=True,
-    help="card: callers activate here; advisor: callers reach an advisor here",
+    help="card: callers activate here; advisor: callers reach an advisor here; "
+    "login: advisors log in or out here with their PIN",
 )
 @click.option("--destination", help="advisor dial string, e.g. PJSIP/advisor1")
 @click.option("--tariff", help="tariff name (advisor numbers)")

@@ -24,7 +24,7 @@ class RoutedNumber:
 def _checked(number: RoutedNumber) -> RoutedNumber:
     """Everything written into the file is checked against what a dialplan line may hold:
     a newline in a project name would otherwise start a dialplan line of its own."""
-    if not _E164.fullmatch(number.e164) or number.role not in ("card", "advisor"):
+    if not _E164.fullmatch(number.e164) or number.role not in ("card", "advisor", "login"):
         raise InvalidInput(f"cannot render number {number.e164[:30]!r} ({number.role[:10]!r})")
     return RoutedNumber(number.e164, number.role, validate.name(number.project, "project name"))
 
@@ -95,7 +95,11 @@ def render_numbers(
         lines += [
             "",
             f"; {number.e164} ({number.role}, project {number.project})",
-            *(_ari_lines(number, app) if mode == "ari" else _agi_lines(number, agi)),
+            *(
+                _ari_lines(number, app)
+                if mode == "ari" or number.role == "login"  # the login number is ARI's only
+                else _agi_lines(number, agi)
+            ),
         ]
         for alias in dict.fromkeys((number.e164.lstrip("+"), national(number.e164))):
             if alias != number.e164:

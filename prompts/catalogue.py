@@ -35,6 +35,8 @@ class PromptId(StrEnum):
     GOODBYE = "goodbye"
     SERVICE_UNAVAILABLE = "service_unavailable"
     CLOSED = "closed"
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
 
 
 PROMPTS: dict[PromptId, dict[str, str]] = {
@@ -123,6 +125,14 @@ PROMPTS: dict[PromptId, dict[str, str]] = {
         "belastet. Bitte rufen Sie zu unseren Sprechzeiten wieder an.",
         "en": "Sorry, you are calling outside our opening hours. Your credit was not charged. "
         "Please call again during our opening hours.",
+    },
+    PromptId.LOGGED_IN: {
+        "de": "Sie sind jetzt angemeldet und erhalten Anrufe.",
+        "en": "You are logged in now and will receive calls.",
+    },
+    PromptId.LOGGED_OUT: {
+        "de": "Sie sind jetzt abgemeldet und erhalten keine Anrufe.",
+        "en": "You are logged out now and will receive no calls.",
     },
     PromptId.GOODBYE: {
         "de": "Vielen Dank für Ihren Anruf. Auf Wiederhören.",

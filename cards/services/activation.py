@@ -76,6 +76,10 @@ async def _is_locked(
     return by_card >= settings.lockout_failures
 
 
+is_locked = _is_locked
+"""The lockout check, for the login number's PINs too (``advisor_login``)."""
+
+
 async def activate(
     db: Database,
     project_ref: str | int,

@@ -174,8 +174,8 @@ async def add_number(
     lang: str | None = None,
 ) -> Number:
     """Route a number to the engine; 0800 numbers refuse mobile and foreign callers by default."""
-    if role not in ("card", "advisor"):
-        raise InvalidInput(f"role must be card or advisor, got {role!r}")
+    if role not in ("card", "advisor", "login"):
+        raise InvalidInput(f"role must be card, advisor or login, got {role!r}")
     if lang not in (None, "de", "en"):
         raise InvalidInput(f"lang must be de or en, got {lang!r}")
     validate.whole(first_caller_days, "first-caller days", high=36_500)
@@ -206,7 +206,7 @@ async def add_number(
                     await find_tariff(session, project, first_caller_tariff)
                 ).id
         elif destination or tariff or default_advisor:
-            raise InvalidInput("a card number has no destination, tariff or default flag")
+            raise InvalidInput(f"a {role} number has no destination, tariff or default flag")
         if await session.scalar(select(Number.id).where(Number.e164 == e164)):
             raise Conflict(f"{e164} is already routed")
         session.add(row)

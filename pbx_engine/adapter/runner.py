@@ -13,7 +13,7 @@ import aiohttp
 from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import STORAGE_ERRORS
-from cards.services import activation, calls, routing
+from cards.services import activation, advisor_login, calls, routing
 from pbx_engine.adapter import hunting
 from pbx_engine.adapter.registry import Registry
 from pbx_engine.adapter.translate import ADVISOR_ARG
@@ -100,6 +100,11 @@ class CommandRunner:
                 return await self._look_up(c)
             case cmd.Activate():
                 return await self._activate(c)
+            case cmd.ToggleLogin():
+                status = await advisor_login.toggle_by_pin(
+                    self.db, c.project_id, c.line, c.pin, secret=self.pin_secret
+                )
+                return ev.LoginToggled(status)
             case cmd.Authorize():
                 self.registry.add_card(call_id, c.card_id)
                 return await self._authorize(call_id, c)

@@ -83,6 +83,15 @@ class Activate:
 
 
 @dataclass(frozen=True)
+class ToggleLogin:
+    """Log the advisor whose PIN this is in or out (a login number): LoginToggled."""
+
+    project_id: int
+    line: str
+    pin: str
+
+
+@dataclass(frozen=True)
 class Authorize:
     """Pick the tariff and hold what the card affords (one transaction): Authorized."""
 
@@ -166,6 +175,7 @@ Command = (
     | CancelTimer
     | LookUp
     | Activate
+    | ToggleLogin
     | Authorize
     | FollowCredit
     | Checkpoint

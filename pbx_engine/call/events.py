@@ -82,6 +82,13 @@ class ActivationDone:
 
 
 @dataclass(frozen=True)
+class LoginToggled:
+    """The PIN typed on a login number: ``logged_in``, ``logged_out``, ``invalid``, ``locked``."""
+
+    status: str
+
+
+@dataclass(frozen=True)
 class Authorized:
     """A hold covering ``affordable_s`` talk seconds, or a refusal (``hold_id`` None)."""
 
@@ -159,6 +166,7 @@ Event = (
     | Digit
     | PlaybackFinished
     | ActivationDone
+    | LoginToggled
     | Authorized
     | AdvisorsOffered
     | AdvisorAnswered
@@ -177,6 +185,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Digit,
     PlaybackFinished,
     ActivationDone,
+    LoginToggled,
     Authorized,
     AdvisorsOffered,
     AdvisorAnswered,

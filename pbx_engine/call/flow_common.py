@@ -42,6 +42,9 @@ def on_number_info(ctx: CallContext, event: ev.NumberInfo) -> Next:
         ctx.end_as(Cause.CLOSED, Side.ENGINE, PromptId.CLOSED, PromptId.GOODBYE)
         return State.CLOSING
     ctx.answer()
+    if event.role is Role.LOGIN:
+        ctx.pin.prompts = (PromptId.ENTER_PIN,)
+        return State.COLLECTING_PIN
     if event.role is Role.CARD:
         ctx.pin.prompts = (PromptId.WELCOME, PromptId.ENTER_PIN)
         return State.COLLECTING_PIN
@@ -54,7 +57,7 @@ def on_number_info(ctx: CallContext, event: ev.NumberInfo) -> Next:
 
 def on_service_failed(ctx: CallContext, event: ev.CommandFailed) -> Next:
     """The database did not answer a look-up, activation or authorization: say so, hang up."""
-    if not isinstance(event.command, cmd.LookUp | cmd.Activate | cmd.Authorize):
+    if not isinstance(event.command, cmd.LookUp | cmd.Activate | cmd.ToggleLogin | cmd.Authorize):
         return ctx.state
     ctx.end_as(Cause.SERVICE_UNAVAILABLE, Side.ENGINE, PromptId.SERVICE_UNAVAILABLE)
     return State.CLOSING

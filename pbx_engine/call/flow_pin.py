@@ -12,7 +12,16 @@ from pbx_engine.call.context import (
     CallContext,
     announced_minutes,
 )
-from pbx_engine.call.types import ActivationStatus, Cause, Next, Reenter, Side, State, TimerId
+from pbx_engine.call.types import (
+    ActivationStatus,
+    Cause,
+    Next,
+    Reenter,
+    Role,
+    Side,
+    State,
+    TimerId,
+)
 from prompts import PromptId
 
 # ---- COLLECTING_PIN: digits until #, the PIN length, 5 s between digits or 20 s in all ------
@@ -90,7 +99,26 @@ def _retry_or_close(ctx: CallContext) -> Next:
 
 
 def enter_activating(ctx: CallContext) -> None:
+    if ctx.info.role is Role.LOGIN:
+        ctx.emit(cmd.ToggleLogin(ctx.info.project_id, ctx.caller, ctx.pin.digits))
+        return
     ctx.emit(cmd.Activate(ctx.info.project_id, ctx.caller, ctx.pin.digits))
+
+
+_LOGIN_PROMPTS = {"logged_in": PromptId.LOGGED_IN, "logged_out": PromptId.LOGGED_OUT}
+
+
+def on_login_toggled(ctx: CallContext, event: ev.LoginToggled) -> Next:
+    """A login number (issue 23): the prompt says which way the advisor was switched."""
+    ctx.pin.digits = ""
+    if event.status == "locked":
+        ctx.end_as(Cause.PIN_LOCKED, Side.ENGINE, PromptId.PIN_LOCKED, PromptId.GOODBYE)
+        return State.CLOSING
+    prompt = _LOGIN_PROMPTS.get(event.status)
+    if prompt is None:
+        return _retry_or_close(ctx)
+    ctx.end_as(Cause.LOGIN_TOGGLED, Side.ENGINE, prompt, PromptId.GOODBYE)
+    return State.CLOSING
 
 
 def on_activation_done(ctx: CallContext, event: ev.ActivationDone) -> Next:

@@ -27,6 +27,7 @@ The flows (README "The call machine" has the picture)::
                                   └─────→ HUNTING (a group of advisors: whom next)    WARNED
     Refusals and failures go to CLOSING (a last prompt, then hang up); the end of a call that
     talked goes to FAREWELL (the caller hears why) or straight to DONE (the caller is gone).
+    A login number (issue 23) collects a PIN too; ACTIVATING then logs its advisor in or out.
     Money: AUTHORIZING holds; the one Settle is emitted where the money outcome is final.
     The advisor leg is a list of attempts (``attempts.Hunt``): a failed attempt (busy, no
     answer within the ring timeout, congestion, unreachable) goes back to HUNTING until the
@@ -130,6 +131,7 @@ TABLE: dict[S, dict[type[ev.Event], Edge]] = {
             S.AUTHORIZING,
             S.ANNOUNCING_BALANCE,
         ),
+        ev.LoginToggled: edge(pin.on_login_toggled, S.CLOSING, S.COLLECTING_PIN),
         ev.CommandFailed: edge(com.on_service_failed, S.ACTIVATING, S.CLOSING),
         **_prewait(S.ACTIVATING),
     },

@@ -30,6 +30,8 @@ class Role(StrEnum):
 
     CARD = "card"
     ADVISOR = "advisor"
+    LOGIN = "login"
+    """Advisors log in or out by calling it and typing their PIN (issue 23)."""
 
 
 class Side(StrEnum):
@@ -57,6 +59,7 @@ class Cause(StrEnum):
     ADVISOR_REJECTED = "advisor_rejected"
     ADVISOR_CONGESTION = "advisor_congestion"
     ADVISOR_FAILED = "advisor_failed"
+    LOGIN_TOGGLED = "login_toggled"
     CLOSED = "closed"
     """Outside the number's opening hours (issue 23): nothing held or charged."""
     NO_ADVISOR = "no_advisor"

@@ -99,3 +99,10 @@ def test_agi_mode_dials_with_the_authorized_limit_and_settles_in_h() -> None:
 def test_a_hostile_agi_address_is_refused(agi: str) -> None:
     with pytest.raises(InvalidInput):
         render_numbers([RoutedNumber("+498912345670", "card", "astro")], mode="agi", agi=agi)
+
+
+@pytest.mark.parametrize("mode", ["ari", "agi"])
+def test_the_login_number_reaches_stasis_in_either_mode(mode: str) -> None:
+    """Advisors log in and out through the engine's app (issue 23): hunting is ARI's only."""
+    text = render_numbers([RoutedNumber("+498912345679", "login", "astro")], app="mc", mode=mode)
+    assert "exten => +498912345679,1,Stasis(mc,+498912345679)" in text.splitlines()

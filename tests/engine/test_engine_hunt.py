@@ -13,13 +13,14 @@ from sqlalchemy import select, update
 
 from admin_cli.main import main
 from cards.models import Advisor, CallAttempt, Reservation
-from cards.services import advisor_report, advisors, hours, hunt_groups
+from cards.services import advisor_report, advisors, hours, hunt_groups, projects, reports
 from tests.conftest import SECRET
 from tests.engine.conftest import World, eventually
 from tests.engine.flows import activate, call_entries, records
 from tests.support.astro import ADVISOR_NO
 
 NO_ANSWER = 19
+LOGIN_NO = "+498912345679"
 
 
 async def group_of_three(world: World, strategy: str = "ordered") -> None:
@@ -174,3 +175,23 @@ async def test_the_month_report_counts_who_talked_and_reconciles_with_the_ledger
         "Anna;1;30;30;4000;minutes",
         "Ben;1;90;90;11250;minutes",
     ]
+
+
+async def test_an_advisor_logs_out_and_in_by_calling_the_login_number(world: World) -> None:
+    issued = await advisors.add_advisor(world.db, "astro", "Anna", "PJSIP/anna", secret=SECRET)
+    assert issued.pin is not None
+    await projects.add_number(world.db, "astro", LOGIN_NO, "login")
+    steps = (("c1", "logged_out", "logged_out"), ("c2", "available", "logged_in"))
+    for n, (call, state, prompt) in enumerate(steps, 1):
+        await world.ari.caller_dials(call, LOGIN_NO, "+4917012345678")
+        await eventually(
+            lambda n=n: sum("enter_pin" in m for m in world.plays()) == n, what="PIN prompt"
+        )
+        await world.ari.dtmf(call, issued.pin)
+        await eventually(lambda c=call: world.ari.made("DELETE", f"/channels/{c}"), what="end")
+        assert f"sound:minutecard/de/{prompt},sound:minutecard/de/goodbye" in world.plays()
+        assert [a["state"] for a in await advisors.api_view(world.db, 1)] == [state]
+    history = await reports.history(world.db, project_ref="astro")
+    assert [h.actor for h in history if h.action.startswith("advisor_log")] == [
+        "phone +4917012345678"
+    ] * 2

@@ -211,3 +211,36 @@ def test_outside_the_opening_hours_the_caller_hears_closed_and_nothing_is_held()
     out = d.played()
     settle = d.one(cmd.Settle, out)
     assert (settle.hold_id, settle.record.cause, settle.record.talk_s) == (None, Cause.CLOSED, 0)
+
+
+LOGIN = ev.NumberInfo(role=Role.LOGIN, project_id=1, pin_length=4)
+
+
+def test_the_login_number_takes_a_pin_and_says_which_way_it_switched() -> None:
+    d = Driver()
+    d.start("+498912345679")
+    out = d.send(LOGIN)
+    assert d.one(cmd.Play, out).sounds == ("enter_pin",)
+    d.played()
+    out = d.digits("1234")
+    assert d.one(cmd.ToggleLogin, out) == cmd.ToggleLogin(1, "+4930123456", "1234")
+    out = d.send(ev.LoginToggled("invalid"))
+    assert d.one(cmd.Play, out).sounds == ("pin_invalid", "enter_pin")
+    d.played()
+    d.digits("4321")
+    out = d.send(ev.LoginToggled("logged_out"))
+    assert d.one(cmd.Play, out).sounds == ("logged_out", "goodbye")
+    out = d.played()
+    assert d.one(cmd.HangupChannel, out).channel == "chan-caller"
+    assert not d.of(cmd.Settle) and not d.of(cmd.Authorize)
+    assert d.machine.done and not d.machine.unexpected
+
+
+def test_a_locked_line_hears_so_on_the_login_number() -> None:
+    d = Driver()
+    d.start("+498912345679")
+    d.send(LOGIN)
+    d.played()
+    d.digits("1234")
+    out = d.send(ev.LoginToggled("locked"))
+    assert d.one(cmd.Play, out).sounds == ("pin_locked", "goodbye")

@@ -17,6 +17,7 @@ SAMPLES: dict[type[ev.Event], ev.Event] = {
     ev.Digit: ev.Digit("chan", "5", 0),
     ev.PlaybackFinished: ev.PlaybackFinished("elsewhere", 0),
     ev.ActivationDone: ev.ActivationDone(ActivationStatus.INVALID),
+    ev.LoginToggled: ev.LoginToggled("invalid"),
     ev.Authorized: ev.Authorized(None, 0),
     ev.AdvisorsOffered: ev.AdvisorsOffered((), 20, 120, 0, 0),
     ev.AdvisorAnswered: ev.AdvisorAnswered("other-advisor", 0),
