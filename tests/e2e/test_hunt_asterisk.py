@@ -139,3 +139,58 @@ async def test_busy_then_no_answer_then_the_third_is_bridged_and_billed_from_its
         ]
         assert abs(attempts[1].ring_ms - ring // timedelta(milliseconds=1)) < 100
         assert "sound:minutecard/de/credit_exhausted" in media(world)
+
+
+async def test_ring_all_with_two_answering_20_ms_apart_bridges_one_and_bills_once(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=12, warning_lead=3) as world:
+        await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
+        ports = {name: free_port() for name in ("Anna", "Ben")}
+        for name, port in ports.items():
+            dial = f"PJSIP/advisor1/sip:{name.lower()}@127.0.0.1:{port}"
+            await advisors.add_advisor(world.db, "astro", name, dial, secret=SECRET)
+        timing = hunt_groups.Timing(ring_timeout_s=RING_S, overall_timeout_s=60, wrapup_s=0)
+        await hunt_groups.set_group(world.db, ADVISOR_NO, list(ports), "ring-all", timing)
+        silence = tmp_path / "advisor.pcap"
+        rtp_pcap.build(silence, 40, {})
+        rings = {"Anna": 1_000, "Ben": 1_020}
+        uas = {
+            name: asyncio.create_task(
+                sipp.run_sipp(
+                    tmp_path, f"ringall_{name.lower()}",
+                    sipp.advisor_xml(busy=False, ring_ms=rings[name]), target=None,
+                    port=ports[name], media_port=free_port(), keys={"pcap": str(silence)},
+                    timeout_s=90,
+                )
+            )
+            for name in ports
+        }  # fmt: skip
+        await asyncio.sleep(0.3)
+        caller, _ = await world.call(ADVISOR_NO, CALLER, pcap_seconds=40, advisor=None,
+                                     name="ringall")  # fmt: skip
+        assert caller.returncode == 0, caller.stderr
+        anna, ben = [await asyncio.wait_for(uas[n], 20) for n in ("Anna", "Ben")]
+        # Both were rung at once; both answered; one leg is bridged, the other hung up.
+        [anna_invite], [ben_invite] = anna.times("INVITE"), ben.times("INVITE")
+        assert abs(anna_invite - ben_invite) < timedelta(milliseconds=200)
+        [record] = await records(world)
+        async with world.db.read() as session:
+            attempts = (
+                await session.scalars(select(CallAttempt).order_by(CallAttempt.position))
+            ).all()
+        outcomes = {a.advisor: a.outcome for a in attempts}
+        assert sorted(outcomes.values()) == ["answered", "cancelled"]
+        winner = next(name for name, outcome in outcomes.items() if outcome == "answered")
+        loser = anna if winner == "Ben" else ben
+        assert record.advisor == winner
+        [winner_leg] = [a for a in attempts if a.advisor == winner]
+        suffix = "-advisor" if winner_leg.position == 0 else "-advisor-2"
+        bridged = max(event_ms(world, "ChannelEnteredBridge", ""))
+        assert set(event_ms(world, "ChannelEnteredBridge", suffix)) == {bridged}
+        loser_end = (loser.times("BYE") + loser.times("CANCEL"))[0]
+        cut_ms = (loser_end - sipp.after_ms(bridged, 0)) // timedelta(milliseconds=1)
+        [entry] = await ledger_calls(world)
+        print(f"\nring-all: {winner} bridged; the other's leg ended {cut_ms} ms from the bridge")
+        assert entry.amount == -12 and record.billed_seconds == 12
+        assert abs(cut_ms) < 1_000
