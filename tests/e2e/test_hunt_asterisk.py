@@ -6,13 +6,13 @@ is bridged to the third and billed from that bridge, to the second its credit ru
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from cards.models import CallAttempt
-from cards.services import activation, advisors, hunt_groups
+from cards.models import CallAttempt, Reservation
+from cards.services import activation, advisors, hours, hunt_groups
 from tests.e2e import sipp
 from tests.e2e.test_real_asterisk import event_ms, ledger_calls, media, records
 from tests.e2e.world import SECRET, e2e_world
@@ -194,3 +194,23 @@ async def test_ring_all_with_two_answering_20_ms_apart_bridges_one_and_bills_onc
         print(f"\nring-all: {winner} bridged; the other's leg ended {cut_ms} ms from the bridge")
         assert entry.amount == -12 and record.billed_seconds == 12
         assert abs(cut_ms) < 1_000
+
+
+async def test_outside_the_opening_hours_the_caller_hears_closed_and_holds_nothing(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    async with e2e_world(tmp_path, e2e_sounds, credit_seconds=12, warning_lead=3) as world:
+        await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
+        today = datetime.now(UTC).date()
+        closed_days = [f"{today + timedelta(days=d)} closed" for d in (-1, 0, 1)]
+        await hours.set_hours(world.db, ADVISOR_NO, ["mon-sun 00:00-24:00"], closed_days)
+        caller, _ = await world.call(ADVISOR_NO, CALLER, pcap_seconds=25, advisor=None,
+                                     name="closed")  # fmt: skip
+        assert caller.returncode == 0, caller.stderr
+        assert media(world) == ["sound:minutecard/de/closed", "sound:minutecard/de/goodbye"]
+        assert not [e for e in world.recorder.events if "-advisor" in str(e.get("channel"))]
+        assert await ledger_calls(world) == []
+        [record] = await records(world)
+        assert (record.hangup_cause, record.charged) == ("closed", 0)
+        async with world.db.read() as session:
+            assert (await session.scalars(select(Reservation))).all() == []
