@@ -66,9 +66,10 @@ async def claim(
     moment = now or utcnow()
     async with db.transaction() as session:
         number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
-        assert number is not None
-        group = await session.scalar(select(HuntGroup).where(HuntGroup.number_id == number.id))
-        if group is None:  # taken away since the look-up: nobody to offer
+        group = None
+        if number is not None:
+            group = await session.scalar(select(HuntGroup).where(HuntGroup.number_id == number.id))
+        if group is None:  # number or group taken away since the look-up: nobody to offer
             return Offer((), 0, 0)
         candidates = await _claim_in_group(session, group, call_id, tried, moment)
         return Offer(candidates, group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s)

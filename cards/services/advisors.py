@@ -236,16 +236,18 @@ async def api_view(
 ) -> list[dict[str, object]]:
     """``GET /v1/advisors``: every advisor of the token's project with its live state."""
     moment = now or utcnow()
-    return [
-        {
-            "name": a.name,
-            "extension": a.extension,
-            "state": live_state(a, moment),
-            "payout_rate": a.payout_rate,
-            "calls_taken": a.calls_taken,
-        }
-        for a in await list_for_project(db, project_id)
-    ]
+    return [advisor_view(a, moment) for a in await list_for_project(db, project_id)]
+
+
+def advisor_view(a: Advisor, now: datetime) -> dict[str, object]:
+    """One advisor as the API shows it (OpenAPI schema ``Advisor``)."""
+    return {
+        "name": a.name,
+        "extension": a.extension,
+        "state": live_state(a, now),
+        "payout_rate": a.payout_rate,
+        "calls_taken": a.calls_taken,
+    }
 
 
 async def set_login(

@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import CardsError, Conflict, NotFound
 from cards.journal import STORAGE_ERRORS, Journal
@@ -236,11 +237,8 @@ class Api:
     async def _login(self, request: web.Request, *, logged_in: bool) -> web.Response:
         grant = await self._grant(request, write=True)
         name = request.match_info["name"]
-        await advisors.set_login(self.db, grant.project_id, name, logged_in, actor="api")
-        [view] = [
-            a for a in await advisors.api_view(self.db, grant.project_id) if a["name"] == name
-        ]
-        return web.json_response(view)
+        row = await advisors.set_login(self.db, grant.project_id, name, logged_in, actor="api")
+        return web.json_response(advisors.advisor_view(row, utcnow()))
 
     async def topup(self, request: web.Request) -> web.Response:
         return await self._move(request, "topup", {"amount"})

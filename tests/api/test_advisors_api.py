@@ -58,8 +58,8 @@ async def test_an_advisor_logs_out_and_in_with_a_write_token(api: Server, db: Da
     assert (await api.call("POST", "/v1/advisors/Anna/login", api.read))[0] == 403
     assert (await api.call("POST", "/v1/advisors/Anna/login", api.other))[0] == 404
     assert (await api.call("POST", "/v1/advisors/Zoe/login", api.write))[0] == 404
-    status, body = await api.call("POST", "/v1/advisors/Anna/login", api.write)
-    assert (status, body["state"]) == (200, "available")
+    status, body = await api.call("POST", "/v1/advisors/%20Anna/login", api.write)
+    assert (status, body["name"], body["state"]) == (200, "Anna", "available")
     history = await reports.history(db, project_ref="astro")
     assert [(h.action, h.actor) for h in history if h.action.startswith("advisor_log")] == [
         ("advisor_logout", "api"),

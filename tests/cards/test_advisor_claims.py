@@ -174,3 +174,9 @@ async def test_a_claim_whose_call_holds_nothing_is_given_back_after_the_grace(
     assert await advisor_claims.release_orphans(db, now=later) == ["Ben"]
     states = [(a["name"], a["state"]) for a in await advisors.api_view(db, 1, later)]
     assert states == [("Anna", "ringing"), ("Ben", "available")]
+
+
+async def test_a_number_removed_since_the_look_up_offers_nobody(db: Database) -> None:
+    await project_with_cards(db)
+    offer = await advisor_claims.claim(db, "c1", "+498912345699", frozenset())
+    assert offer.candidates == ()
