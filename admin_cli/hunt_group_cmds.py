@@ -19,6 +19,7 @@ def group_dict(view: hunt_groups.GroupView) -> dict[str, object]:
         "ring_timeout_s": view.timing.ring_timeout_s,
         "overall_timeout_s": view.timing.overall_timeout_s,
         "wrapup_s": view.timing.wrapup_s,
+        "extensions": view.timing.extensions,
     }
 
 
@@ -61,6 +62,11 @@ def group_group() -> None:
     show_default=True,
     help="seconds after a call before the advisor is offered the next",
 )
+@click.option(
+    "--extensions",
+    is_flag=True,
+    help="callers may type an advisor's extension and # after the announcement",
+)
 @actor_option
 @reason_option
 @json_option
@@ -71,6 +77,7 @@ def group_set(
     ring_timeout: str,
     overall_timeout: str,
     wrap_up: str,
+    extensions: bool,
     actor: str,
     reason: str | None,
     as_json: bool,
@@ -80,6 +87,7 @@ def group_set(
         parse_or_fail(parse_count, ring_timeout, "--ring-timeout"),
         parse_or_fail(parse_count, overall_timeout, "--overall-timeout"),
         parse_or_fail(parse_count, wrap_up, "--wrap-up"),
+        extensions,
     )
     view = run_with_db(
         lambda db: hunt_groups.set_group(

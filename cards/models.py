@@ -317,6 +317,8 @@ class HuntGroup(Base):
     ring_timeout_s: Mapped[int] = mapped_column(Integer)
     overall_timeout_s: Mapped[int] = mapped_column(Integer)
     wrapup_s: Mapped[int] = mapped_column(Integer)
+    extensions: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The caller may type an advisor's extension and # after the announcement."""
     last_offered: Mapped[int | None] = mapped_column(ForeignKey("advisors.id"), default=None)
     """Round-robin's memory: the advisor offered the group's last call."""
 

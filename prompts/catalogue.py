@@ -35,6 +35,8 @@ class PromptId(StrEnum):
     GOODBYE = "goodbye"
     SERVICE_UNAVAILABLE = "service_unavailable"
     CLOSED = "closed"
+    EXTENSION_OFFER = "extension_offer"
+    EXTENSION_UNAVAILABLE = "extension_unavailable"
     LOGGED_IN = "logged_in"
     LOGGED_OUT = "logged_out"
 
@@ -125,6 +127,18 @@ PROMPTS: dict[PromptId, dict[str, str]] = {
         "belastet. Bitte rufen Sie zu unseren Sprechzeiten wieder an.",
         "en": "Sorry, you are calling outside our opening hours. Your credit was not charged. "
         "Please call again during our opening hours.",
+    },
+    PromptId.EXTENSION_OFFER: {
+        "de": "Wenn Sie die Durchwahl Ihrer Beraterin oder Ihres Beraters kennen, geben Sie sie "
+        "jetzt ein und drücken Sie die Rautetaste.",
+        "en": "If you know your advisor's extension, please enter it now, followed by the hash "
+        "key.",
+    },
+    PromptId.EXTENSION_UNAVAILABLE: {
+        "de": "Diese Durchwahl ist gerade nicht erreichbar. Wir verbinden Sie mit der nächsten "
+        "freien Beraterin oder dem nächsten freien Berater.",
+        "en": "This extension is not available right now. We are connecting you to the next "
+        "free advisor.",
     },
     PromptId.LOGGED_IN: {
         "de": "Sie sind jetzt angemeldet und erhalten Anrufe.",

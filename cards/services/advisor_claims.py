@@ -35,6 +35,7 @@ class Offer:
     ring_timeout_s: int
     overall_timeout_s: int
     wrapup_s: int = 0
+    extension_missed: bool = False
 
 
 def _ms(moment: datetime) -> int:
@@ -60,9 +61,11 @@ async def claim(
     dialed: str,
     tried: frozenset[int],
     *,
+    extension: str | None = None,
     now: datetime | None = None,
 ) -> Offer:
-    """Claim whom the number's group offers next, never one of ``tried``."""
+    """Claim whom the number's group offers next, never one of ``tried``; the advisor with
+    ``extension`` first when the caller chose one and it is free."""
     moment = now or utcnow()
     async with db.transaction() as session:
         number = await session.scalar(select(Number).where(Number.e164 == to_e164(dialed)))
@@ -71,8 +74,39 @@ async def claim(
             group = await session.scalar(select(HuntGroup).where(HuntGroup.number_id == number.id))
         if group is None:  # number or group taken away since the look-up: nobody to offer
             return Offer((), 0, 0)
+        missed = False
+        if extension is not None:
+            chosen = await _claim_extension(session, group, call_id, extension, moment)
+            if chosen is not None:
+                timing = (group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s)
+                return Offer((chosen,), *timing)
+            missed = True
         candidates = await _claim_in_group(session, group, call_id, tried, moment)
-        return Offer(candidates, group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s)
+        return Offer(
+            candidates, group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s, missed
+        )
+
+
+async def _claim_extension(
+    session: AsyncSession, group: HuntGroup, call_id: str, extension: str, now: datetime
+) -> Candidate | None:
+    """The group's advisor with this extension, claimed if free; None: unknown or not free."""
+    advisor = await session.scalar(
+        select(Advisor)
+        .join(HuntMember, HuntMember.advisor_id == Advisor.id)
+        .where(HuntMember.group_id == group.id, Advisor.extension == extension)
+    )
+    if advisor is None:
+        return None
+    result = await session.execute(
+        update(Advisor)
+        .where(Advisor.id == advisor.id, _claimable(now))  # type: ignore[arg-type]
+        .values(state="ringing", call_id=call_id, state_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    return Candidate(advisor.id, advisor.name, advisor.dial_string)
 
 
 async def _claim_in_group(

@@ -31,6 +31,8 @@ class Timing:
     """How long the whole hunt may take before the caller hears that nobody is free."""
     wrapup_s: int = DEFAULT_WRAPUP_S
     """After an answered call, how long before the advisor is offered the next."""
+    extensions: bool = False
+    """The caller may choose an advisor by extension ("Beraterdurchwahl") and #."""
 
     def checked(self) -> Timing:
         validate.whole(self.ring_timeout_s, "ring timeout", low=5, high=MAX_OVERALL_S)
@@ -88,6 +90,7 @@ async def set_group(
         group.ring_timeout_s = timing.ring_timeout_s
         group.overall_timeout_s = timing.overall_timeout_s
         group.wrapup_s = timing.wrapup_s
+        group.extensions = timing.extensions
         await session.flush()
         session.add_all(
             HuntMember(group_id=group.id, advisor_id=a.id, position=i)
@@ -105,7 +108,8 @@ def describe(view: GroupView) -> str:
     t = view.timing
     return (
         f"{view.number} rings {', '.join(view.advisors)} ({view.strategy}, ring "
-        f"{t.ring_timeout_s} s, overall {t.overall_timeout_s} s, wrap-up {t.wrapup_s} s)"
+        f"{t.ring_timeout_s} s, overall {t.overall_timeout_s} s, wrap-up {t.wrapup_s} s"
+        f"{', extensions' if t.extensions else ''})"
     )
 
 
@@ -121,7 +125,9 @@ async def get_group(db: Database, number: str) -> GroupView:
             .where(HuntMember.group_id == group.id)
             .order_by(HuntMember.position)
         )
-        timing = Timing(group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s)
+        timing = Timing(
+            group.ring_timeout_s, group.overall_timeout_s, group.wrapup_s, group.extensions
+        )
         return GroupView(row.e164, Strategy(group.strategy), timing, tuple(names))
 
 

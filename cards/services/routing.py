@@ -35,6 +35,8 @@ class Route:
     """The number rings a group of advisors (issue 23)."""
     closed: bool = False
     """Outside the number's opening hours now (issue 23)."""
+    extensions: bool = False
+    """Its callers may choose an advisor by extension (issue 23)."""
 
 
 PROMPT_LANGUAGES = ("de", "en")
@@ -79,7 +81,7 @@ def normalise_caller(raw: str | None, trunk_format: str = "national") -> str | N
 # Built once: routing runs on every call, and building a statement takes more CPU than the
 # database takes to run it.
 _ROUTE_READ = (
-    select(Number, Project, Card, HuntGroup.id, OpeningHours.hours)
+    select(Number, Project, Card, HuntGroup.extensions, OpeningHours.hours)
     .join(Project, Project.id == Number.project_id)
     .outerjoin(HuntGroup, HuntGroup.number_id == Number.id)
     .outerjoin(OpeningHours, OpeningHours.number_id == Number.id)
@@ -111,7 +113,7 @@ async def route(
         found = (await session.execute(_ROUTE_READ, {"e164": e164, "caller": caller})).first()
         if found is None:
             return Route(None)
-        number, project, card, group, hours = found
+        number, project, card, extensions, hours = found
         kind = caller_kind(caller, payphone=payphone)
         accepts = {
             LineKind.MOBILE: number.accepts_mobile,
@@ -129,8 +131,9 @@ async def route(
             None if card is None or usable_refusal(card, moment) else card.id,
             default,
             prompt_language(caller, number.lang),
-            group is not None,
+            extensions is not None,  # a group's column: None when there is no group
             hours is not None and not Hours.from_json(hours).is_open(moment),
+            bool(extensions),
         )
 
 

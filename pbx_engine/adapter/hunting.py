@@ -17,13 +17,16 @@ async def run(
     """Carry out a hunt command; ``when`` turns an engine instant into a wall-clock time."""
     match c:
         case cmd.ClaimAdvisors():
-            offer = await advisor_claims.claim(db, call_id, c.dialed, c.tried, now=when(now_ms))
+            offer = await advisor_claims.claim(
+                db, call_id, c.dialed, c.tried, extension=c.extension, now=when(now_ms)
+            )
             return ev.AdvisorsOffered(
                 tuple(ev.Offered(o.advisor_id, o.name, o.dial_string) for o in offer.candidates),
                 offer.ring_timeout_s,
                 offer.overall_timeout_s,
                 offer.wrapup_s,
                 now_ms,
+                offer.extension_missed,
             )
         case cmd.AdvisorTalking():
             await advisor_claims.answered(db, call_id, c.advisor_id, now=when(now_ms))

@@ -148,6 +148,7 @@ class CommandRunner:
             card_id=found.card_id,
             hunt=found.hunts,
             closed=found.closed,
+            extensions=found.extensions,
         )
 
     async def _activate(self, c: cmd.Activate) -> ev.ActivationDone:

@@ -49,6 +49,8 @@ class Hunt:
     """The end of the overall timeout: no attempt starts after it."""
     ring_timeout_s: int = 0
     wrapup_s: int = 0
+    extension: str = ""
+    """The advisor's extension the caller typed (CHOOSING), asked for in the first claim."""
 
     def leg(self, call_id: str) -> str:
         """The next attempt's channel: ``<call>-advisor`` first, ``<call>-advisor-2`` … after."""

@@ -129,6 +129,8 @@ class ClaimAdvisors:
 
     dialed: str
     tried: frozenset[int]
+    extension: str | None = None
+    """The caller's choice (first claim only): that advisor if free, else the group."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class NumberInfo:
     """The number rings a group of advisors (issue 23), not only its own dial string."""
     closed: bool = False
     """Outside the number's opening hours now (issue 23)."""
+    extensions: bool = False
+    """Its callers may type an advisor's extension and # after the announcement."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class AdvisorsOffered:
     overall_timeout_s: int
     wrapup_s: int
     at_ms: int
+    extension_missed: bool = False
+    """The extension the caller typed is nobody free in the group: the group is offered."""
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,21 @@ from pbx_engine.call import events as ev
 from pbx_engine.call.attempts import ANSWERED, CANCELLED, Attempt
 from pbx_engine.call.context import DIAL_TIMEOUT_S, CallContext
 from pbx_engine.call.flow_common import on_hangup_unbridged, on_shutdown
-from pbx_engine.call.types import ADVISOR_DIAL_CAUSES, ADVISOR_SUFFIX, Cause, Next, Side, State
+from pbx_engine.call.types import (
+    ADVISOR_DIAL_CAUSES,
+    ADVISOR_SUFFIX,
+    Cause,
+    Next,
+    Side,
+    State,
+    TimerId,
+)
 from prompts import PromptId
 from rating.ints import ceil_div
 
+EXTENSION_MS = 5_000
+"""How long CHOOSING waits after its prompt, or after a digit, for the next one."""
+MAX_EXTENSION = 8
 TIMEOUT_SLACK_MS = 250
 """An attempt that ended without a cause this close to its ring timeout timed out."""
 
@@ -26,11 +37,50 @@ TIMEOUT_SLACK_MS = 250
 def begin(ctx: CallContext, at_ms: int) -> Next:
     """After the announcement: hunt the group, or ring the number's own dial string."""
     if ctx.info.hunt:
-        return State.HUNTING
+        return State.CHOOSING if ctx.info.extensions else State.HUNTING
     destination = ctx.info.destination or ""
     channel = f"{ctx.call_id}{ADVISOR_SUFFIX}"
     ctx.hunt.attempts.append(Attempt(None, "", destination, channel, at_ms, DIAL_TIMEOUT_S))
     return State.DIALING
+
+
+# ---- CHOOSING: the caller may type an advisor's extension and # ----------------------------
+
+
+def enter_choosing(ctx: CallContext) -> None:
+    ctx.play(PromptId.EXTENSION_OFFER)
+
+
+def on_choice_prompt_done(ctx: CallContext, event: ev.PlaybackFinished) -> Next:
+    if event.playback_id == ctx.waiting_for:
+        ctx.waiting_for = None
+        ctx.timer(TimerId.EXTENSION, event.at_ms + EXTENSION_MS)
+    return State.CHOOSING
+
+
+def on_choice_play_failed(ctx: CallContext, event: ev.CommandFailed) -> Next:
+    if isinstance(event.command, cmd.Play):
+        ctx.waiting_for = None
+        ctx.timer(TimerId.EXTENSION, event.at_ms + EXTENSION_MS)
+    return State.CHOOSING
+
+
+def on_choice_digit(ctx: CallContext, event: ev.Digit) -> Next:
+    if event.channel != ctx.channel:
+        return State.CHOOSING
+    ctx.stop_prompt()
+    if event.digit == "#":
+        ctx.cancel(TimerId.EXTENSION)
+        return State.HUNTING
+    if event.digit.isdigit() and len(ctx.hunt.extension) < MAX_EXTENSION:
+        ctx.hunt.extension += event.digit
+    ctx.timer(TimerId.EXTENSION, event.at_ms + EXTENSION_MS)
+    return State.CHOOSING
+
+
+def on_choice_timeout(ctx: CallContext, event: ev.TimerFired) -> Next:
+    """Nothing (more) typed: the digits typed so far, if any, choose; else the group."""
+    return State.HUNTING if event.timer is TimerId.EXTENSION else State.CHOOSING
 
 
 # ---- HUNTING: whom next ---------------------------------------------------------------------
@@ -38,7 +88,9 @@ def begin(ctx: CallContext, at_ms: int) -> Next:
 
 def enter_hunting(ctx: CallContext) -> None:
     ctx.waiting_for = None
-    ctx.emit(cmd.ClaimAdvisors(ctx.target, ctx.hunt.tried()))
+    first = not ctx.hunt.attempts
+    extension = ctx.hunt.extension if first and ctx.hunt.extension else None
+    ctx.emit(cmd.ClaimAdvisors(ctx.target, ctx.hunt.tried(), extension))
 
 
 def on_offered(ctx: CallContext, event: ev.AdvisorsOffered) -> Next:
@@ -50,6 +102,8 @@ def on_offered(ctx: CallContext, event: ev.AdvisorsOffered) -> Next:
     if not event.candidates or left_ms <= 0:
         _release(ctx, event)
         return _nobody(ctx, event.at_ms)
+    if event.extension_missed:
+        ctx.play(PromptId.EXTENSION_UNAVAILABLE)  # heard while the group rings
     timeout_s = min(hunt.ring_timeout_s, ceil_div(left_ms, 1000))
     for c in event.candidates:
         channel = hunt.leg(ctx.call_id)

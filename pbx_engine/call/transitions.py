@@ -24,11 +24,12 @@ The flows (README "The call machine" has the picture)::
                      ↓ (advisor number, card bound or activated inline)
                AUTHORIZING → ANNOUNCING → DIALING → BRIDGING → [ANNOUNCING_TARIFF] → TALKING
                                   │         ↑ ↓                                         ↓ ↑
-                                  └─────→ HUNTING (a group of advisors: whom next)    WARNED
+                                  └─→ [CHOOSING] → HUNTING (a group: whom next)       WARNED
     Refusals and failures go to CLOSING (a last prompt, then hang up); the end of a call that
     talked goes to FAREWELL (the caller hears why) or straight to DONE (the caller is gone).
     A login number (issue 23) collects a PIN too; ACTIVATING then logs its advisor in or out.
     Money: AUTHORIZING holds; the one Settle is emitted where the money outcome is final.
+    CHOOSING (a group that lets callers choose) takes an advisor's extension and #.
     The advisor leg is a list of attempts (``attempts.Hunt``): a failed attempt (busy, no
     answer within the ring timeout, congestion, unreachable) goes back to HUNTING until the
     group or the overall timeout is exhausted; ring time is never charged.
@@ -157,10 +158,20 @@ TABLE: dict[S, dict[type[ev.Event], Edge]] = {
         **_prewait(S.AUTHORIZING),
     },
     S.ANNOUNCING: {
-        ev.PlaybackFinished: edge(adv.on_announced, S.ANNOUNCING, S.HUNTING, S.DIALING),
-        ev.CommandFailed: edge(adv.on_announce_failed, S.ANNOUNCING, S.HUNTING, S.DIALING),
+        ev.PlaybackFinished: edge(adv.on_announced, S.ANNOUNCING, S.CHOOSING, S.HUNTING, S.DIALING),
+        ev.CommandFailed: edge(
+            adv.on_announce_failed, S.ANNOUNCING, S.CHOOSING, S.HUNTING, S.DIALING
+        ),
         **_credit(S.ANNOUNCING),
         **_prewait(S.ANNOUNCING),
+    },
+    S.CHOOSING: {
+        ev.PlaybackFinished: edge(hunt.on_choice_prompt_done, S.CHOOSING),
+        ev.Digit: edge(hunt.on_choice_digit, S.CHOOSING, S.HUNTING),
+        ev.TimerFired: edge(hunt.on_choice_timeout, S.CHOOSING, S.HUNTING),
+        ev.CommandFailed: edge(hunt.on_choice_play_failed, S.CHOOSING),
+        **_credit(S.CHOOSING),
+        **_prewait(S.CHOOSING),
     },
     S.HUNTING: {
         ev.AdvisorsOffered: edge(hunt.on_offered, S.DIALING, S.CLOSING),
@@ -222,6 +233,7 @@ ENTRY: dict[S, Callable[[CallContext], None]] = {
     S.OFFERING_ADVISOR: pin.enter_offering_advisor,
     S.AUTHORIZING: adv.enter_authorizing,
     S.ANNOUNCING: adv.enter_announcing,
+    S.CHOOSING: hunt.enter_choosing,
     S.HUNTING: hunt.enter_hunting,
     S.DIALING: hunt.enter_dialing,
     S.BRIDGING: adv.enter_bridging,
@@ -249,6 +261,7 @@ IGNORED: dict[S, frozenset[type[ev.Event]]] = {
     S.OFFERING_ADVISOR: frozenset(),
     S.AUTHORIZING: _LATE | _MONEY_NEWS,
     S.ANNOUNCING: frozenset({ev.Digit, ev.TimerFired}),
+    S.CHOOSING: frozenset(),
     S.HUNTING: _LATE,
     S.DIALING: _LATE,
     S.BRIDGING: _LATE | {ev.AdvisorAnswered},

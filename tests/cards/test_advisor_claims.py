@@ -180,3 +180,19 @@ async def test_a_number_removed_since_the_look_up_offers_nobody(db: Database) ->
     await project_with_cards(db)
     offer = await advisor_claims.claim(db, "c1", "+498912345699", frozenset())
     assert offer.candidates == ()
+
+
+async def test_the_callers_extension_is_claimed_first_else_the_group(db: Database) -> None:
+    await project_with_cards(db)
+    for name, ext in (("Anna", "11"), ("Ben", "12")):
+        await advisors.add_advisor(db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET,
+                                   ext=ext)  # fmt: skip
+    timing = hunt_groups.Timing(15, 60, 0, extensions=True)
+    view = await hunt_groups.set_group(db, ADVISOR_NUMBER, ["Anna", "Ben"], "ordered", timing)
+    assert view.timing.extensions
+    chosen = await advisor_claims.claim(db, "c1", ADVISOR_NUMBER, frozenset(), extension="12")
+    assert (names(chosen), chosen.extension_missed) == (["Ben"], False)
+    busy = await advisor_claims.claim(db, "c2", ADVISOR_NUMBER, frozenset(), extension="12")
+    assert (names(busy), busy.extension_missed) == (["Anna"], True)
+    unknown = await advisor_claims.claim(db, "c3", ADVISOR_NUMBER, frozenset(), extension="99")
+    assert (names(unknown), unknown.extension_missed) == ([], True)

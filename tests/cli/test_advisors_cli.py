@@ -107,7 +107,8 @@ def test_a_number_rings_a_group_and_back_its_dial_string(capsys, tmp_path) -> No
     group = json.loads(
         ok(capsys, "advisor", "group", "set", "089 12345671", "--advisor", "Cleo",
            "--advisor", "Anna", "--advisor", "Ben", "--strategy", "round-robin",
-           "--ring-timeout", "15", "--overall-timeout", "60", "--wrap-up", "10", "--json")
+           "--ring-timeout", "15", "--overall-timeout", "60", "--wrap-up", "10", "--extensions",
+           "--json")
     )  # fmt: skip
     assert group == {
         "number": "+498912345671",
@@ -116,6 +117,7 @@ def test_a_number_rings_a_group_and_back_its_dial_string(capsys, tmp_path) -> No
         "ring_timeout_s": 15,
         "overall_timeout_s": 60,
         "wrapup_s": 10,
+        "extensions": True,
     }
     shown = json.loads(ok(capsys, "advisor", "group", "show", "+498912345671", "--json"))
     assert shown == group

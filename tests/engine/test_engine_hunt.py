@@ -195,3 +195,17 @@ async def test_an_advisor_logs_out_and_in_by_calling_the_login_number(world: Wor
     assert [h.actor for h in history if h.action.startswith("advisor_log")] == [
         "phone +4917012345678"
     ] * 2
+
+
+async def test_a_caller_types_an_extension_and_reaches_that_advisor(world: World) -> None:
+    for name, ext in (("Anna", "11"), ("Ben", "12")):
+        await advisors.add_advisor(world.db, "astro", name, f"PJSIP/{name.lower()}",
+                                   secret=SECRET, ext=ext)  # fmt: skip
+    timing = hunt_groups.Timing(15, 60, 0, extensions=True)
+    await hunt_groups.set_group(world.db, ADVISOR_NO, ["Anna", "Ben"], "ordered", timing)
+    await activate(world)
+    await world.ari.caller_dials("c1", ADVISOR_NO, "+4930123456")
+    await eventually(lambda: any("extension_offer" in m for m in world.plays()), what="offer")
+    await world.quiet()
+    await world.ari.dtmf("c1", "12#")
+    assert (await dialed(world, "c1-advisor"))["endpoint"] == "PJSIP/ben"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
 from pbx_engine.call.types import Cause, Role, Side, State
-from tests.engine.driver import Driver
+from tests.engine.driver import ADVISOR_NO, Driver
 
 GROUP = ev.NumberInfo(
     role=Role.ADVISOR, project_id=1, destination="PJSIP/advisor1", card_id=5, hunt=True
@@ -244,3 +244,46 @@ def test_a_locked_line_hears_so_on_the_login_number() -> None:
     d.digits("1234")
     out = d.send(ev.LoginToggled("locked"))
     assert d.one(cmd.Play, out).sounds == ("pin_locked", "goodbye")
+
+
+CHOOSE = ev.NumberInfo(
+    role=Role.ADVISOR, project_id=1, destination="PJSIP/a", card_id=5, hunt=True, extensions=True
+)
+
+
+def choosing() -> Driver:
+    d = Driver()
+    d.start()
+    d.send(CHOOSE)
+    d.authorized(600)
+    out = d.played()
+    assert d.machine.state is State.CHOOSING
+    assert d.one(cmd.Play, out).sounds == ("extension_offer",)
+    return d
+
+
+def test_an_extension_and_hash_ask_for_that_advisor_first() -> None:
+    d = choosing()
+    out = d.digits("1")  # over the prompt: it stops
+    assert d.one(cmd.StopPlayback, out)
+    out = d.digits("1#")
+    assert d.one(cmd.ClaimAdvisors, out).extension == "11"
+    d.one(cmd.Dial, offer(d, BEN))
+    d.send(ev.Hangup("c1-advisor", d.now, BUSY))
+    assert d.of(cmd.ClaimAdvisors)[-1] == cmd.ClaimAdvisors(ADVISOR_NO, frozenset({2}))
+
+
+def test_nothing_typed_offers_the_group_after_five_seconds() -> None:
+    d = choosing()
+    d.played()
+    assert not d.advance(4_999)
+    out = d.advance(1)
+    assert d.one(cmd.ClaimAdvisors, out).extension is None
+
+
+def test_an_extension_nobody_free_has_says_so_while_the_group_rings() -> None:
+    d = choosing()
+    d.digits("99#")
+    out = d.send(ev.AdvisorsOffered((ANNA,), 15, 60, 0, d.now, extension_missed=True))
+    assert [p.sounds for p in d.of(cmd.Play, out)] == [("extension_unavailable",)]
+    assert d.one(cmd.Dial, out).destination == "PJSIP/anna"

@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column("ring_timeout_s", sa.Integer(), nullable=False),
         sa.Column("overall_timeout_s", sa.Integer(), nullable=False),
         sa.Column("wrapup_s", sa.Integer(), nullable=False),
+        sa.Column("extensions", sa.Boolean(), nullable=False),
         sa.Column("last_offered", sa.Integer(), sa.ForeignKey("advisors.id"), nullable=True),
     )
     op.create_table(
