@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from admin_cli import advisor_statement_pdf
 from admin_cli.errors import OperatorError
 from admin_cli.output import Amount, emit_rows, json_option, write_csv
 from admin_cli.runner import run_with_db
@@ -37,16 +38,32 @@ def _row(line: advisor_report.AdvisorMonth, unit: str, as_json: bool) -> dict[st
     type=click.Path(dir_okay=False, path_type=Path),
     help="write the lines as ;-separated CSV (integers; - for stdout)",
 )
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="with --advisor: the advisor's statement in German as a PDF",
+)
 @json_option
 def advisor_report_cmd(
-    project: str, month: str, advisor: str | None, csv_path: Path | None, as_json: bool
+    project: str,
+    month: str,
+    advisor: str | None,
+    csv_path: Path | None,
+    pdf_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Calls, talked time, revenue charged and payout at each advisor's rate, per advisor."""
     try:
         month_bounds(month)
     except CardsError as exc:
         raise OperatorError(f"--{exc}") from exc
+    if pdf_path is not None and advisor is None:
+        raise OperatorError("--pdf is one advisor's statement: give --advisor too")
     unit, lines = run_with_db(lambda db: advisor_report.advisor_month(db, project, month, advisor))
+    if pdf_path is not None:
+        _write_pdf(lines, advisor, month, pdf_path)
+        return
     rows = [_row(line, unit, as_json or csv_path is not None) for line in lines]
     if csv_path is not None:
         header = [*COLUMNS, "revenue_unit"]
@@ -62,3 +79,16 @@ def advisor_report_cmd(
             "payout": Amount(sum(line.payout for line in lines), "money"),
         })  # fmt: skip
     emit_rows(rows, COLUMNS, as_json=as_json, title=f"advisors {month}")
+
+
+def _write_pdf(
+    lines: list[advisor_report.AdvisorMonth], advisor: str | None, month: str, path: Path
+) -> None:
+    if not lines:
+        raise OperatorError(f"advisor {advisor!r} answered no call that ended in {month}")
+    data = advisor_statement_pdf.render(lines[0], month)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OperatorError(f"cannot write {str(path)!r}: {exc.strerror}") from exc
+    click.echo(f"statement written to {path}")

@@ -1,12 +1,20 @@
-"""A customer's monthly statement as a PDF: header, the month's lines as a table, the totals."""
+"""A monthly statement as a PDF (a customer's, or an advisor's): header, the month's lines as a
+table, the totals."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
 
+STATEMENT_HEADER = ("date", "card", "kind", "amount", "balance", "detail")
 
-def render(title: str, lines: Sequence[Sequence[str]], totals: Mapping[str, str]) -> bytes:
+
+def render(
+    title: str,
+    lines: Sequence[Sequence[str]],
+    totals: Mapping[str, str],
+    header: Sequence[str] = STATEMENT_HEADER,
+) -> bytes:
     # reportlab costs ~150 ms to import; only `statement --pdf` needs it.
     from reportlab.lib import colors  # noqa: PLC0415
     from reportlab.lib.pagesizes import A4  # noqa: PLC0415
@@ -18,8 +26,7 @@ def render(title: str, lines: Sequence[Sequence[str]], totals: Mapping[str, str]
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
                             title=title)  # fmt: skip
     styles = getSampleStyleSheet()
-    header = ["date", "card", "kind", "amount", "balance", "detail"]
-    body = Table([header, *[list(row) for row in lines]], repeatRows=1)
+    body = Table([list(header), *[list(row) for row in lines]], repeatRows=1)
     body.setStyle([
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),

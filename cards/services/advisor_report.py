@@ -5,6 +5,7 @@ rate when each call ended."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -27,6 +28,16 @@ class AdvisorMonth:
     payout: int
     """Σ talked seconds × rate per minute / 60, rounded down once, in 1/10,000 EUR."""
     call_ids: tuple[str, ...]
+    calls_detail: tuple[CallLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class CallLine:
+    """One answered call of the month, for the advisor's statement."""
+
+    ended_at: datetime
+    talked_s: int
+    payout_rate: int
 
 
 def talked_s(record: CallRecord) -> int:
@@ -68,6 +79,7 @@ async def advisor_month(
             sum(r.charged for _, r in calls),
             sum(talked_s(r) * (a.payout_rate or 0) for a, r in calls) // 60,
             tuple(r.call_id for _, r in calls),
+            tuple(CallLine(aware(r.ended_at), talked_s(r), a.payout_rate or 0) for a, r in calls),
         )
         for name, calls in lines.items()
     ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -136,7 +137,7 @@ async def talk(world: World, call: str, advisor_leg: str, seconds: int) -> None:
 
 
 async def test_the_month_report_counts_who_talked_and_reconciles_with_the_ledger(
-    world: World, monkeypatch, capsys
+    world: World, monkeypatch, capsys, tmp_path
 ) -> None:
     for name, payout in (("Anna", 8_000), ("Ben", 7_500)):
         await advisors.add_advisor(world.db, "astro", name, f"PJSIP/{name.lower()}",
@@ -175,6 +176,14 @@ async def test_the_month_report_counts_who_talked_and_reconciles_with_the_ledger
         "Anna;1;30;30;4000;minutes",
         "Ben;1;90;90;11250;minutes",
     ]
+    paper = tmp_path / "ben.pdf"
+    pdf_args = [*args, "--advisor", "Ben", "--pdf", str(paper)]
+    assert await asyncio.to_thread(main, pdf_args) == 0
+    text = subprocess.run(["pdftotext", "-layout", str(paper), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert f"Abrechnung {month[5:]}/{month[:4]} für Ben" in text
+    assert "1:30 min" in text and "0,75 EUR" in text and "1,1250 EUR" in text
+    assert await asyncio.to_thread(main, [*args, "--pdf", str(paper)]) == 2
 
 
 async def test_an_advisor_logs_out_and_in_by_calling_the_login_number(world: World) -> None:
