@@ -214,3 +214,21 @@ async def test_outside_the_opening_hours_the_caller_hears_closed_and_holds_nothi
         assert (record.hangup_cause, record.charged) == ("closed", 0)
         async with world.db.read() as session:
             assert (await session.scalars(select(Reservation))).all() == []
+
+
+async def test_an_advisor_logs_out_by_calling_the_login_number_and_typing_the_pin(
+    e2e_sounds: Path, tmp_path: Path
+) -> None:
+    login_no = "+498912345679"
+    async with e2e_world(
+        tmp_path, e2e_sounds, credit_seconds=12, warning_lead=3, login_number=login_no
+    ) as world:
+        issued = await advisors.add_advisor(world.db, "astro", "Anna", "PJSIP/anna", secret=SECRET)
+        assert issued.pin is not None
+        caller, _ = await world.call(login_no, "017012345678", pcap_seconds=15, advisor=None,
+                                     digits={1_500: issued.pin}, name="login")  # fmt: skip
+        assert caller.returncode == 0, caller.stderr
+        heard = media(world)
+        assert heard[0] == "sound:minutecard/de/enter_pin"
+        assert heard[-2:] == ["sound:minutecard/de/logged_out", "sound:minutecard/de/goodbye"]
+        assert [a["state"] for a in await advisors.api_view(world.db, 1)] == ["logged_out"]

@@ -157,6 +157,7 @@ async def e2e_world(
     warning_lead: int,
     unit: str = "minutes",
     mode: str = "ari",
+    login_number: str | None = None,
 ) -> AsyncIterator[E2EWorld]:
     """``sounds`` holds built prompts (``build_sounds``); the rest is made fresh per world.
     ``mode="agi"`` renders the AGI dialplan and serves FastAGI beside the engine."""
@@ -164,6 +165,8 @@ async def e2e_world(
     card = await astro_project(
         db, secret=SECRET, credit=credit_seconds, unit=unit, settings={"warning_lead": warning_lead}
     )
+    if login_number is not None:  # advisors log in and out here (issue 23)
+        await projects.add_number(db, "astro", login_number, "login")
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
     agi_port = free_port()
     dialplan = render_numbers(numbers, mode=mode, agi=f"agi://127.0.0.1:{agi_port}")
