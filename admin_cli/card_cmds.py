@@ -383,41 +383,53 @@ async def _unit_of(db: Database, card_id: int) -> str:
 @click.argument("card")
 @click.argument("amount")
 @click.option("--idempotency-key", help="the same key credits only once")
+@actor_option
 @json_option
-def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) -> None:
+def topup(card: str, amount: str, idempotency_key: str | None, actor: str, as_json: bool) -> None:
     """Credit AMOUNT ("25", "25 Euro", "25 €", "25,00"; minutes for minute cards)."""
 
     async def action(db: Database) -> tuple[ledger.TopUp, str]:
         found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit)
-        return await ledger.topup(db, found.id, value, actor="cardadmin", key=idempotency_key), unit
+        return await ledger.topup(db, found.id, value, actor=actor, key=idempotency_key), unit
 
     done, unit = run_with_db(action)
-    if done.replayed and not as_json:
-        click.echo(f"already credited (idempotency key {idempotency_key}): nothing new")
-    emit_rows(
-        [_entry_dict(e, unit) for e in done.entries],
-        ["kind", "amount", "balance_after", "key"],
-        as_json=as_json,
-        title="top-up",
-    )
+    _moved(done, unit, idempotency_key, as_json, "top-up")
 
 
 @click.command("adjust", context_settings={"ignore_unknown_options": True})
 @click.argument("card")
 @click.argument("amount")
 @click.option("--reason", required=True, help="why, for the books")
+@click.option("--idempotency-key", help="the same key adjusts only once")
+@actor_option
 @json_option
-def adjust(card: str, amount: str, reason: str, as_json: bool) -> None:
-    """Correct a balance by ±AMOUNT, with a reason for the books."""
+def adjust(
+    card: str, amount: str, reason: str, idempotency_key: str | None, actor: str, as_json: bool
+) -> None:
+    """Correct a balance by ±AMOUNT, with a reason for the books (and the audit trail)."""
 
-    async def action(db: Database) -> tuple[LedgerEntry, str]:
+    async def action(db: Database) -> tuple[ledger.TopUp, str]:
         found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit, signed=True)
-        return await ledger.adjust(db, found.id, value, actor="cardadmin", reason=reason), unit
+        done = await ledger.adjust(
+            db, found.id, value, actor=actor, reason=reason, key=idempotency_key
+        )
+        return done, unit
 
-    entry, unit = run_with_db(action)
-    emit_record(_entry_dict(entry, unit), as_json=as_json, title="adjustment")
+    done, unit = run_with_db(action)
+    _moved(done, unit, idempotency_key, as_json, "adjustment")
+
+
+def _moved(done: ledger.TopUp, unit: str, key: str | None, as_json: bool, title: str) -> None:
+    if done.replayed and not as_json:
+        click.echo(f"already done (idempotency key {key}): nothing new")
+    emit_rows(
+        [_entry_dict(e, unit) for e in done.entries],
+        ["kind", "amount", "balance_after", "actor", "key"],
+        as_json=as_json,
+        title=title,
+    )
 
 
 @click.group("line")

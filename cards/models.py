@@ -217,6 +217,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    name: Mapped[str | None] = mapped_column(String(50), default=None)
+    """Whose token it is (a shop, a service): the ledger's actor names it."""
 
 
 class ApiReplay(Base):

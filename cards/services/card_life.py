@@ -14,6 +14,7 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput
 from cards.models import Card, LedgerEntry, Project
+from cards.money_rules import Move, check_move
 from cards.pins import check_secret
 from cards.services.cardbatch import find_card, fresh_pin, taken_pins
 from cards.services.ledger import EntryKind, append, check_debit, held
@@ -39,6 +40,7 @@ async def refund(
     moment = now or utcnow()
     async with db.transaction() as session:
         card = await find_card(session, card_ref, lock=True)
+        check_move(card, Move.REFUND, moment)
         await check_debit(session, card, amount, moment, "refunded")
         unit = (await session.get_one(Project, card.project_id)).unit
         entry = await append(

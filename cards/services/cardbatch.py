@@ -61,6 +61,11 @@ async def create_cards(
     validate.whole(sold_price, "sold price")
     label = validate.label(label) if label is not None else None
     moment = now or utcnow()
+    if expires_at is not None and expires_at <= moment:
+        raise InvalidInput(
+            f"the expiry {expires_at.date().isoformat()} is not in the future: "
+            "a card cannot be created expired"
+        )
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         check_secret(project, secret)

@@ -16,10 +16,20 @@ from cards.amounts import show_amount
 from cards.clock import aware, utcnow
 from cards.credit import mark_changed
 from cards.db import Database
-from cards.errors import Conflict, Insufficient, InvalidInput, NotFound, Refused
+from cards.errors import (
+    BelowMinimum,
+    DenominationNotAllowed,
+    IdempotencyKeyReused,
+    Insufficient,
+    InvalidInput,
+    NotFound,
+)
 from cards.models import Card, LedgerEntry, Project, Reservation
+from cards.money_rules import Move, check_move
 from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
+from cards.services.operator_log import note
 from cards.settings import ProjectSettings
+from cards.validate import PG_INTEGER_MAX
 
 
 class EntryKind(StrEnum):
@@ -28,6 +38,8 @@ class EntryKind(StrEnum):
     VOUCHER = "voucher"
     CALL = "call"
     ADJUST = "adjust"
+    CREDIT = "credit"
+    DEBIT = "debit"
     REFUND = "refund"
     EXPIRY = "expiry"
     SETTLEMENT = "settlement"
@@ -157,6 +169,28 @@ async def _existing(session: AsyncSession, key: str) -> LedgerEntry | None:
     return await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
 
 
+async def replayed(
+    session: AsyncSession,
+    key: str,
+    kind: EntryKind,
+    card_id: int,
+    amount: int,
+    reason: str | None,
+) -> list[LedgerEntry] | None:
+    """The entries a key moved already, when it moved exactly this (kind, card, amount and
+    reason); a key bound to anything else is ``idempotency_key_reused`` and moves nothing."""
+    done = await _existing(session, key)
+    if done is None:
+        return None
+    if (done.kind, done.card_id, done.amount, done.reason) != (kind.value, card_id, amount, reason):
+        raise IdempotencyKeyReused(
+            f"idempotency key {key[:60]!r} was used for another request "
+            f"({done.kind} of {done.amount} on card id {done.card_id}): nothing moved"
+        )
+    bonus = await _existing(session, f"{key}:bonus")
+    return [done] + ([bonus] if bonus else [])
+
+
 @dataclass(frozen=True)
 class TopUp:
     """The entries of a top-up; ``replayed`` when its idempotency key had credited already."""
@@ -165,14 +199,40 @@ class TopUp:
     replayed: bool = False
 
 
-async def _replay(session: AsyncSession, key: str, card_id: int, amount: int) -> TopUp | None:
-    done = await _existing(session, key)
-    if done is None:
-        return None
-    if done.card_id != card_id or done.amount != amount:
-        raise Conflict(f"idempotency key {key!r} was used for another top-up")
-    bonus = await _existing(session, f"{key}:bonus")
-    return TopUp([done] + ([bonus] if bonus else []), replayed=True)
+async def topup_locked(
+    session: AsyncSession,
+    card: Card,
+    amount: int,
+    *,
+    actor: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> list[LedgerEntry]:
+    """Inside the caller's transaction, the card locked: the state rule, the project's
+    denominations and minimum, then the top-up and its bonus as an entry of its own."""
+    moment = now or utcnow()
+    check_move(card, Move.TOPUP, moment)
+    project = await session.get_one(Project, card.project_id)
+    settings = ProjectSettings.from_dict(project.settings)
+    check_topup(settings, amount, project.unit)
+    entries = [
+        await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=moment)
+    ]
+    bonus_amount = settings.bonus_for(amount)
+    if bonus_amount:
+        entries.append(
+            await append(
+                session,
+                card,
+                EntryKind.BONUS,
+                bonus_amount,
+                actor=actor,
+                reason=f"bonus for a top-up of {show_amount(amount, project.unit)}",
+                key=f"{key}:bonus" if key else None,
+                now=moment,
+            )
+        )
+    return entries
 
 
 async def topup(
@@ -189,47 +249,54 @@ async def topup(
     if key is not None:
         validate.idempotency_key(key)
     async with db.transaction() as session:
-        if key is not None and (done := await _replay(session, key, card_id, amount)):
-            return done
         card = await locked_card(session, card_id)
-        # Again under the card's lock: a twin that held it first has committed by now.
-        if key is not None and (done := await _replay(session, key, card_id, amount)):
-            return done
-        project = await session.get_one(Project, card.project_id)
-        settings = ProjectSettings.from_dict(project.settings)
-        _check_topup(settings, amount, project.unit)
-        if card.status == "blocked":
-            raise Refused(f"card {card.serial} is blocked")
-        entries = [
-            await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=now)
-        ]
-        bonus_amount = settings.bonus_for(amount)
-        if bonus_amount:
-            entries.append(
-                await append(
-                    session,
-                    card,
-                    EntryKind.BONUS,
-                    bonus_amount,
-                    actor=actor,
-                    reason=f"bonus for top-up {amount}",
-                    key=f"{key}:bonus" if key else None,
-                    now=now,
-                )
-            )
-        return TopUp(entries)
+        # Under the card's lock: a twin that held it first has committed by now.
+        if key is not None and (done := await replayed(session, key, EntryKind.TOPUP, card_id,
+                                                       amount, None)):  # fmt: skip
+            return TopUp(done, replayed=True)
+        return TopUp(await topup_locked(session, card, amount, actor=actor, key=key, now=now))
 
 
-def _check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
+def check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
+    """Denominations (seed 001) and minimum (seed 002) of a top-up; credits skip them."""
     if amount <= 0:
         raise InvalidInput("a top-up must be more than zero")
     if settings.denominations and amount not in settings.denominations:
         allowed = ", ".join(show_amount(d, unit) for d in settings.denominations)
-        raise InvalidInput(
+        raise DenominationNotAllowed(
             f"{show_amount(amount, unit)} is not an allowed amount; allowed: {allowed}"
         )
     if amount < settings.minimum_topup:
-        raise InvalidInput(f"the minimum top-up is {show_amount(settings.minimum_topup, unit)}")
+        raise BelowMinimum(f"the minimum top-up is {show_amount(settings.minimum_topup, unit)}")
+
+
+async def move_locked(
+    session: AsyncSession,
+    card: Card,
+    kind: EntryKind,
+    amount: int,
+    *,
+    actor: str,
+    reason: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """Inside the caller's transaction, the card locked: a credit or debit of a shop
+    (``credit``/``debit``) or an operator's correction (``adjust``), after the state rule. A
+    take may shorten the card's live calls, never below what they can have talked
+    (``debit_room``). Credits are not sales of credit: no denominations, minimum or bonus."""
+    moment = now or utcnow()
+    rule = {
+        EntryKind.CREDIT: Move.CREDIT,
+        EntryKind.DEBIT: Move.DEBIT,
+        EntryKind.ADJUST: Move.ADJUST_IN if amount > 0 else Move.ADJUST_OUT,
+    }[kind]
+    check_move(card, rule, moment)
+    if amount < 0:
+        await check_debit(session, card, -amount, moment)
+    return await append(
+        session, card, kind, amount, actor=actor, reason=reason, key=key, now=moment
+    )
 
 
 async def adjust(
@@ -241,27 +308,26 @@ async def adjust(
     reason: str,
     key: str | None = None,
     now: datetime | None = None,
-) -> LedgerEntry:
-    """A manual correction (±). A debit may shorten the card's live calls but never take the
-    balance below what they can have talked (plus a notice): see ``debit_room``."""
+) -> TopUp:
+    """An operator's manual correction (±), with its audit record (``history``)."""
     reason = validate.reason(reason)
+    validate.whole(amount, "adjustment", low=-PG_INTEGER_MAX)
     if amount == 0:
         raise InvalidInput("an adjustment needs a non-zero amount")
     if key is not None:
         validate.idempotency_key(key)
     async with db.transaction() as session:
-        if key is not None and (done := await _existing(session, key)):
-            return done
         card = await locked_card(session, card_id)
-        if amount < 0:
-            await check_debit(session, card, -amount, now or utcnow())
-        return await append(
-            session,
-            card,
-            EntryKind.ADJUST,
-            amount,
-            actor=actor,
-            reason=reason,
-            key=key,
-            now=now,
+        if key is not None and (done := await replayed(session, key, EntryKind.ADJUST, card_id,
+                                                       amount, reason)):  # fmt: skip
+            return TopUp(done, replayed=True)
+        entry = await move_locked(
+            session, card, EntryKind.ADJUST, amount, actor=actor, reason=reason, key=key, now=now
         )
+        unit = (await session.get_one(Project, card.project_id)).unit
+        await note(
+            session, actor=actor, action="adjust", project_id=card.project_id, card=card,
+            subject=f"adjusted by {'+' if amount > 0 else ''}{show_amount(amount, unit)}",
+            reason=reason, now=entry.at,
+        )  # fmt: skip
+        return TopUp([entry])

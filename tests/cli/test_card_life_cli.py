@@ -108,7 +108,8 @@ async def _due_cards(url: str) -> tuple[str, str, str]:
     db = Database(url)
     try:
         past = utcnow() - timedelta(days=1)
-        made = await cardbatch.create_cards(db, "astro", 2, 4 * EUR, secret=SECRET, expires_at=past)
+        made = await cardbatch.create_cards(db, "astro", 2, 4 * EUR, secret=SECRET, expires_at=past,
+                                            now=past - timedelta(days=9))  # fmt: skip
         later = utcnow() + timedelta(days=30)
         [valid] = await cardbatch.create_cards(db, "astro", 1, 4 * EUR, secret=SECRET,
                                                expires_at=later)  # fmt: skip
