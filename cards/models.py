@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 Money = BigInteger  # 1/10,000 EUR or card seconds, per the project's unit
 
@@ -140,6 +141,8 @@ class Reservation(Base):
     call_id: Mapped[str] = mapped_column(String(120), unique=True)
     amount: Mapped[int] = mapped_column(Money)
     used_at_checkpoint: Mapped[int] = mapped_column(Money, default=0)
+    talked_at_checkpoint: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Talk seconds at the last checkpoint: a recovered call's record bills them."""
     created_at: Mapped[datetime]
     checkpoint_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(10), default="open", index=True)
@@ -180,6 +183,8 @@ class FirstCaller(Base):
     line: Mapped[str] = mapped_column(String(20))
     first_call_at: Mapped[datetime]
     calls: Mapped[int] = mapped_column(Integer, default=0)
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Put on the list by the operator (a known caller): never gets the first-caller tariff."""
 
 
 class LinePrice(Base):

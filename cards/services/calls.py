@@ -161,6 +161,8 @@ def choose_tariff(
         return number.tariff_id, "standard"
     if entry is None:
         return number.first_caller_tariff_id, "first_caller"
+    if entry.by_hand:  # a known caller the operator listed: not new
+        return number.tariff_id, "standard"
     limited = bool(number.first_caller_days or number.first_caller_calls)
     within_days = not number.first_caller_days or now < aware(entry.first_call_at) + timedelta(
         days=number.first_caller_days
@@ -203,6 +205,7 @@ _HOLDS = cast(Table, Reservation.__table__)
 _OPEN = insert(_HOLDS).returning(_HOLDS.c.id)
 _COST = bindparam("b_cost", type_=_HOLDS.c.amount.type)
 _USED = case((_HOLDS.c.amount < _COST, _HOLDS.c.amount), else_=_COST)
+_TALK = bindparam("b_talk", type_=_HOLDS.c.talked_at_checkpoint.type)
 _CHECKPOINT = (
     update(_HOLDS)
     .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == "open")
@@ -212,6 +215,9 @@ _CHECKPOINT = (
             (_HOLDS.c.used_at_checkpoint > _USED, _HOLDS.c.used_at_checkpoint), else_=_USED
         ),
         checkpoint_at=bindparam("b_at", type_=_HOLDS.c.checkpoint_at.type),
+        talked_at_checkpoint=case(
+            (_HOLDS.c.talked_at_checkpoint > _TALK, _HOLDS.c.talked_at_checkpoint), else_=_TALK
+        ),
     )
 )
 """Built once: a Core statement run for many holds at once costs one compile, not one each."""
@@ -237,7 +243,12 @@ async def checkpoint(
             if missing := sorted(set(unknown) - ratings.keys()):
                 raise NotFound(f"no hold {missing[0]}")
         params = [
-            {"b_hold": hold, "b_cost": quote(*ratings[hold], talk_s).cost, "b_at": moment}
+            {
+                "b_hold": hold,
+                "b_cost": quote(*ratings[hold], talk_s).cost,
+                "b_at": moment,
+                "b_talk": talk_s,
+            }
             for hold, talk_s in talked.items()
         ]
         await session.execute(_CHECKPOINT, params)

@@ -18,7 +18,9 @@ from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, Reservation
+from cards.services.holds import rating_of
 from cards.services.ledger import EntryKind, held, post
+from rating import affordable_seconds, quote
 
 
 @dataclass(frozen=True)
@@ -174,15 +176,24 @@ async def _recover(db: Database, query: Select[int]) -> list[CallRecord]:
         for reservation_id in (await session.scalars(query)).all():
             reservation = await _open(session, reservation_id)
             info = reservation.info
+            tariff, cls = rating_of(info)
+            used = reservation.used_at_checkpoint
+            # A hold checkpointed before talk seconds were kept: the seconds its cost buys.
+            talk_s = reservation.talked_at_checkpoint or affordable_seconds(tariff, cls, used)
+            billed = quote(tariff, cls, talk_s)
+            ended = aware(reservation.checkpoint_at)
             outcome = CallOutcome(
                 project_id=int(info.get("project_id", 0)),
                 caller=str(info.get("caller", "")),
                 dialed=str(info.get("dialed", "")),
                 arrived_at=aware(reservation.created_at),
-                ended_at=aware(reservation.checkpoint_at),
-                used=reservation.used_at_checkpoint,
-                cost=reservation.used_at_checkpoint,
+                ended_at=ended,
+                used=used,
+                billed_seconds=billed.billed_seconds if talk_s else 0,
+                cost=used,
                 tariff_id=info.get("tariff_id"),
+                charge_start_at=ended - timedelta(seconds=talk_s) if talk_s else None,
+                quote=billed.as_dict() if talk_s else {},
                 hangup_cause="recovered",
                 hangup_side="engine",
             )

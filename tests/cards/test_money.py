@@ -96,6 +96,7 @@ async def test_adjust_needs_reason_and_cannot_go_below_zero(db: Database) -> Non
     assert done.entries[0].balance_after == 540
 
 
+@pytest.mark.books_broken
 async def test_audit_catches_a_balance_changed_behind_its_back(db: Database) -> None:
     cards = await project_with_cards(db, value=600, count=3)
     assert await audit(db) == (3, [])
