@@ -10,6 +10,7 @@ import click
 from admin_cli import card_sheet
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
+from admin_cli.line_price_cmds import price_group
 from admin_cli.output import (
     Amount,
     actor_option,
@@ -32,9 +33,11 @@ from cards.services import (
     card_life,
     cardbatch,
     ledger,
+    line_prices,
     projects,
     reports,
     reservations,
+    strict_audit,
 )
 
 
@@ -441,9 +444,20 @@ def line_group() -> None:
 @click.argument("card")
 @json_option
 def line_show(card: str, as_json: bool) -> None:
-    """The caller line a card is bound to."""
-    line = run_with_db(lambda db: activation.line_of(db, card))
-    emit_record({"card": card, "line": line}, as_json=as_json, title="line")
+    """The caller line a card is bound to, and the line's own tariff if it has one."""
+
+    async def action(db: Database) -> tuple[str | None, str | None]:
+        line = await activation.line_of(db, card)
+        if line is None:
+            return None, None
+        found = await cardbatch.get_card(db, card)
+        return line, await line_prices.price_of(db, found.project_id, line)
+
+    line, price = run_with_db(action)
+    emit_record({"card": card, "line": line, "price": price}, as_json=as_json, title="line")
+
+
+line_group.add_command(price_group)
 
 
 @line_group.command("move")
@@ -522,11 +536,18 @@ def transactions(card: str | None, caller: str | None, since: str | None, as_jso
 
 
 @click.command("audit")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="every invariant of the books: holds, call records, idempotency rows, customer bills, "
+    "fee report",
+)
 @json_option
-def audit(as_json: bool) -> None:
+def audit(strict: bool, as_json: bool) -> None:
     """Prove every card's balance equals the sum of its ledger, and that no settlement waits in
-    the journal; exit 1 when one does not hold."""
+    the journal; with --strict every invariant of the books; exit 1 when one does not hold."""
     checked, problems = run_with_db(reports.audit)
+    breaches = run_with_db(strict_audit.strict_audit) if strict else []
     rows = [vars(p) for p in problems]
     journal = Journal(default_path())
     try:
@@ -534,10 +555,12 @@ def audit(as_json: bool) -> None:
     except CardsError as exc:
         raise OperatorError(str(exc)) from exc
     if as_json:
-        emit_record(
-            {"cards_checked": checked, "problems": rows, "journal_pending": waiting},
-            as_json=True,
-        )
+        record: dict[str, object] = {
+            "cards_checked": checked, "problems": rows, "journal_pending": waiting,
+        }  # fmt: skip
+        if strict:
+            record["breaches"] = [vars(b) for b in breaches]
+        emit_record(record, as_json=True)
     else:
         if waiting:
             click.echo(
@@ -550,8 +573,13 @@ def audit(as_json: bool) -> None:
                 as_json=False,
                 title="audit problems",
             )
+        if breaches:
+            emit_rows([vars(b) for b in breaches], ["invariant", "subject", "detail"],
+                      as_json=False, title="invariants that do not hold")  # fmt: skip
         click.echo(f"{checked} cards checked, {len(rows)} problems")
-    if problems or waiting:
+        if strict:
+            click.echo(f"strict: {len(breaches)} invariants broken")
+    if problems or waiting or breaches:
         raise SystemExit(1)
 
 

@@ -28,7 +28,7 @@ from cards.errors import (
     NotFound,
 )
 from cards.journal import STORAGE_ERRORS, Journal
-from cards.services import api_views, tokens
+from cards.services import api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
 
 MAX_BODY = 64 * 1024
@@ -153,6 +153,8 @@ class Api:
         app.router.add_post("/v1/cards/{serial}/debits", self.debit)
         app.router.add_get("/v1/cards/{serial}/transactions", self.transactions)
         app.router.add_get("/v1/lines/{line}", self.line)
+        app.router.add_put("/v1/lines/{line}/price", self.set_line_price)
+        app.router.add_delete("/v1/lines/{line}/price", self.clear_line_price)
         app.router.add_get("/v1/calls", self.calls)
         app.router.add_get("/v1/live-calls", self.live_calls)
         return app
@@ -228,6 +230,31 @@ class Api:
         grant = await self._grant(request)
         view = await api_views.line_view(self.db, grant.project_id, request.match_info["line"])
         return web.json_response(view)
+
+    async def set_line_price(self, request: web.Request) -> web.Response:
+        """The line's own tariff in the token's project (seed 004), audited to the token."""
+        grant = await self._grant(request, write=True)
+        if request.content_type != "application/json":
+            raise ApiError(
+                415, "unsupported_media_type", "send the body as Content-Type: application/json"
+            )
+        body = await _json(request)
+        if set(body) != {"tariff"} or not isinstance(body["tariff"], str):
+            raise ApiError(
+                400, "tariff", 'the body is {"tariff": "<one of the project\'s tariffs>"}'
+            )
+        line, tariff = await line_prices.set_price(
+            self.db, grant.project_id, request.match_info["line"], body["tariff"],
+            actor=grant.actor,
+        )  # fmt: skip
+        return web.json_response({"line": line, "tariff": tariff})
+
+    async def clear_line_price(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request, write=True)
+        line = await line_prices.clear_price(
+            self.db, grant.project_id, request.match_info["line"], actor=grant.actor
+        )
+        return web.json_response({"line": line, "tariff": None})
 
     async def calls(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from cards.clock import utcnow
 from cards.db import Database
 from cards.models import Card
-from cards.services import card_life, cardbatch, reports
+from cards.services import card_life, cardbatch, line_prices, reports
 from tests.api.conftest import EUR
 from tests.conftest import SECRET
 from tests.support.api_client import PROBLEM_KEYS, Server
@@ -208,3 +208,23 @@ class _raw:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.session.close()
+
+
+async def test_a_line_price_over_the_api_is_audited_to_the_token(api: Server, db: Database) -> None:
+    """Finding 10: nothing wrote ``line_prices``."""
+    path = "/v1/lines/030 123456/price"
+    status, answer = await api.call("PUT", path, api.write, {"tariff": "gold"})
+    assert (status, answer["code"]) == (404, "not_found")
+    assert (await api.call("PUT", path, api.read, {"tariff": "standard"}))[0] == 403
+    status, answer = await api.call("PUT", path, api.write, {"tariff": "standard"})
+    assert (status, answer) == (200, {"line": "+4930123456", "tariff": "standard"})
+    assert await line_prices.price_of(db, "astro", "+4930123456") == "standard"
+    assert await line_prices.price_of(db, "other", "+4930123456") is None
+    assert (await api.call("DELETE", path, api.other))[0] == 404
+    status, answer = await api.call("DELETE", path, api.write)
+    assert (status, answer["tariff"]) == (200, None)
+    history = await reports.history(db, project_ref="astro")
+    assert [h.actor.startswith("api token ") for h in history if h.action == "line_price"] == [
+        True,
+        True,
+    ]

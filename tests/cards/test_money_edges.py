@@ -1,0 +1,139 @@
+"""Money at the edges (issue 22) in the services, on SQLite and PostgreSQL: recovered calls
+record what they billed, the fee report starts with the project, a hand-listed first caller is
+not new, the card-state rule, CLI-style idempotency keys bound to what they moved, loads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from cards.clock import utcnow
+from cards.db import Database
+from cards.errors import CardBlocked, CardExpired, IdempotencyKeyReused, InvalidInput
+from cards.fees import FeeSchedule
+from cards.models import CallRecord, OperatorAction
+from cards.services import (
+    calls,
+    card_life,
+    cardbatch,
+    fee_report,
+    first_callers,
+    ledger,
+    reports,
+)
+from cards.services import reservations as res
+from cards.services.strict_audit import strict_audit
+from tests.cards.helpers import project_with_cards
+from tests.cards.test_routing import FIXED, call_once, first_caller_number
+from tests.conftest import SECRET
+
+ADVISOR = "+498912345671"
+CALLER = "+4930123456"
+
+
+async def test_a_recovered_call_records_the_seconds_it_was_charged(db: Database) -> None:
+    """Finding 4: a hold checkpointed at 300 s and settled by recover_stale was charged while
+    its record said 0 s and the fee report left its minutes out."""
+    [card] = await project_with_cards(db, value=3600)
+    start = utcnow() - timedelta(minutes=20)
+    auth = await calls.authorize(
+        db, card_id=card.card_id, dialed=ADVISOR, caller=CALLER, call_id="dead", now=start
+    )
+    assert auth.hold_id is not None
+    await calls.checkpoint(db, {auth.hold_id: 300}, now=start + timedelta(seconds=302))
+    [record] = await res.recover_stale(db, older_than=timedelta(minutes=5))
+    assert (record.charged, record.billed_seconds, record.hangup_cause) == (300, 300, "recovered")
+    assert record.charge_start_at is not None
+    async with db.read() as session:
+        stored = await session.scalar(select(CallRecord).where(CallRecord.call_id == "dead"))
+    assert stored is not None and stored.billed_seconds == 300
+    [(_, usage, _)] = await fee_report.operator_report(
+        db, start - timedelta(days=1), utcnow() + timedelta(days=1), FeeSchedule()
+    )
+    assert usage.geographic_seconds == 300
+    assert await strict_audit(db) == []
+
+
+async def test_no_fees_for_a_month_before_the_project_existed(db: Database) -> None:
+    """Finding 5: the minimum-usage fee was charged for 1999."""
+    await project_with_cards(db)
+    start = utcnow().replace(year=1999, month=1, day=1)
+    [(_, _, report)] = await fee_report.operator_report(
+        db, start, start + timedelta(days=31), FeeSchedule(), "astro"
+    )
+    assert (report.lines, report.total) == ([], 0)
+    [(_, _, now_report)] = await fee_report.operator_report(
+        db, utcnow() - timedelta(days=1), utcnow() + timedelta(days=1), FeeSchedule(), "astro"
+    )
+    assert any(line.item == "minimum usage" for line in now_report.lines)
+
+
+async def test_a_first_caller_listed_by_hand_gets_the_standard_tariff(db: Database) -> None:
+    """Finding 7: a line put on the list by hand got the first-caller tariff."""
+    [card] = await project_with_cards(db)
+    await first_caller_number(db, first_caller_days=7)
+    await first_callers.add(db, "astro", FIXED, actor="test")
+    first = await call_once(db, "+498912345672", FIXED, card.card_id, utcnow())
+    assert first.tariff_reason == "standard"
+
+
+async def test_expired_cards_take_nothing_and_blocked_ones_only_the_operators_moves(
+    db: Database,
+) -> None:
+    """Finding 3 in the services (the CLI and the API ask the same rule)."""
+    [expired, blocked] = await project_with_cards(db, value=600, count=2)
+    await card_life.expire(db, expired.serial, reason="x", actor="test")
+    for move in (
+        ledger.topup(db, expired.card_id, 60, actor="t"),
+        ledger.adjust(db, expired.card_id, 60, actor="t", reason="r"),
+        ledger.adjust(db, expired.card_id, -60, actor="t", reason="r"),
+        card_life.refund(db, expired.serial, 60, reason="r", actor="t"),
+    ):
+        with pytest.raises(CardExpired):
+            await move
+    await cardbatch.set_blocked(db, blocked.serial, True, actor="t", reason="lost")
+    with pytest.raises(CardBlocked):
+        await ledger.topup(db, blocked.card_id, 60, actor="t")
+    await ledger.adjust(db, blocked.card_id, 60, actor="t", reason="correction")
+    await card_life.refund(db, blocked.serial, 120, reason="paid back", actor="t")
+    assert (await reports.transactions(db, card_ref=blocked.serial)).entries[-1].amount == -120
+    with pytest.raises(InvalidInput, match="cannot be created expired"):
+        await cardbatch.create_cards(
+            db, "astro", 1, 60, secret=SECRET, expires_at=utcnow() - timedelta(days=1)
+        )
+
+
+async def test_a_cli_key_is_bound_to_what_it_moved(db: Database) -> None:
+    [card, other] = await project_with_cards(db, value=600, count=2)
+    await ledger.topup(db, card.card_id, 60, actor="t", key="order-1")
+    again = await ledger.topup(db, card.card_id, 60, actor="t", key="order-1")
+    assert again.replayed
+    for move in (
+        ledger.topup(db, card.card_id, 120, actor="t", key="order-1"),
+        ledger.topup(db, other.card_id, 60, actor="t", key="order-1"),
+        ledger.adjust(db, card.card_id, -60, actor="t", reason="r", key="order-1"),
+    ):
+        with pytest.raises(IdempotencyKeyReused):
+            await move
+    assert [e.amount for e in (await reports.transactions(db, card_ref=card.serial)).entries] == [
+        600,
+        60,
+    ]
+
+
+async def test_adjust_is_audited_and_loads_count(db: Database) -> None:
+    """Finding 8: adjust had no actor or history row; credits and adjust + were not loads."""
+    [card] = await project_with_cards(db, value=600)
+    await ledger.adjust(db, card.card_id, 120, actor="maria", reason="goodwill")
+    async with db.read() as session:
+        [action] = (
+            await session.scalars(select(OperatorAction).where(OperatorAction.action == "adjust"))
+        ).all()
+    assert (action.actor, action.action, action.reason) == ("maria", "adjust", "goodwill")
+    assert (await reports.transactions(db, card_ref=card.serial)).entries[-1].actor == "maria"
+    [(_, usage, _)] = await fee_report.operator_report(
+        db, utcnow() - timedelta(days=1), utcnow() + timedelta(days=1), FeeSchedule()
+    )
+    assert usage.loaded_seconds == 600 + 120
