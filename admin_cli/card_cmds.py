@@ -397,7 +397,7 @@ def topup(card: str, amount: str, idempotency_key: str | None, actor: str, as_js
         return await ledger.topup(db, found.id, value, actor=actor, key=idempotency_key), unit
 
     done, unit = run_with_db(action)
-    _moved(done, unit, idempotency_key, as_json, "top-up")
+    _moved(done, unit, idempotency_key, as_json, "top-up", "credited")
 
 
 @click.command("adjust", context_settings={"ignore_unknown_options": True})
@@ -421,12 +421,14 @@ def adjust(
         return done, unit
 
     done, unit = run_with_db(action)
-    _moved(done, unit, idempotency_key, as_json, "adjustment")
+    _moved(done, unit, idempotency_key, as_json, "adjustment", "adjusted")
 
 
-def _moved(done: ledger.TopUp, unit: str, key: str | None, as_json: bool, title: str) -> None:
+def _moved(
+    done: ledger.TopUp, unit: str, key: str | None, as_json: bool, title: str, verb: str
+) -> None:
     if done.replayed and not as_json:
-        click.echo(f"already done (idempotency key {key}): nothing new")
+        click.echo(f"already {verb} (idempotency key {key}): nothing new")
     emit_rows(
         [_entry_dict(e, unit) for e in done.entries],
         ["kind", "amount", "balance_after", "actor", "key"],
