@@ -95,13 +95,7 @@ class Card(Base):
     batch: Mapped[int | None] = mapped_column(Integer, default=None)
     """The project's batch the card was created in (1, 2, …); its label is the batch's label."""
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), default=None)
-    credit_limit: Mapped[int] = mapped_column(Money, default=0, server_default="0")
-    """How far below zero the balance may go (a postpaid customer's card; 0 when prepaid)."""
-
-    @property
-    def spendable(self) -> int:
-        """Balance plus credit line: what holds and debits may use up."""
-        return self.balance + self.credit_limit
+    """A postpaid customer's cards share its credit line (``services.credit_line``)."""
 
 
 class LineBinding(Base):
@@ -267,6 +261,19 @@ class Customer(Base):
     credit_limit: Mapped[int] = mapped_column(Money, default=0)
     threshold: Mapped[int] = mapped_column(Money, default=0)
     created_at: Mapped[datetime]
+
+
+class CustomerPayment(Base):
+    """A payment of a postpaid customer against what it was billed (its receivable)."""
+
+    __tablename__ = "customer_payments"
+    __table_args__ = (UniqueConstraint("customer_id", "reference"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    reference: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
 
 
 class AccountSettlement(Base):

@@ -28,6 +28,7 @@ from cards.models import (
 )
 from cards.phone import to_e164
 from cards.services import ledger
+from cards.services.credit_line import spendable
 from cards.services.ledger import EntryKind, held, locked_card
 
 
@@ -73,7 +74,7 @@ async def _card_view(session: AsyncSession, card: Card) -> dict[str, Any]:
         "serial": card.serial,
         "unit": project.unit,
         "balance": card.balance,
-        "available": card.spendable - await held(session, card.id),
+        "available": await spendable(session, card) - await held(session, card.id),
         "status": card.status,
         "line": line,
         "last_topup_at": aware(last).isoformat() if last else None,

@@ -155,6 +155,8 @@ async def set_blocked(
 ) -> Card:
     async with db.transaction() as session:
         card = await find_card(session, ref)
+        if card.status == "expired":  # blocking it and back would make it usable again
+            raise Conflict(f"card {card.serial} has expired: it cannot be blocked or unblocked")
         if blocked and card.status == "blocked":
             raise Conflict(f"card {card.serial} is already blocked")
         if not blocked and card.status != "blocked":

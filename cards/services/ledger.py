@@ -26,6 +26,7 @@ from cards.errors import (
 )
 from cards.models import Card, LedgerEntry, Project, Reservation
 from cards.money_rules import Move, check_move
+from cards.services.credit_line import spendable
 from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
 from cards.services.operator_log import note
 from cards.settings import ProjectSettings
@@ -83,7 +84,7 @@ async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
     for hold in holds:
         since_ms = (aware(now) - aware(hold.created_at)) // timedelta(milliseconds=1)
         keep += floor_cost(hold, -(-max(since_ms, 0) // 1000) + SHORTEN_NOTICE_S)
-    return card.spendable - keep
+    return await spendable(session, card, lock=True) - keep
 
 
 async def check_debit(
@@ -94,7 +95,8 @@ async def check_debit(
     if room >= amount:
         return
     unit = (await session.get_one(Project, card.project_id)).unit
-    live = " (its live calls keep what they can have talked)" if room < card.spendable else ""
+    total = await spendable(session, card)
+    live = " (its live calls keep what they can have talked)" if room < total else ""
     raise Insufficient(
         f"the card can be {what} at most {show_amount(max(room, 0), unit)} now{live}"
     )

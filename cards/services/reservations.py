@@ -18,6 +18,7 @@ from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, Reservation
+from cards.services.credit_line import line_left, spendable
 from cards.services.holds import rating_of
 from cards.services.ledger import EntryKind, held, post
 from rating import affordable_seconds, quote
@@ -50,7 +51,7 @@ async def available(db: Database, card_id: int) -> int:
         card = await session.get(Card, card_id)
         if card is None:
             raise NotFound(f"no card with id {card_id}")
-        return card.spendable - await held(session, card_id)
+        return await spendable(session, card) - await held(session, card_id)
 
 
 async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
@@ -58,16 +59,23 @@ async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
     if not card_ids:
         return {}
     async with db.read() as session:
-        balances = await session.execute(
-            select(Card.id, Card.balance + Card.credit_limit).where(Card.id.in_(card_ids))
-        )
+        rows = (
+            await session.execute(
+                select(Card.id, Card.balance, Card.customer_id).where(Card.id.in_(card_ids))
+            )
+        ).all()
+        balances = {card: balance for card, balance, _ in rows}
+        # A postpaid customer's cards also spend what its credit line has left.
+        for card_id, _, customer in rows:
+            if customer is not None:
+                balances[card_id] += await line_left(session, await session.get_one(Card, card_id))
         holds = await session.execute(
             select(Reservation.card_id, func.sum(Reservation.amount))
             .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")
             .group_by(Reservation.card_id)
         )
         held_by = {card: int(total or 0) for card, total in holds}
-        return {card: balance - held_by.get(card, 0) for card, balance in balances}
+        return {card: balance - held_by.get(card, 0) for card, balance in balances.items()}
 
 
 async def _open(session: AsyncSession, reservation_id: int) -> Reservation:

@@ -13,6 +13,7 @@ from cards.errors import InvalidInput
 from cards.models import Card, LineBinding, Number, Project, Tariff
 from cards.phone import LineKind, line_kind, to_e164
 from cards.services.activation import usable_refusal
+from cards.services.credit_line import spendable
 from cards.services.ledger import held
 from cards.services.projects import rating_tariff, settings_of
 from cards.settings import ProjectSettings
@@ -130,7 +131,7 @@ async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: boo
     async with db.read() as session:
         card = await session.get_one(Card, card_id)
         project = await session.get_one(Project, card.project_id)
-        available = card.spendable - await held(session, card_id)
+        available = await spendable(session, card) - await held(session, card_id)
         if project.unit == "minutes":
             return max(available, 0)
         number = await session.scalar(

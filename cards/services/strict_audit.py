@@ -16,10 +16,12 @@ from cards.models import (
     ApiReplay,
     CallRecord,
     Card,
+    Customer,
     LedgerEntry,
     Project,
     Reservation,
 )
+from cards.services.credit_line import receivable
 from cards.services.fee_report import month_usage
 from cards.services.ledger import EntryKind
 from cards.services.reports import audit
@@ -140,8 +142,12 @@ async def _idempotency_rows(session: AsyncSession) -> list[Breach]:
 
 
 async def _customer_bills(session: AsyncSession) -> list[Breach]:
-    """What each customer was billed equals the ``settlement`` entries on its cards."""
+    """What each customer was billed equals the ``settlement`` entries on its cards, and no
+    customer paid more than it was billed (receivable = settlements − payments ≥ 0)."""
     out: list[Breach] = []
+    for customer in (await session.scalars(select(Customer))).all():
+        if (owed := await receivable(session, customer.id)) < 0:
+            out.append(Breach("receivable = settlements − payments ≥ 0", customer.name, str(owed)))
     bills: dict[int, int] = defaultdict(int)
     for bill in (await session.scalars(select(AccountSettlement))).all():
         bills[bill.card_id] += bill.amount

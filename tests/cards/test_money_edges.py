@@ -13,11 +13,12 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import CardBlocked, CardExpired, IdempotencyKeyReused, InvalidInput
 from cards.fees import FeeSchedule
-from cards.models import CallRecord, OperatorAction
+from cards.models import CallRecord, Customer, OperatorAction
 from cards.services import (
     calls,
     card_life,
     cardbatch,
+    customers,
     fee_report,
     first_callers,
     ledger,
@@ -28,6 +29,7 @@ from cards.services.strict_audit import strict_audit
 from tests.cards.helpers import project_with_cards
 from tests.cards.test_routing import FIXED, call_once, first_caller_number
 from tests.conftest import SECRET
+from tests.support.settlements import bill_call, talked
 
 ADVISOR = "+498912345671"
 CALLER = "+4930123456"
@@ -137,3 +139,50 @@ async def test_adjust_is_audited_and_loads_count(db: Database) -> None:
         db, utcnow() - timedelta(days=1), utcnow() + timedelta(days=1), FeeSchedule()
     )
     assert usage.loaded_seconds == 600 + 120
+
+
+async def test_a_postpaid_customer_has_one_credit_line_for_all_its_cards(db: Database) -> None:
+    """Finding 6: the limit was copied onto every card (a second card got another 100 EUR), an
+    early bill gave the whole limit back unpaid, and the threshold was per card and ``≥``."""
+    eur = 10_000
+    [first, second] = await project_with_cards(db, unit="money", value=10 * eur, count=2)
+    await customers.create(
+        db, "astro", "Roth", customers.Kind.POSTPAID, credit_limit=100 * eur, threshold=30 * eur
+    )
+    for card in (first, second):
+        await customers.attach(db, card.serial, "Roth")
+    assert await res.available(db, second.card_id) == 110 * eur
+    # 15 min at 1.99 EUR = 29.85 EUR on the first card: 19.85 EUR open, not past 30 EUR.
+    await bill_call(db, first.serial, "p-1", 900, dialed=ADVISOR)
+    assert await res.available(db, first.card_id) == 100 * eur - 198_500
+    assert await res.available(db, second.card_id) == 10 * eur + 100 * eur - 198_500
+    # A hold on the second card uses the same line: the first card can hold less meanwhile.
+    auth = await calls.authorize(
+        db, card_id=second.card_id, dialed=ADVISOR, caller="+4930999", call_id="p-2"
+    )
+    assert auth.hold_id is not None
+    assert await res.available(db, first.card_id) < 100  # less than a cent: rounding
+    await calls.settle(db, talked("p-2", auth.hold_id, 300, card_id=second.card_id,
+                                  caller="+4930999", dialed=ADVISOR, start=utcnow()))  # fmt: skip
+    # 5 min = 9.95 EUR on the second card (its 10 EUR): open stays 19.85 EUR, no early bill.
+    assert await ledger_balance(db, first.serial) == -198_500
+    # 6 min more = 11.94 EUR on the second card: 0.05 left, 11.89 open there; 31.74 EUR in all
+    # exceed the 30 EUR threshold: both cards are billed at once.
+    await bill_call(db, second.serial, "p-3", 360, dialed=ADVISOR, caller="+4930999")
+    assert (await ledger_balance(db, first.serial), await ledger_balance(db, second.serial)) == (
+        0,
+        0,
+    )
+    assert (await customers.owed(db, await _customers(db)))[1] == 198_500 + 118_900
+    # Billed, not paid: the line is still used by the bill.
+    assert await res.available(db, first.card_id) == 100 * eur - 198_500 - 118_900
+    await customers.pay(db, "astro", "Roth", 198_500 + 118_900, reference="sepa-1", actor="t")
+    assert await res.available(db, first.card_id) == 100 * eur
+
+
+async def ledger_balance(db: Database, serial: str) -> int:
+    return (await cardbatch.get_card(db, serial)).balance
+
+
+async def _customers(db: Database) -> list[Customer]:
+    return (await customers.list_customers(db, "astro"))[0]
