@@ -26,7 +26,7 @@ from cards.clock import aware
 from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import Journal, default_path
-from cards.models import Card, LedgerEntry, Project
+from cards.models import Card, LedgerEntry, OperatorAction, Project
 from cards.phone import national
 from cards.services import (
     activation,
@@ -240,11 +240,18 @@ def cards_expire_due(actor: str, as_json: bool) -> None:
 @click.option("--project", help="project name or id")
 @json_option
 def history(card: str | None, project: str | None, as_json: bool) -> None:
-    """Operator changes (block, unblock, line move, tariff, refund, expiry, PIN reissue): who,
-    when, what and why."""
+    """Operator changes (block, unblock, line move, tariff, refund, expiry, PIN reissue, adjust)
+    and every money move but call charges (`calls` lists those): who, when, what and why."""
     if (card is None) == (project is None):
         raise OperatorError("give exactly one of --card and --project")
-    actions = run_with_db(lambda db: reports.history(db, card_ref=card, project_ref=project))
+
+    async def action(
+        db: Database,
+    ) -> tuple[list[OperatorAction], tuple[list[tuple[LedgerEntry, str]], str]]:
+        changes = await reports.history(db, card_ref=card, project_ref=project)
+        return changes, await reports.money_moves(db, card_ref=card, project_ref=project)
+
+    actions, (moves, unit) = run_with_db(action)
     records = [
         {
             "at": aware(a.at).isoformat(timespec="seconds"),
@@ -254,9 +261,20 @@ def history(card: str | None, project: str | None, as_json: bool) -> None:
             "reason": a.reason,
         }
         for a in actions
+    ] + [
+        {
+            "at": aware(e.at).isoformat(timespec="seconds"),
+            "actor": e.actor,
+            "action": f"money:{e.kind}",
+            "what": f"{serial} {'+' if e.amount > 0 else ''}{show_amount(e.amount, unit)}"
+            + (f" (key {e.idempotency_key})" if e.idempotency_key else ""),
+            "reason": e.reason,
+        }
+        for e, serial in moves
     ]
+    records.sort(key=lambda r: str(r["at"]))
     emit_rows(records, ["at", "actor", "action", "what", "reason"], as_json=as_json,
-              title="operator changes")  # fmt: skip
+              title="history")  # fmt: skip
 
 
 @click.group("card")
