@@ -23,6 +23,7 @@ from cards.services import (
     first_callers,
     ledger,
     reports,
+    statements,
 )
 from cards.services import reservations as res
 from cards.services.strict_audit import strict_audit
@@ -186,3 +187,8 @@ async def ledger_balance(db: Database, serial: str) -> int:
 
 async def _customers(db: Database) -> list[Customer]:
     return (await customers.list_customers(db, "astro"))[0]
+
+
+def test_every_ledger_kind_has_a_place_on_the_statement() -> None:
+    """API credits and debits are kinds of their own: a statement must total them too."""
+    assert set(statements.GROUPS) == set(ledger.EntryKind)
