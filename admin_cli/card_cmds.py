@@ -30,6 +30,7 @@ from cards.models import Card, LedgerEntry, OperatorAction, Project
 from cards.phone import national
 from cards.services import (
     activation,
+    adjustments,
     card_life,
     cardbatch,
     ledger,
@@ -433,7 +434,7 @@ def adjust(
     async def action(db: Database) -> tuple[ledger.TopUp, str]:
         found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit, signed=True)
-        done = await ledger.adjust(
+        done = await adjustments.adjust(
             db, found.id, value, actor=actor, reason=reason, key=idempotency_key
         )
         return done, unit

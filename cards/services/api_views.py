@@ -26,9 +26,11 @@ from cards.models import (
     Project,
     Reservation,
 )
+from cards.money_rules import CardState, state_of
 from cards.phone import to_e164
 from cards.services import ledger
 from cards.services.credit_line import spendable
+from cards.services.customers import after_charge
 from cards.services.ledger import EntryKind, held, locked_card
 
 
@@ -74,7 +76,11 @@ async def _card_view(session: AsyncSession, card: Card) -> dict[str, Any]:
         "serial": card.serial,
         "unit": project.unit,
         "balance": card.balance,
-        "available": await spendable(session, card) - await held(session, card.id),
+        "available": (
+            await spendable(session, card) - await held(session, card.id)
+            if state_of(card, utcnow()) is CardState.USABLE
+            else 0  # a blocked or expired card can spend nothing
+        ),
         "status": card.status,
         "line": line,
         "last_topup_at": aware(last).isoformat() if last else None,
@@ -150,11 +156,12 @@ async def _entries(session: AsyncSession, card: Card, request: MoveRequest) -> l
     kind = EntryKind.CREDIT if request.kind == "credit" else EntryKind.DEBIT
     signed = amount if kind is EntryKind.CREDIT else -amount
     reason = validate.reason(str(request.body["reason"]))
-    return [
-        await ledger.move_locked(
-            session, card, kind, signed, actor=request.actor, reason=reason, key=ledger_key
-        )
-    ]
+    entry = await ledger.move_locked(
+        session, card, kind, signed, actor=request.actor, reason=reason, key=ledger_key
+    )
+    if signed < 0:
+        await after_charge(session, card, entry.at)  # a postpaid card may pass its threshold
+    return [entry]
 
 
 async def _replay(session: AsyncSession, request: MoveRequest) -> Moved | None:
@@ -175,6 +182,8 @@ async def _replay(session: AsyncSession, request: MoveRequest) -> Moved | None:
 
 async def _card(session: AsyncSession, project_id: int, serial: str) -> Card:
     """The project's card with this serial; another project's card is "not found"."""
+    if not serial.isprintable():  # PostgreSQL refuses a NUL in text: never ask it
+        raise NotFound(f"no card {serial[:24]!r}")
     card = await session.scalar(
         select(Card).where(Card.serial == serial, Card.project_id == project_id)
     )

@@ -18,7 +18,14 @@ from cards.clock import utcnow
 from cards.credit import mark_changed
 from cards.db import Database
 from cards.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
-from cards.models import AccountSettlement, Card, Customer, CustomerPayment, Project
+from cards.models import (
+    AccountSettlement,
+    Card,
+    Customer,
+    CustomerPayment,
+    Project,
+    Reservation,
+)
 from cards.services.cardbatch import find_card
 from cards.services.credit_line import receivable
 from cards.services.ledger import EntryKind, append
@@ -182,6 +189,15 @@ async def switch(
                 select(Card).where(Card.customer_id == customer.id).with_for_update()
             )
         ).all()
+        if kind is Kind.PREPAID and (
+            busy := await session.scalar(
+                select(Card.serial)
+                .join(Reservation, Reservation.card_id == Card.id)
+                .where(Card.customer_id == customer.id, Reservation.state == "open")
+            )
+        ):
+            # Its hold may use the credit line: the call's charge would land on a prepaid card.
+            raise Conflict(f"card {busy} is in a call: switch when the call has ended")
         bills = []
         for card in cards:
             if kind is Kind.PREPAID:

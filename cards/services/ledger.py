@@ -28,9 +28,7 @@ from cards.models import Card, LedgerEntry, Project, Reservation
 from cards.money_rules import Move, check_move
 from cards.services.credit_line import spendable
 from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
-from cards.services.operator_log import note
 from cards.settings import ProjectSettings
-from cards.validate import PG_INTEGER_MAX
 
 
 class EntryKind(StrEnum):
@@ -48,7 +46,14 @@ class EntryKind(StrEnum):
 
 # Built once: the engine reads these on every call, and building a statement takes more CPU
 # than SQLite takes to run it.
-_LOCKED_CARD = select(Card).where(Card.id == bindparam("l_card")).with_for_update()
+_LOCKED_CARD = (
+    select(Card)
+    .where(Card.id == bindparam("l_card"))
+    .with_for_update()
+    # A card this session read before the lock must be read again: its balance and status
+    # may have changed while we waited (30 parallel debits all passed on a stale balance).
+    .execution_options(populate_existing=True)
+)
 _HELD = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
     Reservation.card_id == bindparam("held_card"), Reservation.state == "open"
 )
@@ -189,8 +194,19 @@ async def replayed(
             f"idempotency key {key[:60]!r} was used for another request "
             f"({done.kind} of {done.amount} on card id {done.card_id}): nothing moved"
         )
-    bonus = await _existing(session, f"{key}:bonus")
+    bonus = await _existing(session, bonus_key(key))
     return [done] + ([bonus] if bonus else [])
+
+
+def bonus_key(key: str) -> str:
+    """The bonus entry's key: a blank never occurs in a key, so no key given can match it."""
+    return f"{key} bonus"
+
+
+def cli_key(key: str) -> str:
+    """Keys given to ``cardadmin`` live apart from the API's (``api:…``) and the engine's
+    (``call:…``): no key typed at the CLI can block, forge or replay another's entry."""
+    return f"cli:{validate.idempotency_key(key)}"
 
 
 @dataclass(frozen=True)
@@ -230,7 +246,7 @@ async def topup_locked(
                 bonus_amount,
                 actor=actor,
                 reason=f"bonus for a top-up of {show_amount(amount, project.unit)}",
-                key=f"{key}:bonus" if key else None,
+                key=bonus_key(key) if key else None,
                 now=moment,
             )
         )
@@ -248,8 +264,7 @@ async def topup(
 ) -> TopUp:
     """Credit ``amount`` (and its bonus as its own entry); a repeated key credits nothing again
     and answers what the first one did, however many arrive at once."""
-    if key is not None:
-        validate.idempotency_key(key)
+    key = cli_key(key) if key is not None else None
     async with db.transaction() as session:
         card = await locked_card(session, card_id)
         # Under the card's lock: a twin that held it first has committed by now.
@@ -299,37 +314,3 @@ async def move_locked(
     return await append(
         session, card, kind, amount, actor=actor, reason=reason, key=key, now=moment
     )
-
-
-async def adjust(
-    db: Database,
-    card_id: int,
-    amount: int,
-    *,
-    actor: str,
-    reason: str,
-    key: str | None = None,
-    now: datetime | None = None,
-) -> TopUp:
-    """An operator's manual correction (±), with its audit record (``history``)."""
-    reason = validate.reason(reason)
-    validate.whole(amount, "adjustment", low=-PG_INTEGER_MAX)
-    if amount == 0:
-        raise InvalidInput("an adjustment needs a non-zero amount")
-    if key is not None:
-        validate.idempotency_key(key)
-    async with db.transaction() as session:
-        card = await locked_card(session, card_id)
-        if key is not None and (done := await replayed(session, key, EntryKind.ADJUST, card_id,
-                                                       amount, reason)):  # fmt: skip
-            return TopUp(done, replayed=True)
-        entry = await move_locked(
-            session, card, EntryKind.ADJUST, amount, actor=actor, reason=reason, key=key, now=now
-        )
-        unit = (await session.get_one(Project, card.project_id)).unit
-        await note(
-            session, actor=actor, action="adjust", project_id=card.project_id, card=card,
-            subject=f"adjusted by {'+' if amount > 0 else ''}{show_amount(amount, unit)}",
-            reason=reason, now=entry.at,
-        )  # fmt: skip
-        return TopUp([entry])

@@ -18,6 +18,7 @@ from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, Reservation
+from cards.money_rules import CardState, state_of
 from cards.services.credit_line import line_left, spendable
 from cards.services.holds import rating_of
 from cards.services.ledger import EntryKind, held, post
@@ -46,11 +47,14 @@ class CallOutcome:
 
 
 async def available(db: Database, card_id: int) -> int:
-    """Balance minus open holds, right now (a read: no row lock; authorize locks for itself)."""
+    """Balance minus open holds, right now (a read: no row lock; authorize locks for itself);
+    0 for a card that may not be used (blocked, expired)."""
     async with db.read() as session:
         card = await session.get(Card, card_id)
         if card is None:
             raise NotFound(f"no card with id {card_id}")
+        if state_of(card, utcnow()) is not CardState.USABLE:
+            return 0
         return await spendable(session, card) - await held(session, card_id)
 
 

@@ -41,8 +41,9 @@ class Breach:
 async def strict_audit(db: Database) -> list[Breach]:
     """Balances equal their ledger; every closed hold has one ledger entry and one call record
     that agree; no hold is open past its call; API idempotency rows point at the entries they
-    moved; each customer's bills equal its settlement entries; the fee report's seconds are
-    the seconds the call records billed."""
+    moved; each customer's bills equal its settlement entries, it never paid more than it was
+    billed and never owes past its credit limit; only a postpaid card goes below zero; an expiry
+    only takes; the fee report's seconds are the seconds the call records billed."""
     _, problems = await audit(db)
     breaches = [
         Breach("balance = sum of ledger", p.serial, f"balance {p.balance}, ledger {p.ledger_sum}")
@@ -52,6 +53,16 @@ async def strict_audit(db: Database) -> list[Breach]:
         breaches += await _holds_and_records(session)
         breaches += await _idempotency_rows(session)
         breaches += await _customer_bills(session)
+        breaches += [
+            Breach("an expiry only takes", str(e.card_id), f"entry {e.id}: {e.amount}")
+            for e in (
+                await session.scalars(
+                    select(LedgerEntry).where(
+                        LedgerEntry.kind == EntryKind.EXPIRY, LedgerEntry.amount > 0
+                    )
+                )
+            ).all()
+        ]
         projects = (await session.scalars(select(Project))).all()
         billed = dict(
             (
@@ -145,9 +156,30 @@ async def _customer_bills(session: AsyncSession) -> list[Breach]:
     """What each customer was billed equals the ``settlement`` entries on its cards, and no
     customer paid more than it was billed (receivable = settlements − payments ≥ 0)."""
     out: list[Breach] = []
+    open_by: dict[int, int] = defaultdict(int)
+    for card in (await session.scalars(select(Card).where(Card.balance < 0))).all():
+        if card.customer_id is None:
+            out.append(
+                Breach("only a postpaid card goes below zero", card.serial, str(card.balance))
+            )
+        else:
+            open_by[card.customer_id] -= card.balance
     for customer in (await session.scalars(select(Customer))).all():
         if (owed := await receivable(session, customer.id)) < 0:
             out.append(Breach("receivable = settlements − payments ≥ 0", customer.name, str(owed)))
+        open_charges = open_by.get(customer.id, 0)
+        postpaid = customer.kind == "postpaid"
+        if (not postpaid and open_charges) or (
+            postpaid and owed + open_charges > customer.credit_limit
+        ):
+            out.append(
+                Breach(
+                    "a customer owes at most its credit limit",
+                    customer.name,
+                    f"owed {owed} + open {open_charges}, "
+                    f"limit {customer.credit_limit} ({customer.kind})",
+                )
+            )
     bills: dict[int, int] = defaultdict(int)
     for bill in (await session.scalars(select(AccountSettlement))).all():
         bills[bill.card_id] += bill.amount

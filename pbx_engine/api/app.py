@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import IntegrityError
 
 from cards.db import Database
 from cards.errors import (
@@ -173,6 +174,9 @@ class Api:
             response = _error(exc.status, HTTP_CODES.get(exc.status, "http"), exc.reason)
         except CardsError as exc:
             response = _error(_status_of(exc), exc.code, str(exc))
+        except IntegrityError:
+            # A twin request wrote the same row first: the database answers, nothing moved.
+            response = _error(409, "conflict", "another request changed this at the same time")
         except STORAGE_ERRORS:
             response = _error(503, "unavailable", "the database does not answer; try again")
         self.requests.labels(name, str(response.status)).inc()
@@ -350,6 +354,8 @@ async def _json(request: web.Request) -> dict[str, Any]:
         data = json.loads(raw, parse_float=_no_float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "bad_json", "the body is not JSON") from exc
+    except RecursionError as exc:
+        raise ApiError(400, "bad_json", "the body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
     return data

@@ -228,3 +228,35 @@ async def test_a_line_price_over_the_api_is_audited_to_the_token(api: Server, db
         True,
         True,
     ]
+
+
+async def test_parallel_debits_with_their_own_keys_never_overdraw(api: Server) -> None:
+    """Review of issue 22: the card read before its lock was not read again, and on PostgreSQL
+    30 parallel debits of 5 EUR all passed on a 10 EUR card."""
+    path = f"/v1/cards/{api.serial}/debits"
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", path, api.write, {"amount": 5 * EUR, "reason": "x"}, **key(f"d{n}"))
+            for n in range(30)
+        )
+    )
+    statuses = sorted(a[0] for a in answers)
+    assert statuses == [201, 201] + [422] * 28, statuses
+    assert {a[1]["code"] for a in answers if a[0] == 422} == {"insufficient_funds"}
+    assert await balance(api) == 0
+
+
+async def test_odd_input_is_a_clear_refusal_never_an_outage(api: Server) -> None:
+    for method, url in (
+        ("GET", "/v1/cards/%00"),
+        ("POST", "/v1/cards/%00/debits"),
+        ("GET", "/v1/calls?card=%00"),
+    ):
+        body = {"amount": 1, "reason": "x"} if method == "POST" else None
+        status, answer = await api.call(method, url, api.write, body, **key("nul"))
+        assert (status, answer["code"]) == (404, "not_found"), (url, answer)
+    deep = b"[" * 20_000 + b"]" * 20_000
+    status, answer = await api.call(
+        "POST", f"/v1/cards/{api.serial}/topups", api.write, deep, **key("deep")
+    )
+    assert (status, answer["code"]) == (400, "bad_json")

@@ -11,10 +11,18 @@ from sqlalchemy import select
 
 from cards.clock import utcnow
 from cards.db import Database
-from cards.errors import CardBlocked, CardExpired, IdempotencyKeyReused, InvalidInput
+from cards.errors import (
+    CardBlocked,
+    CardExpired,
+    Conflict,
+    IdempotencyKeyReused,
+    Insufficient,
+    InvalidInput,
+)
 from cards.fees import FeeSchedule
 from cards.models import CallRecord, Customer, OperatorAction
 from cards.services import (
+    adjustments,
     calls,
     card_life,
     cardbatch,
@@ -26,6 +34,7 @@ from cards.services import (
     statements,
 )
 from cards.services import reservations as res
+from cards.services.cardbatch import NewCard
 from cards.services.strict_audit import strict_audit
 from tests.cards.helpers import project_with_cards
 from tests.cards.test_routing import FIXED, call_once, first_caller_number
@@ -90,8 +99,8 @@ async def test_expired_cards_take_nothing_and_blocked_ones_only_the_operators_mo
     await card_life.expire(db, expired.serial, reason="x", actor="test")
     for move in (
         ledger.topup(db, expired.card_id, 60, actor="t"),
-        ledger.adjust(db, expired.card_id, 60, actor="t", reason="r"),
-        ledger.adjust(db, expired.card_id, -60, actor="t", reason="r"),
+        adjustments.adjust(db, expired.card_id, 60, actor="t", reason="r"),
+        adjustments.adjust(db, expired.card_id, -60, actor="t", reason="r"),
         card_life.refund(db, expired.serial, 60, reason="r", actor="t"),
     ):
         with pytest.raises(CardExpired):
@@ -99,7 +108,7 @@ async def test_expired_cards_take_nothing_and_blocked_ones_only_the_operators_mo
     await cardbatch.set_blocked(db, blocked.serial, True, actor="t", reason="lost")
     with pytest.raises(CardBlocked):
         await ledger.topup(db, blocked.card_id, 60, actor="t")
-    await ledger.adjust(db, blocked.card_id, 60, actor="t", reason="correction")
+    await adjustments.adjust(db, blocked.card_id, 60, actor="t", reason="correction")
     await card_life.refund(db, blocked.serial, 120, reason="paid back", actor="t")
     assert (await reports.transactions(db, card_ref=blocked.serial)).entries[-1].amount == -120
     with pytest.raises(InvalidInput, match="cannot be created expired"):
@@ -116,7 +125,7 @@ async def test_a_cli_key_is_bound_to_what_it_moved(db: Database) -> None:
     for move in (
         ledger.topup(db, card.card_id, 120, actor="t", key="order-1"),
         ledger.topup(db, other.card_id, 60, actor="t", key="order-1"),
-        ledger.adjust(db, card.card_id, -60, actor="t", reason="r", key="order-1"),
+        adjustments.adjust(db, card.card_id, -60, actor="t", reason="r", key="order-1"),
     ):
         with pytest.raises(IdempotencyKeyReused):
             await move
@@ -129,7 +138,7 @@ async def test_a_cli_key_is_bound_to_what_it_moved(db: Database) -> None:
 async def test_adjust_is_audited_and_loads_count(db: Database) -> None:
     """Finding 8: adjust had no actor or history row; credits and adjust + were not loads."""
     [card] = await project_with_cards(db, value=600)
-    await ledger.adjust(db, card.card_id, 120, actor="maria", reason="goodwill")
+    await adjustments.adjust(db, card.card_id, 120, actor="maria", reason="goodwill")
     async with db.read() as session:
         [action] = (
             await session.scalars(select(OperatorAction).where(OperatorAction.action == "adjust"))
@@ -192,3 +201,54 @@ async def _customers(db: Database) -> list[Customer]:
 def test_every_ledger_kind_has_a_place_on_the_statement() -> None:
     """API credits and debits are kinds of their own: a statement must total them too."""
     assert set(statements.GROUPS) == set(ledger.EntryKind)
+
+
+async def _postpaid_pair(db: Database) -> list[NewCard]:
+    cards = await project_with_cards(db, unit="money", value=10_000 * 10, count=2)
+    await customers.create(
+        db, "astro", "Roth", customers.Kind.POSTPAID, credit_limit=1_000_000, threshold=200_000
+    )
+    for card in cards:
+        await customers.attach(db, card.serial, "Roth")
+    return cards
+
+
+async def test_expiring_a_card_in_debt_bills_the_debt(db: Database) -> None:
+    """Review: an expiry entry of −balance turned a postpaid card's open charges into a gift."""
+    [card, _] = await _postpaid_pair(db)
+    await bill_call(db, card.serial, "e-1", 540, dialed=ADVISOR)  # 17.91 EUR on 10 EUR
+    assert await ledger_balance(db, card.serial) == -79_100
+    assert await card_life.expire(db, card.serial, reason="left", actor="t") is None
+    assert (await customers.owed(db, await _customers(db)))[1] == 79_100
+    assert await strict_audit(db) == []
+
+
+async def test_no_switch_to_prepaid_while_a_card_is_in_a_call(db: Database) -> None:
+    [card, _] = await _postpaid_pair(db)
+    auth = await calls.authorize(
+        db, card_id=card.card_id, dialed=ADVISOR, caller=CALLER, call_id="live"
+    )
+    assert auth.hold_id is not None
+    with pytest.raises(Conflict, match="is in a call"):
+        await customers.switch(db, "astro", "Roth", customers.Kind.PREPAID)
+
+
+async def test_a_refund_pays_back_the_cards_own_money_only(db: Database) -> None:
+    [card, other] = await _postpaid_pair(db)
+    with pytest.raises(Insufficient, match="cannot pay out more"):
+        await card_life.refund(db, card.serial, 50 * 10_000, reason="x", actor="t")
+    await card_life.refund(db, card.serial, 10 * 10_000, reason="x", actor="t")
+    # An operator's take below zero on a postpaid card runs the threshold like a call.
+    await adjustments.adjust(db, other.card_id, -35 * 10_000, actor="t", reason="goods")
+    assert await ledger_balance(db, other.serial) == 0
+    assert (await customers.owed(db, await _customers(db)))[1] == 25 * 10_000
+
+
+async def test_a_cli_key_cannot_touch_api_or_call_entries(db: Database) -> None:
+    [card, _] = await project_with_cards(db, value=600, count=2)
+    await ledger.topup(db, card.card_id, 60, actor="t", key="api:1:foo")
+    await ledger.topup(db, card.card_id, 60, actor="t", key="call:x")
+    keys = [
+        e.idempotency_key for e in (await reports.transactions(db, card_ref=card.serial)).entries
+    ]
+    assert keys[1:] == ["cli:api:1:foo", "cli:call:x"]

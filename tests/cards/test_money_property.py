@@ -15,7 +15,7 @@ from sqlalchemy import select
 from cards.db import Database
 from cards.errors import CardsError
 from cards.models import Project
-from cards.services import api_views, card_life, cardbatch, ledger
+from cards.services import adjustments, api_views, card_life, cardbatch, ledger
 from cards.services.strict_audit import strict_audit
 from tests.cards.helpers import project_with_cards
 from tests.conftest import SECRET
@@ -148,7 +148,7 @@ async def _cli(
         if move == "topup":
             done = await ledger.topup(db, card_id, amount, actor="cli", key=key)
         else:
-            done = await ledger.adjust(db, card_id, amount, actor="cli", reason="p", key=key)
+            done = await adjustments.adjust(db, card_id, amount, actor="cli", reason="p", key=key)
     except CardsError:
         return
     if done.replayed:

@@ -44,4 +44,6 @@ def test_keys_adjust_and_bonus_in_the_books(cli_env: str, capsys, tmp_path: Path
         (a["action"], a["actor"], a["reason"]) for a in trail
     ]
     assert "strict: 0 invariants broken" in ok(capsys, "audit", "--strict")
+    for command in ("report", "operator"), ("calls", "--card", card):
+        assert "past the calendar" in refused(capsys, *command, "--month", "9999-12")
     assert json.loads(ok(capsys, "audit", "--strict", "--json"))["breaches"] == []
