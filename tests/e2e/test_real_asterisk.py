@@ -54,6 +54,16 @@ def playbacks(world: E2EWorld, kind: str, target_prefix: str = "") -> list[dict[
     return list(seen.values())
 
 
+def warning_started(world: E2EWorld) -> list[int | None]:
+    """Asterisk's stamp of the warning's first file playing into the bridge ("Hinweis: Ihr
+    Guthaben reicht noch für", then the lead's number and unit)."""
+    return [
+        timestamp_ms(e["timestamp"])
+        for e in playbacks(world, "PlaybackStarted", "bridge:")
+        if e["playback"]["media_uri"].endswith("/warning")
+    ]
+
+
 def media(world: E2EWorld, target_prefix: str = "") -> list[str]:
     return [e["playback"]["media_uri"] for e in playbacks(world, "PlaybackStarted", target_prefix)]
 
@@ -133,11 +143,13 @@ async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
         assert advisor.returncode == 0, advisor.stderr
         [answered] = event_ms(world, "StasisStart", "-advisor")
         bridged = max(event_ms(world, "ChannelEnteredBridge", ""))  # the second leg is in
-        [warning] = [
-            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
-        ]
+        [warning] = warning_started(world)
         assert warning is not None
         warn_error = warning - (bridged + 5_000)
+        # Both legs hear the lead the call has: "… reicht noch für drei Sekunden".
+        assert media(world, "bridge:") == [
+            f"sound:minutecard/de/{f}" for f in ("warning", "num/n3", "seconds")
+        ]
         [bye] = advisor.times("BYE")
         exhaustion = datetime.fromtimestamp(bridged // 1000, UTC).replace(
             microsecond=bridged % 1000 * 1000, tzinfo=None
@@ -287,9 +299,7 @@ async def call_with_a_move(
     caller, advisor = await call
     assert caller.returncode == 0, caller.stderr
     assert advisor is not None
-    [warning] = [
-        timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
-    ]
+    [warning] = warning_started(world)
     assert warning is not None
     [bye] = advisor.times("BYE")
     return answer, bridged, warning, bye
