@@ -52,7 +52,7 @@ def test_refund_expire_and_a_new_pin_are_audited(cli_env: str, capsys, tmp_path:
     entry = json.loads(ok(capsys, "card", "refund", serial, "2,50", "--reason", "unhappy",
                           "--actor", "anna", "--json"))  # fmt: skip
     assert (entry["kind"], entry["amount"], entry["balance_after"]) == ("refund", -25_000, 75_000)
-    assert "at most 7.50 EUR" in refused(capsys, "card", "refund", serial, "8", "--reason", "x")
+    assert "holds 7.50 EUR" in refused(capsys, "card", "refund", serial, "8", "--reason", "x")
     old_pin = json.loads(ok(capsys, "card", "reissue-pin", serial, "--reason", "lost letter",
                             "--actor", "anna", "--json"))["pin"]  # fmt: skip
     assert len(old_pin) == 8

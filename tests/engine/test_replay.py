@@ -131,9 +131,9 @@ async def test_replay_exhaustion(replay: tuple[Replay, list]) -> None:
     await world.play(events)
     start_ms = both_in_bridge(events) - world.clock.wall_start_ms
     [warning] = [r for r in world.ari.made("POST", "/play/") if r.path.startswith("/bridges/")]
-    # The recorded call's lead is 5 s: "… reicht noch für fünf Sekunden".
+    # The recorded call has 8 s of credit and a 3 s lead: "… reicht noch für drei Sekunden".
     assert warning.params["media"] == (
-        "sound:minutecard/de/warning,sound:minutecard/de/num/n5,sound:minutecard/de/seconds"
+        "sound:minutecard/de/warning,sound:minutecard/de/num/n3,sound:minutecard/de/seconds"
     )
     assert warning.at_ms == start_ms + 5_000
     [end] = [r for r in world.ari.made("DELETE", "/channels/") if r.path.endswith("-advisor")]
