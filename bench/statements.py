@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.common import on_both_databases, write_result
-from tests.engine.conftest import eventually, running_engine
-from tests.engine.flows import activate, connect
-from tests.support.sqlite_jobs import counted_jobs
+from testbed.engine_world import eventually, running_engine
+from testbed.flows import activate, connect
+from testbed.sqlite_jobs import counted_jobs
 
 
 def _kind(statement: str) -> str:

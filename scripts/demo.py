@@ -23,8 +23,8 @@ from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from pbx_engine.ari.events import timestamp_ms
-from tests.e2e.world import build_sounds, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO
+from testbed.astro import ADVISOR_NO, CARD_NO
+from testbed.e2e_world import build_sounds, e2e_world
 
 CALLER = "030123456"
 CREDIT_S, LEAD_S = 12, 5
@@ -100,7 +100,7 @@ Event = dict[str, Any]
 
 def advisor_answered(event: Event) -> bool:
     channel = event.get("channel", {})
-    return (
+    return bool(
         event["type"] == "ChannelStateChange"
         and channel["id"].endswith("-advisor")
         and channel["state"] == "Up"
@@ -109,7 +109,9 @@ def advisor_answered(event: Event) -> bool:
 
 def both_bridged(event: Event) -> bool:
     """The advisor's leg entering the bridge: the caller's is in already, charging starts."""
-    return event["type"] == "ChannelEnteredBridge" and event["channel"]["id"].endswith("-advisor")
+    return bool(
+        event["type"] == "ChannelEnteredBridge" and event["channel"]["id"].endswith("-advisor")
+    )
 
 
 def playback_target(event: Event) -> str | None:
@@ -127,14 +129,13 @@ def story(observed: list[Event]) -> list[Event]:
     """Print what the caller heard and did, once each (the observer hears a bridge's playback
     on each of its topics, and a hang-up request once per cause); return the events told."""
     told: list[Event] = []
-    seen: set[tuple[str, ...]] = set()
+    seen: set[tuple[object, ...]] = set()
     for event in observed:
         channel = event.get("channel", {}).get("id", "")
         state = event.get("channel", {}).get("state", "")
         playback = event.get("playback", {})
-        key = (event["type"], channel, state, playback.get("id", ""), playback.get("media_uri", ""))
-        if event["type"] == "ChannelDtmfReceived":
-            key += (event["timestamp"],)
+        stamp = event["timestamp"] if event["type"] == "ChannelDtmfReceived" else ""
+        key = (event["type"], channel, state, playback.get("id"), playback.get("media_uri"), stamp)
         if key in seen:
             continue
         seen.add(key)

@@ -12,9 +12,8 @@ import pytest
 
 from cards.db import Database
 from cards.migrate import upgrade
-from tests.support.postgres import PrivatePostgres
+from testbed.postgres import PrivatePostgres
 
-SECRET = b"test-secret-for-pins-0123456789"
 TEMPLATE = "minutecard_template"
 
 

@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from testbed.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.M | re.S)

@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.asterisk import asterisk_binary
-from tests.support.astro import ADVISOR_NO, CARD_NO
+from testbed.asterisk import asterisk_binary
+from testbed.astro import ADVISOR_NO, CARD_NO
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACT = re.compile(
