@@ -28,6 +28,7 @@ from pbx_engine.clock import RealClock
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from prompts.build import build_language
+from prompts.languages import LANGUAGES
 from testbed import rtp_pcap, sipp
 from testbed.asterisk import ARI_USER, PrivateAsterisk
 from testbed.astro import astro_project
@@ -142,7 +143,7 @@ async def place_call(
 
 
 def build_sounds(target: Path) -> Path:
-    for lang in ("de", "en"):
+    for lang in LANGUAGES:
         build_language(lang, engine="espeak", target=target)
     return target
 
