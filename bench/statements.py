@@ -5,8 +5,9 @@ bench/results/statements.json). One engine (fake ARI) on SQLite and on PostgreSQ
 activated line's advisor call, talks 20 s (four checkpoints at the default 5 s) and is hung up
 by the caller; a SQLAlchemy cursor listener counts every statement from the call's arrival to
 its settlement. Each statement costs the engine ORM and driver work — the largest part of its
-CPU per call (see README, "Under load"). On SQLite it also counts the jobs queued on aiosqlite's
-thread (each one a wake-up of the event loop; cards/sqlite_driver.py makes a statement one job).
+CPU per call (see docs/benchmarks.md, "Under load"). On SQLite it also counts the jobs queued on
+aiosqlite's thread (each one a wake-up of the event loop; cards/sqlite_driver.py makes a
+statement one job).
 """
 
 from __future__ import annotations
