@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import logging
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from pbx_engine.ari.events import timestamp_ms
+from prompts.build import BuildError
 from testbed.astro import ADVISOR_NO, CARD_NO
 from testbed.e2e_world import build_sounds, e2e_world
 
@@ -187,6 +189,9 @@ def main() -> None:
         code = asyncio.run(keep_running(root) if args.keep_running else demo(root))
     except KeyboardInterrupt:
         code = 0
+    except (RuntimeError, BuildError) as exc:  # Asterisk or the prompt build: say it in a line
+        print(f"minutecard demo: {exc}", file=sys.stderr)
+        code = 1
     finally:
         shutil.rmtree(root, ignore_errors=True)
     raise SystemExit(code)
