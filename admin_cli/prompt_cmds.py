@@ -7,7 +7,8 @@ from rich.progress import Progress, TaskID
 
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from prompts.build import BuildError, build_language, choose_engine, sounds_dir
-from prompts.catalogue import LANGUAGES, PromptId
+from prompts.catalogue import PromptId
+from prompts.languages import LANGUAGES
 from prompts.sentences import sentence, warning_sentence
 
 

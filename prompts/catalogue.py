@@ -1,10 +1,8 @@
-"""The prompt ids the engine may play and their German and English texts."""
+"""The prompt ids the engine may play and their texts in each registered language."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-LANGUAGES = ("de", "en")
 
 
 class PromptId(StrEnum):

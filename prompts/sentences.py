@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from prompts.catalogue import LANGUAGES, PROMPTS, PromptId
-from prompts.numbers import all_fragments, fragment_text, number_fragments, number_words
+from prompts.catalogue import PROMPTS, PromptId
+from prompts.languages import language, number_fragments, number_words
+from prompts.numbers import all_fragments
 
 NUMBER_DIR = "num"
 WITH_MINUTES = {PromptId.REMAINING: PromptId.CREDIT_SUFFIX, PromptId.BALANCE_IS: None}
 
 
 def _check(prompt: PromptId | str, lang: str) -> PromptId:
-    if lang not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    language(lang)
     try:
         return PromptId(prompt)
     except ValueError as exc:
@@ -77,9 +77,10 @@ def warning_sentence(lead_s: int, lang: str) -> str:
 
 def all_sounds(lang: str) -> dict[str, str]:
     """Every sound file of a language (relative path → text), for the build."""
+    speller = language(lang).numbers
     sounds = {pid.value: PROMPTS[pid][lang] for pid in PromptId}
     for frag in all_fragments():
-        sounds[f"{NUMBER_DIR}/{frag}"] = fragment_text(frag, lang)
+        sounds[f"{NUMBER_DIR}/{frag}"] = speller.fragment_text(frag)
     return sounds
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages minutecard's tests and demo need, only when missing.
-# Asterisk 16.28 comes from Debian 11's security suite (Debian 12 ships none); see README.
+# Asterisk 16.28 comes from Debian 11's security suite (Debian 12 ships none); see README.md.
 set -euo pipefail
 
 SUDO=""

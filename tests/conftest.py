@@ -13,9 +13,8 @@ import pytest
 from cards.db import Database
 from cards.migrate import current_revision, head_revision, upgrade
 from cards.services.strict_audit import Breach, strict_audit
-from tests.support.postgres import PrivatePostgres
+from testbed.postgres import PrivatePostgres
 
-SECRET = b"test-secret-for-pins-0123456789"
 TEMPLATE = "minutecard_template"
 
 

@@ -18,8 +18,8 @@ import click
 
 from bench.load.run import RATE_PER_S, Bench, one_run
 from bench.load.world import Databases, numbers_conf
-from tests.e2e.world import build_sounds
-from tests.support.asterisk import PrivateAsterisk
+from testbed.asterisk import PrivateAsterisk
+from testbed.e2e_world import build_sounds
 
 MODES = ("engine-sqlite", "engine-pg", "bare", "native")
 

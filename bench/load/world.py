@@ -18,10 +18,9 @@ from pbx_engine.call.context import announced_minutes
 from prompts import PromptId, fragments
 from prompts.sentences import warning_fragments
 from rating import warning_instant
-from tests.conftest import SECRET
-from tests.support.asterisk import ARI_USER, PrivateAsterisk
-from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.postgres import PrivatePostgres
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.astro import ADVISOR_NO, SECRET, astro_project
+from testbed.postgres import PrivatePostgres
 
 BIN = Path(sys.executable).parent
 

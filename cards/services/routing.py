@@ -33,9 +33,6 @@ class Route:
     lang: str = "de"
 
 
-PROMPT_LANGUAGES = ("de", "en")
-
-
 def prompt_language(caller: str | None, fixed: str | None = None) -> str:
     """The number's fixed language, else German for German callers and English for the rest."""
     if fixed:

@@ -17,8 +17,8 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import activation
 from pbx_engine.api.app import Api, Status
+from testbed.astro import SECRET
 from tests.api.conftest import EUR
-from tests.conftest import SECRET
 from tests.support.api_client import PROBLEM_KEYS, Server
 
 JSON_VALUES = st.recursive(

@@ -15,8 +15,8 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.models import Card
 from cards.services import card_life, cardbatch, line_prices, reports
+from testbed.astro import SECRET
 from tests.api.conftest import EUR
-from tests.conftest import SECRET
 from tests.support.api_client import PROBLEM_KEYS, Server
 
 

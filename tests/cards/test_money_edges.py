@@ -36,9 +36,9 @@ from cards.services import (
 from cards.services import reservations as res
 from cards.services.cardbatch import NewCard
 from cards.services.strict_audit import strict_audit
+from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
 from tests.cards.test_routing import FIXED, call_once, first_caller_number
-from tests.conftest import SECRET
 from tests.support.settlements import bill_call, talked
 
 ADVISOR = "+498912345671"

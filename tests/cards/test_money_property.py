@@ -17,8 +17,8 @@ from cards.errors import CardsError
 from cards.models import Project
 from cards.services import adjustments, api_views, card_life, cardbatch, ledger
 from cards.services.strict_audit import strict_audit
+from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
-from tests.conftest import SECRET
 
 RUNS = itertools.count()
 EUR = 10_000

@@ -12,8 +12,8 @@ from pathlib import Path
 from cards.clock import utcnow
 from cards.db import Database
 from cards.services import activation, calls, card_life, cardbatch
+from testbed.astro import SECRET
 from tests.cli.helpers import ok, refused, setup_money_project
-from tests.conftest import SECRET
 
 EUR = 10_000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from cards.db import Database
 from cards.services import activation, calls
+from testbed.astro import SECRET
 from tests.cli.helpers import ok, refused, setup_money_project
-from tests.conftest import SECRET
 
 
 async def _bind_and_authorize(url: str, serial: str, pin: str) -> tuple[str, str]:

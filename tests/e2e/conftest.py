@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.world import build_sounds
-from tests.support.asterisk import asterisk_binary
+from testbed.asterisk import asterisk_binary
+from testbed.e2e_world import build_sounds
 
 
 def _missing() -> str | None:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry, Reservation
 from cards.services import activation
+from testbed.astro import ADVISOR_NO, CARD_NO
+from testbed.e2e_world import E2EWorld, e2e_world
 from tests.e2e.test_real_asterisk import CALLER, CALLER_E164, bind
-from tests.e2e.world import E2EWorld, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO
 
 HANGUP_ERROR_LIMIT_MS = 50
 

@@ -26,12 +26,12 @@ from cards.services import activation, projects, tokens
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.checkpoints import FLUSH_MS
-from tests.e2e import sipp
-from tests.e2e.sipp import after_ms
-from tests.e2e.world import SECRET, observe, place_call
-from tests.support.asterisk import ARI_USER, PrivateAsterisk
-from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.postgres import PrivatePostgres, free_port
+from testbed import sipp
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.astro import ADVISOR_NO, astro_project
+from testbed.e2e_world import SECRET, observe, place_call
+from testbed.postgres import PrivatePostgres, free_port
+from testbed.sipp import after_ms
 from tests.support.tcp_cut import CuttableLink
 
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")

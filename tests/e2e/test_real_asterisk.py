@@ -20,9 +20,9 @@ from cards.models import CallRecord, LedgerEntry
 from cards.services import activation
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.call.types import State
-from tests.e2e.sipp import after_ms
-from tests.e2e.world import SECRET, E2EWorld, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.e2e_world import SECRET, E2EWorld, e2e_world
+from testbed.sipp import after_ms
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 CALLER = "030123456"

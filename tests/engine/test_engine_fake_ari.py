@@ -6,9 +6,9 @@ import asyncio
 
 from cards.services import activation, customers, ledger, reservations
 from cards.services.customers import Kind
-from tests.engine.conftest import CALLER, MOBILE_CALLER, World, eventually
-from tests.engine.flows import activate, call_entries, connect, records
-from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.engine_world import CALLER, MOBILE_CALLER, World, eventually
+from testbed.flows import activate, call_entries, connect, records
 
 
 async def test_card_number_activation_binds_and_announces(world: World) -> None:

@@ -24,10 +24,9 @@ from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.engine import Engine
 from rating.ints import ceil_div
-from tests.conftest import SECRET
-from tests.engine.conftest import engine_config, engine_idle, eventually
-from tests.support.astro import astro_project
-from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from testbed.astro import SECRET, astro_project
+from testbed.engine_world import engine_config, engine_idle, eventually
+from testbed.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.postgres import free_port
+from testbed.postgres import free_port
 
-SAMPLES = Path(__file__).resolve().parents[2] / "asterisk_conf"
+SAMPLES = Path(__file__).resolve().parents[1] / "asterisk_conf"
 SYSTEM_DATA = Path("/usr/share/asterisk")
 ARI_USER = "minutecard"
 

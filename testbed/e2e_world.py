@@ -28,11 +28,11 @@ from pbx_engine.clock import RealClock
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from prompts.build import build_language
-from tests.e2e import sipp
-from tests.support import rtp_pcap
-from tests.support.asterisk import ARI_USER, PrivateAsterisk
-from tests.support.astro import astro_project
-from tests.support.postgres import free_port
+from prompts.languages import LANGUAGES
+from testbed import rtp_pcap, sipp
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.astro import astro_project
+from testbed.postgres import free_port
 
 SECRET = b"e2e-secret-for-pins-0123456789"
 
@@ -143,7 +143,7 @@ async def place_call(
 
 
 def build_sounds(target: Path) -> Path:
-    for lang in ("de", "en"):
+    for lang in LANGUAGES:
         build_language(lang, engine="espeak", target=target)
     return target
 
