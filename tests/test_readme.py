@@ -24,6 +24,7 @@ PAGES = [
     "docs/operating.md",
     "docs/engine.md",
     "docs/api.md",
+    "docs/money-rules.md",
     "docs/asterisk.md",
     "docs/benchmarks.md",
     "docs/spec.md",
