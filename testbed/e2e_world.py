@@ -16,6 +16,7 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import projects, tokens
 from cards.services.cardbatch import NewCard
+from cards.services.strict_audit import strict_audit
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.agi.app import AgiApp
 from pbx_engine.agi.app import serve as serve_agi
@@ -211,6 +212,12 @@ async def e2e_world(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # The books a real call left must prove themselves, as every test database's do.
+            if breaches := await strict_audit(db):
+                raise AssertionError(
+                    "the strict audit fails: "
+                    + "; ".join(f"{b.invariant}: {b.subject}" for b in breaches)
+                )
     finally:
         asterisk.stop()
         await db.close()
