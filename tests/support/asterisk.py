@@ -9,7 +9,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -30,9 +30,9 @@ class PrivateAsterisk:
     advisor_port: int
     rtp_start: int
     password: str
+    version: AsteriskVersion
     rtp_ports: int = 100
     process: subprocess.Popen[bytes] | None = None
-    version: AsteriskVersion = field(default_factory=selected)
 
     @property
     def ari_url(self) -> str:
@@ -58,8 +58,8 @@ class PrivateAsterisk:
         root = Path(tempfile.mkdtemp(prefix="minutecard-ast-"))
         rtp = 20_000 + secrets.randbelow(200) * 100
         ast = cls(
-            root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12), rtp_ports,
-            version=version or selected(),
+            root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12),
+            version or selected(), rtp_ports,
         )  # fmt: skip
         ast._write_configs(numbers_conf, systemname)
         ast._link_data(prompts_dir)
