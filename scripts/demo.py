@@ -31,9 +31,8 @@ def clock(ms: int) -> str:
 
 async def demo(root: Path) -> int:
     sounds = build_sounds(root / "sounds")
-    print(f"minutecard demo: card worth {CREDIT_S} s, warning {LEAD_S} s before the end")
+    print(f"minutecard demo: card worth {CREDIT_S} s, warning {LEAD_S} s before the end\n")
     async with e2e_world(root, sounds, credit_seconds=CREDIT_S, warning_lead=LEAD_S) as world:
-        print(f"on {world.asterisk.version.describe()} (make demo ASTERISK=16 for 16.28)\n")
         print(f"1) {CALLER} dials the card number {CARD_NO} and types the PIN {world.card.pin}")
         caller, _ = await world.call(
             CARD_NO,
@@ -121,7 +120,6 @@ async def keep_running(root: Path) -> int:
     async with e2e_world(root, sounds, credit_seconds=600, warning_lead=120) as world:
         ast = world.asterisk
         print(f"""minutecard is running (Ctrl-C stops it).
-  Asterisk:      {ast.version.describe()}
   Asterisk SIP:  udp 127.0.0.1:{ast.sip_port}  (calls from 127.0.0.1 are the 'trunk')
   ARI:           {ast.ari_url}  user minutecard
   Card number:   {CARD_NO}   PIN {world.card.pin} (10 minutes)
