@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry, Reservation
@@ -40,6 +41,7 @@ async def agi_request(port: int, headers: dict[str, str]) -> None:
     writer.close()
 
 
+@pytest.mark.every_asterisk
 async def test_agi_call_cut_by_dial_limit_is_settled_exactly(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:

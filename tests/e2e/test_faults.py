@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 from sqlalchemy import select
 
 from cards.db import Database
@@ -219,6 +220,7 @@ def assert_clean(run: sipp.SippRun) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
 
 
+@pytest.mark.every_asterisk
 async def test_an_engine_killed_mid_call_is_settled_by_its_restart(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:

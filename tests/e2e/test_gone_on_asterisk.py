@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Awaitable
 import pytest
 
 from pbx_engine.ari.client import AriClient, AriError
-from testbed.asterisk import ARI_USER, PrivateAsterisk, asterisk_binary
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.asterisk_versions import selected
 
 
 @pytest.fixture
 async def ari() -> AsyncIterator[AriClient]:
-    if asterisk_binary() is None:
+    if not selected().installed():
         if os.environ.get("CI") == "true":
             pytest.fail("Asterisk is not installed (make test installs it)")
         pytest.skip("Asterisk is not installed (make test installs it)")

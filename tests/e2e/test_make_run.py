@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from testbed.asterisk import asterisk_binary
+from testbed.asterisk_versions import selected
 from testbed.astro import ADVISOR_NO, CARD_NO
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ def run_command() -> list[str]:
 
 
 async def test_make_run_prints_its_contact_and_stops_on_ctrl_c() -> None:
-    if asterisk_binary() is None:
+    if not selected().installed():
         if os.environ.get("CI") == "true":
             pytest.fail("Asterisk is not installed (make test installs it)")
         pytest.skip("Asterisk is not installed (make test installs it)")

@@ -1,4 +1,5 @@
-"""End to end on a real Asterisk 16 with real SIP calls from SIPp (RFC 2833 DTMF).
+"""End to end on a real Asterisk (22; the core set on 16.28 too) with real SIP calls from SIPp
+(RFC 2833 DTMF).
 
 Short settings: 8 s of credit, 3 s warning lead. Each test records the ARI events it saw as a
 replay fixture under tests/fixtures/ari/ (MINUTECARD_RECORD_FIXTURES=1 overwrites them).
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
@@ -88,6 +90,7 @@ async def records(world: E2EWorld) -> list[CallRecord]:
         return list((await session.scalars(select(CallRecord))).all())
 
 
+@pytest.mark.every_asterisk
 async def test_activation_binds_the_line_and_announces_the_balance(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
@@ -132,6 +135,7 @@ async def test_wrong_pin_three_times(e2e_sounds: Path, tmp_path: Path) -> None:
         keep_fixture(world, "wrong_pin")
 
 
+@pytest.mark.every_asterisk
 async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
@@ -305,6 +309,7 @@ async def call_with_a_move(
     return answer, bridged, warning, bye
 
 
+@pytest.mark.every_asterisk
 async def test_an_api_top_up_during_the_call_moves_warning_and_end(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
