@@ -11,7 +11,7 @@ import pytest
 from dialplan.render import RoutedNumber, render_numbers
 from testbed.asterisk import PrivateAsterisk
 from testbed.asterisk_versions import AsteriskVersion
-from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
 
 NUMBERS = [
     RoutedNumber(CARD_NO, "card", "astro"),
