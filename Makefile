@@ -2,8 +2,12 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make demo ASTERISK=16` (or test, run, bench-load): the Asterisk to start, 16 or 22 (the default).
+ifdef ASTERISK
+export MINUTECARD_ASTERISK := $(ASTERISK)
+endif
 
-.PHONY: test lint system-deps bench bench-load demo run clean
+.PHONY: test lint system-deps asterisk-versions bench bench-load demo run clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,6 +16,9 @@ $(STAMP): pyproject.toml
 
 system-deps:
 	bash scripts/install-system-deps.sh
+
+asterisk-versions: $(STAMP)
+	@$(PY) -m testbed.asterisk_versions
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -10,6 +10,7 @@ import click
 from admin_cli import card_sheet
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
+from admin_cli.line_price_cmds import price_group
 from admin_cli.output import (
     Amount,
     actor_option,
@@ -25,16 +26,19 @@ from cards.clock import aware
 from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import Journal, default_path
-from cards.models import Card, LedgerEntry, Project
+from cards.models import Card, LedgerEntry, OperatorAction, Project
 from cards.phone import national
 from cards.services import (
     activation,
+    adjustments,
     card_life,
     cardbatch,
     ledger,
+    line_prices,
     projects,
     reports,
     reservations,
+    strict_audit,
 )
 
 
@@ -237,11 +241,18 @@ def cards_expire_due(actor: str, as_json: bool) -> None:
 @click.option("--project", help="project name or id")
 @json_option
 def history(card: str | None, project: str | None, as_json: bool) -> None:
-    """Operator changes (block, unblock, line move, tariff, refund, expiry, PIN reissue): who,
-    when, what and why."""
+    """Operator changes (block, unblock, line move, tariff, refund, expiry, PIN reissue, adjust)
+    and every money move but call charges (`calls` lists those): who, when, what and why."""
     if (card is None) == (project is None):
         raise OperatorError("give exactly one of --card and --project")
-    actions = run_with_db(lambda db: reports.history(db, card_ref=card, project_ref=project))
+
+    async def action(
+        db: Database,
+    ) -> tuple[list[OperatorAction], tuple[list[tuple[LedgerEntry, str]], str]]:
+        changes = await reports.history(db, card_ref=card, project_ref=project)
+        return changes, await reports.money_moves(db, card_ref=card, project_ref=project)
+
+    actions, (moves, unit) = run_with_db(action)
     records = [
         {
             "at": aware(a.at).isoformat(timespec="seconds"),
@@ -251,9 +262,20 @@ def history(card: str | None, project: str | None, as_json: bool) -> None:
             "reason": a.reason,
         }
         for a in actions
+    ] + [
+        {
+            "at": aware(e.at).isoformat(timespec="seconds"),
+            "actor": e.actor,
+            "action": f"money:{e.kind}",
+            "what": f"{serial} {'+' if e.amount > 0 else ''}{show_amount(e.amount, unit)}"
+            + (f" (key {e.idempotency_key})" if e.idempotency_key else ""),
+            "reason": e.reason,
+        }
+        for e, serial in moves
     ]
+    records.sort(key=lambda r: str(r["at"]))
     emit_rows(records, ["at", "actor", "action", "what", "reason"], as_json=as_json,
-              title="operator changes")  # fmt: skip
+              title="history")  # fmt: skip
 
 
 @click.group("card")
@@ -383,41 +405,55 @@ async def _unit_of(db: Database, card_id: int) -> str:
 @click.argument("card")
 @click.argument("amount")
 @click.option("--idempotency-key", help="the same key credits only once")
+@actor_option
 @json_option
-def topup(card: str, amount: str, idempotency_key: str | None, as_json: bool) -> None:
+def topup(card: str, amount: str, idempotency_key: str | None, actor: str, as_json: bool) -> None:
     """Credit AMOUNT ("25", "25 Euro", "25 €", "25,00"; minutes for minute cards)."""
 
     async def action(db: Database) -> tuple[ledger.TopUp, str]:
         found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit)
-        return await ledger.topup(db, found.id, value, actor="cardadmin", key=idempotency_key), unit
+        return await ledger.topup(db, found.id, value, actor=actor, key=idempotency_key), unit
 
     done, unit = run_with_db(action)
-    if done.replayed and not as_json:
-        click.echo(f"already credited (idempotency key {idempotency_key}): nothing new")
-    emit_rows(
-        [_entry_dict(e, unit) for e in done.entries],
-        ["kind", "amount", "balance_after", "key"],
-        as_json=as_json,
-        title="top-up",
-    )
+    _moved(done, unit, idempotency_key, as_json, "top-up", "credited")
 
 
 @click.command("adjust", context_settings={"ignore_unknown_options": True})
 @click.argument("card")
 @click.argument("amount")
 @click.option("--reason", required=True, help="why, for the books")
+@click.option("--idempotency-key", help="the same key adjusts only once")
+@actor_option
 @json_option
-def adjust(card: str, amount: str, reason: str, as_json: bool) -> None:
-    """Correct a balance by ±AMOUNT, with a reason for the books."""
+def adjust(
+    card: str, amount: str, reason: str, idempotency_key: str | None, actor: str, as_json: bool
+) -> None:
+    """Correct a balance by ±AMOUNT, with a reason for the books (and the audit trail)."""
 
-    async def action(db: Database) -> tuple[LedgerEntry, str]:
+    async def action(db: Database) -> tuple[ledger.TopUp, str]:
         found, unit = await _card_and_unit(db, card)
         value = parse_amount(amount, unit, signed=True)
-        return await ledger.adjust(db, found.id, value, actor="cardadmin", reason=reason), unit
+        done = await adjustments.adjust(
+            db, found.id, value, actor=actor, reason=reason, key=idempotency_key
+        )
+        return done, unit
 
-    entry, unit = run_with_db(action)
-    emit_record(_entry_dict(entry, unit), as_json=as_json, title="adjustment")
+    done, unit = run_with_db(action)
+    _moved(done, unit, idempotency_key, as_json, "adjustment", "adjusted")
+
+
+def _moved(
+    done: ledger.TopUp, unit: str, key: str | None, as_json: bool, title: str, verb: str
+) -> None:
+    if done.replayed and not as_json:
+        click.echo(f"already {verb} (idempotency key {key}): nothing new")
+    emit_rows(
+        [_entry_dict(e, unit) for e in done.entries],
+        ["kind", "amount", "balance_after", "actor", "key"],
+        as_json=as_json,
+        title=title,
+    )
 
 
 @click.group("line")
@@ -429,9 +465,20 @@ def line_group() -> None:
 @click.argument("card")
 @json_option
 def line_show(card: str, as_json: bool) -> None:
-    """The caller line a card is bound to."""
-    line = run_with_db(lambda db: activation.line_of(db, card))
-    emit_record({"card": card, "line": line}, as_json=as_json, title="line")
+    """The caller line a card is bound to, and the line's own tariff if it has one."""
+
+    async def action(db: Database) -> tuple[str | None, str | None]:
+        line = await activation.line_of(db, card)
+        if line is None:
+            return None, None
+        found = await cardbatch.get_card(db, card)
+        return line, await line_prices.price_of(db, found.project_id, line)
+
+    line, price = run_with_db(action)
+    emit_record({"card": card, "line": line, "price": price}, as_json=as_json, title="line")
+
+
+line_group.add_command(price_group)
 
 
 @line_group.command("move")
@@ -510,11 +557,18 @@ def transactions(card: str | None, caller: str | None, since: str | None, as_jso
 
 
 @click.command("audit")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="every invariant of the books: holds, call records, idempotency rows, customer bills, "
+    "fee report",
+)
 @json_option
-def audit(as_json: bool) -> None:
+def audit(strict: bool, as_json: bool) -> None:
     """Prove every card's balance equals the sum of its ledger, and that no settlement waits in
-    the journal; exit 1 when one does not hold."""
+    the journal; with --strict every invariant of the books; exit 1 when one does not hold."""
     checked, problems = run_with_db(reports.audit)
+    breaches = run_with_db(strict_audit.strict_audit) if strict else []
     rows = [vars(p) for p in problems]
     journal = Journal(default_path())
     try:
@@ -522,10 +576,12 @@ def audit(as_json: bool) -> None:
     except CardsError as exc:
         raise OperatorError(str(exc)) from exc
     if as_json:
-        emit_record(
-            {"cards_checked": checked, "problems": rows, "journal_pending": waiting},
-            as_json=True,
-        )
+        record: dict[str, object] = {
+            "cards_checked": checked, "problems": rows, "journal_pending": waiting,
+        }  # fmt: skip
+        if strict:
+            record["breaches"] = [vars(b) for b in breaches]
+        emit_record(record, as_json=True)
     else:
         if waiting:
             click.echo(
@@ -538,8 +594,13 @@ def audit(as_json: bool) -> None:
                 as_json=False,
                 title="audit problems",
             )
+        if breaches:
+            emit_rows([vars(b) for b in breaches], ["invariant", "subject", "detail"],
+                      as_json=False, title="invariants that do not hold")  # fmt: skip
         click.echo(f"{checked} cards checked, {len(rows)} problems")
-    if problems or waiting:
+        if strict:
+            click.echo(f"strict: {len(breaches)} invariants broken")
+    if problems or waiting or breaches:
         raise SystemExit(1)
 
 

@@ -64,15 +64,16 @@ def customer_create(
         return made, unit
 
     made, unit = run_with_db(action)
-    emit_record(_customer_dict(made, unit), as_json=as_json, title="customer created")
+    emit_record(_customer_dict(made, unit, 0), as_json=as_json, title="customer created")
 
 
-def _customer_dict(c: Customer, unit: str) -> dict[str, object]:
+def _customer_dict(c: Customer, unit: str, owed: int) -> dict[str, object]:
     return {
         "name": c.name,
         "kind": c.kind,
         "credit_limit": Amount(c.credit_limit, unit),
         "threshold": Amount(c.threshold, unit),
+        "receivable": Amount(owed, unit),
         "unit": unit,
     }
 
@@ -81,11 +82,40 @@ def _customer_dict(c: Customer, unit: str) -> dict[str, object]:
 @click.option("--project", required=True, help="project name or id")
 @json_option
 def customer_list(project: str, as_json: bool) -> None:
-    """The customers of a project with their terms."""
-    found, unit = run_with_db(lambda db: customers.list_customers(db, project))
-    rows = [_customer_dict(c, unit) for c in found]
-    emit_rows(rows, ["name", "kind", "credit_limit", "threshold"], as_json=as_json,
-              title="customers")  # fmt: skip
+    """The customers of a project with their terms and what each owes (billed, not paid)."""
+
+    async def action(db: Database) -> tuple[list[Customer], str, dict[int, int]]:
+        found, unit = await customers.list_customers(db, project)
+        return found, unit, await customers.owed(db, found)
+
+    found, unit, owed = run_with_db(action)
+    rows = [_customer_dict(c, unit, owed[c.id]) for c in found]
+    emit_rows(rows, ["name", "kind", "credit_limit", "threshold", "receivable"],
+              as_json=as_json, title="customers")  # fmt: skip
+
+
+@customer_group.command("pay")
+@click.argument("name")
+@click.argument("amount")
+@click.option("--project", required=True, help="project name or id")
+@click.option("--reference", required=True, help="the payment's reference, e.g. the bank's")
+@actor_option
+@json_option
+def customer_pay(
+    name: str, amount: str, project: str, reference: str, actor: str, as_json: bool
+) -> None:
+    """Record a postpaid customer's payment of AMOUNT: its credit line is free again by it."""
+
+    async def action(db: Database) -> tuple[dict[str, object], str]:
+        unit = (await projects.get_project(db, project)).unit
+        paid = await customers.pay(
+            db, project, name, parse_amount(amount, unit), reference=reference, actor=actor
+        )
+        return {"customer": name, "paid": Amount(paid.amount, unit), "reference": reference,
+                "unit": unit}, unit  # fmt: skip
+
+    record, _ = run_with_db(action)
+    emit_record(record, as_json=as_json, title="payment")
 
 
 @customer_group.command("attach")
@@ -94,7 +124,7 @@ def customer_list(project: str, as_json: bool) -> None:
 @actor_option
 @json_option
 def customer_attach(card: str, customer: str, actor: str, as_json: bool) -> None:
-    """CARD belongs to the customer from now on (its credit limit follows the customer)."""
+    """CARD belongs to the customer from now on (and shares the customer's credit line)."""
     done = run_with_db(lambda db: customers.attach(db, card, customer, actor=actor))
     emit_record({"serial": done.serial, "customer": customer}, as_json=as_json, title="card")
 

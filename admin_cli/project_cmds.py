@@ -20,6 +20,7 @@ from cards.db import Database
 from cards.migrate import current_revision, upgrade
 from cards.models import Number, Project, Tariff
 from cards.services import projects
+from prompts.languages import LANGUAGES
 from rating import CallerClass, ChargingStart, Increments, format_eur, parse_eur
 
 
@@ -183,7 +184,7 @@ def number_group() -> None:
 @click.option("--default", "default_advisor", is_flag=True, help="the card number's press-1")
 @click.option(
     "--lang",
-    type=click.Choice(["de", "en"]),
+    type=click.Choice(LANGUAGES),
     help="fix the prompt language (default: German for German callers, English for others)",
 )
 @json_option

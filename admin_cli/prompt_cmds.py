@@ -7,8 +7,9 @@ from rich.progress import Progress, TaskID
 
 from admin_cli.errors import OperatorError, parse_count, parse_or_fail
 from prompts.build import BuildError, build_language, choose_engine, sounds_dir
-from prompts.catalogue import LANGUAGES
-from prompts.sentences import sentence
+from prompts.catalogue import PromptId
+from prompts.languages import LANGUAGES
+from prompts.sentences import sentence, warning_sentence
 
 
 @click.group("prompts")
@@ -62,10 +63,17 @@ def prompts_build(lang: str, engine: str, sounds_dir_opt: str | None) -> None:
 @prompts_group.command("text")
 @click.argument("prompt_id")
 @click.option("--minutes", help="for remaining and balance_is")
+@click.option("--seconds", help="for warning: the lead the call has left")
 @click.option(
     "--lang", type=click.Choice(LANGUAGES), default="de", show_default=True, help="language"
 )
-def prompts_text(prompt_id: str, minutes: str | None, lang: str) -> None:
+def prompts_text(prompt_id: str, minutes: str | None, seconds: str | None, lang: str) -> None:
     """Print the sentence a caller hears."""
+    if seconds is not None:
+        if prompt_id != PromptId.WARNING:
+            raise OperatorError("--seconds is for the warning prompt only")
+        lead = parse_or_fail(parse_count, seconds, "--seconds")
+        click.echo(warning_sentence(lead, lang))
+        return
     n = parse_or_fail(parse_count, minutes, "--minutes") if minutes is not None else None
     click.echo(parse_or_fail(lambda pid: sentence(pid, lang, minutes=n), prompt_id, "prompt"))

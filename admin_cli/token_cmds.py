@@ -17,6 +17,7 @@ def token_dict(row: ApiToken) -> dict[str, object]:
         "id": row.id,
         "project_id": row.project_id,
         "scope": row.scope,
+        "name": row.name,
         "created_at": aware(row.created_at).isoformat(timespec="seconds"),
         "revoked_at": aware(row.revoked_at).isoformat(timespec="seconds")
         if row.revoked_at
@@ -38,10 +39,11 @@ def token_group() -> None:
     show_default=True,
     help="read: balances and records; write: also top-ups",
 )
+@click.option("--name", help="whose token it is, e.g. the shop; the ledger names it")
 @json_option
-def token_create(project: str, scope: str, as_json: bool) -> None:
+def token_create(project: str, scope: str, name: str | None, as_json: bool) -> None:
     """Create a token; it is shown once, here (only its hash is kept)."""
-    token, row = run_with_db(lambda db: tokens.create(db, project, scope))
+    token, row = run_with_db(lambda db: tokens.create(db, project, scope, name))
     record = {**token_dict(row), "token": token}
     emit_record(record, as_json=as_json, title="token (shown once)")
 
@@ -52,8 +54,8 @@ def token_create(project: str, scope: str, as_json: bool) -> None:
 def token_list(project: str | None, as_json: bool) -> None:
     """Tokens with their scope and state (never the tokens themselves)."""
     rows = [token_dict(r) for r in run_with_db(lambda db: tokens.list_tokens(db, project))]
-    emit_rows(rows, ["id", "project_id", "scope", "created_at", "revoked_at"], as_json=as_json,
-              title="tokens")  # fmt: skip
+    columns = ["id", "project_id", "scope", "name", "created_at", "revoked_at"]
+    emit_rows(rows, columns, as_json=as_json, title="tokens")
 
 
 @token_group.command("revoke")

@@ -25,10 +25,10 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import cardbatch, tokens
 from pbx_engine.api.app import Api, Status, serve
-from tests.conftest import SECRET
-from tests.engine.conftest import World, running_engine
-from tests.engine.flows import activate, connect
-from tests.support.postgres import free_port
+from testbed.astro import SECRET
+from testbed.engine_world import World, running_engine
+from testbed.flows import activate, connect
+from testbed.postgres import free_port
 
 TOPUPS = 30
 REQUESTS = 200

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from tests.support.postgres import PrivatePostgres
+from testbed.postgres import PrivatePostgres
 
 T = TypeVar("T")
 

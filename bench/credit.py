@@ -23,8 +23,8 @@ from bench.timers import percentile
 from cards.db import Database
 from cards.models import Reservation
 from cards.services import ledger
-from tests.engine.conftest import World, running_engine
-from tests.engine.flows import activate, connect
+from testbed.engine_world import World, running_engine
+from testbed.flows import activate, connect
 
 TOPUPS = 30
 MINUTE = 60

@@ -5,8 +5,9 @@ bench/results/statements.json). One engine (fake ARI) on SQLite and on PostgreSQ
 activated line's advisor call, talks 20 s (four checkpoints at the default 5 s) and is hung up
 by the caller; a SQLAlchemy cursor listener counts every statement from the call's arrival to
 its settlement. Each statement costs the engine ORM and driver work — the largest part of its
-CPU per call (see README, "Under load"). On SQLite it also counts the jobs queued on aiosqlite's
-thread (each one a wake-up of the event loop; cards/sqlite_driver.py makes a statement one job).
+CPU per call (see docs/benchmarks.md, "Under load"). On SQLite it also counts the jobs queued on
+aiosqlite's thread (each one a wake-up of the event loop; cards/sqlite_driver.py makes a
+statement one job).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.common import on_both_databases, write_result
-from tests.engine.conftest import eventually, running_engine
-from tests.engine.flows import activate, connect
-from tests.support.sqlite_jobs import counted_jobs
+from testbed.engine_world import eventually, running_engine
+from testbed.flows import activate, connect
+from testbed.sqlite_jobs import counted_jobs
 
 
 def _kind(statement: str) -> str:

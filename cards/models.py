@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 Money = BigInteger  # 1/10,000 EUR or card seconds, per the project's unit
 
@@ -94,13 +95,7 @@ class Card(Base):
     batch: Mapped[int | None] = mapped_column(Integer, default=None)
     """The project's batch the card was created in (1, 2, …); its label is the batch's label."""
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), default=None)
-    credit_limit: Mapped[int] = mapped_column(Money, default=0, server_default="0")
-    """How far below zero the balance may go (a postpaid customer's card; 0 when prepaid)."""
-
-    @property
-    def spendable(self) -> int:
-        """Balance plus credit line: what holds and debits may use up."""
-        return self.balance + self.credit_limit
+    """A postpaid customer's cards share its credit line (``services.credit_line``)."""
 
 
 class LineBinding(Base):
@@ -140,6 +135,8 @@ class Reservation(Base):
     call_id: Mapped[str] = mapped_column(String(120), unique=True)
     amount: Mapped[int] = mapped_column(Money)
     used_at_checkpoint: Mapped[int] = mapped_column(Money, default=0)
+    talked_at_checkpoint: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Talk seconds at the last checkpoint: a recovered call's record bills them."""
     created_at: Mapped[datetime]
     checkpoint_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(10), default="open", index=True)
@@ -180,6 +177,8 @@ class FirstCaller(Base):
     line: Mapped[str] = mapped_column(String(20))
     first_call_at: Mapped[datetime]
     calls: Mapped[int] = mapped_column(Integer, default=0)
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Put on the list by the operator (a known caller): never gets the first-caller tariff."""
 
 
 class LinePrice(Base):
@@ -217,6 +216,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    name: Mapped[str | None] = mapped_column(String(50), default=None)
+    """Whose token it is (a shop, a service): the ledger's actor names it."""
 
 
 class ApiReplay(Base):
@@ -260,6 +261,19 @@ class Customer(Base):
     credit_limit: Mapped[int] = mapped_column(Money, default=0)
     threshold: Mapped[int] = mapped_column(Money, default=0)
     created_at: Mapped[datetime]
+
+
+class CustomerPayment(Base):
+    """A payment of a postpaid customer against what it was billed (its receivable)."""
+
+    __tablename__ = "customer_payments"
+    __table_args__ = (UniqueConstraint("customer_id", "reference"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    reference: Mapped[str] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
 
 
 class AccountSettlement(Base):

@@ -64,7 +64,7 @@ def _agi_lines(number: RoutedNumber, agi: str) -> list[str]:
         " same => n,Hangup()",
         " same => n(dial),Set(LIMIT_PLAYAUDIO_CALLER=yes)",
         " same => n,Set(LIMIT_PLAYAUDIO_CALLEE=yes)",
-        " same => n,Set(LIMIT_WARNING_FILE=minutecard/${MC_LANG}/warning_two_minutes)",
+        " same => n,Set(LIMIT_WARNING_FILE=minutecard/${MC_LANG}/warning_soon)",
         " same => n,Dial(${MC_DEST},30,L(${MC_LIMIT_MS}:${MC_WARN_MS}))",
         " same => n,Hangup()",
     ]

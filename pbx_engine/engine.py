@@ -179,7 +179,7 @@ class Engine:
         try:
             await self.ari.hangup(channel, reason)
         except AriError as exc:
-            if exc.status != 404:
+            if not exc.gone:
                 log.warning("could not hang up stray channel %s: %s", channel, exc)
 
     # ---- credit pushed to live calls --------------------------------------------------------

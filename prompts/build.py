@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from prompts.languages import language
 from prompts.sentences import all_sounds
 
 SOUNDS_DIR_ENV = "MINUTECARD_SOUNDS_DIR"
 DEFAULT_SOUNDS_DIR = "/usr/share/asterisk/sounds"
-ESPEAK_VOICES = {"de": "de", "en": "en-gb"}
 GTTS_HOST = ("translate.google.com", 443)
 GTTS_PROBE_SECONDS = 2
 FORMAT = "sln8k-s16-mono-hp300-lp3400-norm3-trim-v1"
@@ -70,7 +70,7 @@ def _render_espeak(text: str, lang: str, wav: Path) -> None:
     if shutil.which("espeak-ng") is None:
         raise BuildError("espeak-ng is not installed (make test installs it)")
     subprocess.run(
-        ["espeak-ng", "-v", ESPEAK_VOICES[lang], "-s", "150", "-w", str(wav), text],
+        ["espeak-ng", "-v", language(lang).espeak_voice, "-s", "150", "-w", str(wav), text],
         check=True,
         capture_output=True,
         timeout=60,
@@ -114,7 +114,7 @@ def _to_sln(wav: Path, out: Path) -> None:
 
 
 def _fingerprint(text: str, engine: str, lang: str) -> str:
-    voice = ESPEAK_VOICES[lang] if engine == "espeak" else lang
+    voice = language(lang).espeak_voice if engine == "espeak" else lang
     return hashlib.sha256(f"{FORMAT}|{engine}|{voice}|{text}".encode()).hexdigest()
 
 

@@ -1,10 +1,8 @@
-"""The prompt ids the engine may play and their German and English texts."""
+"""The prompt ids the engine may play and their texts in each registered language."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-LANGUAGES = ("de", "en")
 
 
 class PromptId(StrEnum):
@@ -20,7 +18,10 @@ class PromptId(StrEnum):
     MINUTES = "minutes"
     NOT_ACTIVATED = "not_activated"
     NO_CREDIT = "no_credit"
-    WARNING_TWO_MINUTES = "warning_two_minutes"
+    WARNING = "warning"
+    WARNING_SOON = "warning_soon"
+    SECOND = "second"
+    SECONDS = "seconds"
     CREDIT_EXHAUSTED = "credit_exhausted"
     CONNECTING = "connecting"
     ADVISOR_UNAVAILABLE = "advisor_unavailable"
@@ -78,10 +79,16 @@ PROMPTS: dict[PromptId, dict[str, str]] = {
         "Guthaben auf.",
         "en": "Sorry, your credit is not enough for a call. Please top up your credit.",
     },
-    PromptId.WARNING_TWO_MINUTES: {
-        "de": "Hinweis: Das Guthaben reicht noch für zwei Minuten.",
-        "en": "Please note: the credit lasts for two more minutes.",
+    PromptId.WARNING: {
+        "de": "Hinweis: Ihr Guthaben reicht noch für",
+        "en": "Please note: your credit runs out in",
     },
+    PromptId.WARNING_SOON: {
+        "de": "Hinweis: Ihr Guthaben ist bald aufgebraucht.",
+        "en": "Please note: your credit runs out soon.",
+    },
+    PromptId.SECOND: {"de": "Sekunde", "en": "second"},
+    PromptId.SECONDS: {"de": "Sekunden", "en": "seconds"},
     PromptId.CREDIT_EXHAUSTED: {
         "de": "Ihr Guthaben ist aufgebraucht. Das Gespräch wird jetzt beendet.",
         "en": "Your credit is used up. The call will end now.",

@@ -1,11 +1,15 @@
-"""Numbers 0–9999 as spoken fragments, by the language's rules.
+"""Numbers 0–9999 as spoken fragments, one speller per language with that language's rules.
 
 German: einundzwanzig, hundertundeins, zweitausendvierundzwanzig; "eine" before a feminine noun
 ("eine Minute", "hundertundeine Minuten"). English (British): twenty-one, one hundred and one.
-Each fragment id is also a sound file, so any number is played as 1–4 short files.
+Each fragment id is also a sound file, so any number is played as 1–4 short files: ``n0``–``n99``,
+``h1``–``h9`` (hundreds), ``t1``–``t9`` (thousands), ``and`` and ``one_f`` (German "eine").
+A language is spoken only with its own speller (``prompts.languages``): none falls back to another.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 _DE_UNITS = [
     "null",
@@ -68,6 +72,90 @@ _EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "e
 MAX_NUMBER = 9999
 
 
+class Speller(Protocol):
+    """One language's number words: the text of each fragment, and the fragments of a number."""
+
+    def fragment_text(self, fragment: str) -> str: ...
+
+    def fragments(self, n: int, *, feminine_noun: bool) -> list[str]: ...
+
+    def join(self, words: list[str]) -> str: ...
+
+
+def all_fragments() -> list[str]:
+    return (
+        [f"n{i}" for i in range(100)]
+        + [f"h{i}" for i in range(1, 10)]
+        + [f"t{i}" for i in range(1, 10)]
+        + ["and", "one_f"]
+    )
+
+
+def _scales(n: int) -> tuple[list[str], int]:
+    """The thousands and hundreds fragments of ``n`` and what is left below 100."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError("a number to say must be an int")
+    if not 0 <= n <= MAX_NUMBER:
+        raise ValueError(f"numbers are said from 0 to {MAX_NUMBER}, got {n}")
+    thousands, rest = divmod(n, 1000)
+    hundreds, below = divmod(rest, 100)
+    return [f"t{thousands}"] * bool(thousands) + [f"h{hundreds}"] * bool(hundreds), below
+
+
+class German:
+    def fragment_text(self, fragment: str) -> str:
+        """``n21`` einundzwanzig, ``h3`` dreihundert, ``t1`` tausend, ``one_f`` eine."""
+        if fragment == "and":
+            return "und"
+        if fragment == "one_f":
+            return "eine"
+        kind, n = fragment[0], int(fragment[1:])
+        if kind == "n":
+            return _de_below_100(n)
+        scale = {"h": "hundert", "t": "tausend"}[kind]
+        return scale if n == 1 else f"{_DE_UNITS[n]}{scale}"
+
+    def fragments(self, n: int, *, feminine_noun: bool) -> list[str]:
+        """hundertundeins (und only before a unit), zweitausendvierundzwanzig; "eine" before a
+        feminine noun."""
+        parts, below = _scales(n)
+        if n == 0:
+            return ["n0"]
+        if below:
+            parts += ["and"] * bool(parts and below < 10) + [f"n{below}"]
+        if feminine_noun and below == 1:
+            parts[-1] = "one_f"
+        return parts
+
+    def join(self, words: list[str]) -> str:
+        return "".join(words)
+
+
+class English:
+    def fragment_text(self, fragment: str) -> str:
+        """``n21`` twenty-one, ``h3`` three hundred, ``t1`` one thousand, ``and``; ``one_f`` one."""
+        if fragment == "and":
+            return "and"
+        if fragment == "one_f":
+            return "one"
+        kind, n = fragment[0], int(fragment[1:])
+        if kind == "n":
+            return _en_below_100(n)
+        return f"{_EN_UNITS[n]} {({'h': 'hundred', 't': 'thousand'})[kind]}"
+
+    def fragments(self, n: int, *, feminine_noun: bool) -> list[str]:
+        """British: one hundred and one, two thousand and twenty-four (no gender)."""
+        parts, below = _scales(n)
+        if n == 0:
+            return ["n0"]
+        if below:
+            parts += ["and"] * bool(parts) + [f"n{below}"]
+        return parts
+
+    def join(self, words: list[str]) -> str:
+        return " ".join(words)
+
+
 def _de_below_100(n: int) -> str:
     if n < 20:
         return _DE_UNITS[n]
@@ -84,59 +172,3 @@ def _en_below_100(n: int) -> str:
         return _EN_UNITS[n]
     tens, units = divmod(n, 10)
     return _EN_TENS[tens] if units == 0 else f"{_EN_TENS[tens]}-{_EN_UNITS[units]}"
-
-
-def fragment_text(fragment: str, lang: str) -> str:
-    """Words of a fragment id: ``n21``, ``h3`` (300), ``t2`` (2000), ``and``, ``one_f`` (eine)."""
-    kind, value = fragment[0], fragment[1:]
-    if fragment == "and":
-        return "und" if lang == "de" else "and"
-    if fragment == "one_f":
-        return "eine" if lang == "de" else "one"
-    n = int(value)
-    if kind == "n":
-        return _de_below_100(n) if lang == "de" else _en_below_100(n)
-    scale = {"h": ("hundert", "hundred"), "t": ("tausend", "thousand")}[kind]
-    if lang == "de":
-        return scale[0] if n == 1 else f"{_DE_UNITS[n]}{scale[0]}"
-    return f"{_EN_UNITS[n]} {scale[1]}"
-
-
-def all_fragments() -> list[str]:
-    return (
-        [f"n{i}" for i in range(100)]
-        + [f"h{i}" for i in range(1, 10)]
-        + [f"t{i}" for i in range(1, 10)]
-        + ["and", "one_f"]
-    )
-
-
-def number_fragments(n: int, lang: str, *, feminine_noun: bool = False) -> list[str]:
-    """Fragment ids that say ``n``; ``feminine_noun`` for a following "Minute(n)"."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError("a number to say must be an int")
-    if not 0 <= n <= MAX_NUMBER:
-        raise ValueError(f"numbers are said from 0 to {MAX_NUMBER}, got {n}")
-    if n == 0:
-        return ["n0"]
-    thousands, rest = divmod(n, 1000)
-    hundreds, below = divmod(rest, 100)
-    parts = []
-    if thousands:
-        parts.append(f"t{thousands}")
-    if hundreds:
-        parts.append(f"h{hundreds}")
-    if below:
-        # German: hundertundeins; English: one hundred and one, two thousand and twenty-four.
-        if parts and (lang == "en" or below < 10):
-            parts.append("and")
-        parts.append(f"n{below}")
-    if lang == "de" and feminine_noun and below == 1:
-        parts[-1] = "one_f"
-    return parts
-
-
-def number_words(n: int, lang: str, *, feminine_noun: bool = False) -> str:
-    """The written-out number: German as one word, English with spaces."""
-    words = [fragment_text(f, lang) for f in number_fragments(n, lang, feminine_noun=feminine_noun)]
-    return "".join(words) if lang == "de" else " ".join(words)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from prompts.catalogue import LANGUAGES, PROMPTS, PromptId
-from prompts.numbers import all_fragments, fragment_text, number_fragments, number_words
+from prompts.catalogue import PROMPTS, PromptId
+from prompts.languages import language, number_fragments, number_words
+from prompts.numbers import all_fragments
 
 NUMBER_DIR = "num"
 WITH_MINUTES = {PromptId.REMAINING: PromptId.CREDIT_SUFFIX, PromptId.BALANCE_IS: None}
 
 
 def _check(prompt: PromptId | str, lang: str) -> PromptId:
-    if lang not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+    language(lang)
     try:
         return PromptId(prompt)
     except ValueError as exc:
@@ -52,11 +52,35 @@ def sentence(prompt: PromptId | str, lang: str, *, minutes: int | None = None) -
     return text if text.endswith(".") else text + "."
 
 
+def warning_fragments(lead_s: int, lang: str) -> list[str]:
+    """ "Hinweis: Ihr Guthaben reicht noch für zwei Minuten." for the lead the call really has:
+    whole minutes from one minute on (rounded down: never more than there is), else seconds."""
+    _check(PromptId.WARNING, lang)
+    if lead_s < 0:
+        raise ValueError("a warning lead cannot be negative")
+    count, one, many = (
+        (lead_s // 60, PromptId.MINUTE, PromptId.MINUTES)
+        if lead_s >= 60
+        else (lead_s, PromptId.SECOND, PromptId.SECONDS)
+    )
+    numbers = [f"{NUMBER_DIR}/{f}" for f in number_fragments(count, lang, feminine_noun=True)]
+    return [PromptId.WARNING.value, *numbers, (one if count == 1 else many).value]
+
+
+def warning_sentence(lead_s: int, lang: str) -> str:
+    """The warning as text (``cardadmin prompts text warning --seconds N``)."""
+    count = lead_s // 60 if lead_s >= 60 else lead_s
+    parts = warning_fragments(lead_s, lang)
+    words = [PROMPTS[PromptId(parts[0])][lang], number_words(count, lang, feminine_noun=True)]
+    return " ".join([*words, PROMPTS[PromptId(parts[-1])][lang]]) + "."
+
+
 def all_sounds(lang: str) -> dict[str, str]:
     """Every sound file of a language (relative path → text), for the build."""
+    speller = language(lang).numbers
     sounds = {pid.value: PROMPTS[pid][lang] for pid in PromptId}
     for frag in all_fragments():
-        sounds[f"{NUMBER_DIR}/{frag}"] = fragment_text(frag, lang)
+        sounds[f"{NUMBER_DIR}/{frag}"] = speller.fragment_text(frag)
     return sounds
 
 

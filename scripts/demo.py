@@ -2,7 +2,9 @@
 
 demo: a caller activates a card by PIN, then calls the advisor until the credit runs out;
 prints every prompt, the warning and hang-up instants with the hang-up error in ms, the billed
-seconds and the ledger; stops everything and exits 0. run: keeps both running for a softphone.
+seconds and the ledger; stops everything and exits 0. The story is told from what Asterisk did,
+as an ARI app of the demo's own subscribed to every event sees it (the engine's own stream is
+filtered to the events it acts on). run: keeps both running for a softphone.
 """
 
 from __future__ import annotations
@@ -10,16 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
+import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from pbx_engine.ari.events import timestamp_ms
-from tests.e2e.world import build_sounds, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO
+from prompts.build import BuildError
+from testbed.astro import ADVISOR_NO, CARD_NO
+from testbed.e2e_world import build_sounds, e2e_world
 
 CALLER = "030123456"
 CREDIT_S, LEAD_S = 12, 5
@@ -42,26 +49,20 @@ async def demo(root: Path) -> int:
             digits={3_000: world.card.pin},
             name="demo_activation",
         )
-        story(world.recorder.events)
-        world.recorder.events.clear()
+        story(world.observed)
+        del world.observed[:]
         print(f"\n2) {CALLER} dials the advisor number {ADVISOR_NO}; no PIN needed now")
         caller2, advisor = await world.call(
             ADVISOR_NO, CALLER, pcap_seconds=40, name="demo_advisor"
         )
-        events = world.recorder.events
-        story(events)
-        answered = next(
-            timestamp_ms(e["timestamp"]) or 0
-            for e in events
-            if e["type"] == "StasisStart" and e["channel"]["id"].endswith("-advisor")
-        )
-        warn = next(
-            timestamp_ms(e["timestamp"]) or 0
-            for e in events
-            if e["type"] == "PlaybackStarted" and e["playback"]["target_uri"].startswith("bridge:")
-        )
-        exhaustion = answered + CREDIT_S * 1000
-        print(f"\n   advisor answered (Asterisk's stamp)   {clock(answered)}")
+        events = story(world.observed)
+        bridged = first_ms(events, both_bridged)
+        warn = first_ms(events, lambda e: playback_target(e) == "both legs")
+        if bridged is None or warn is None:
+            print("\nAsterisk reported no bridged call or no warning;", "demo FAILED")
+            return 1
+        exhaustion = bridged + CREDIT_S * 1000
+        print(f"\n   both legs bridged (Asterisk's stamp)  {clock(bridged)}  charging starts")
         print(
             f"   warning into the bridge (both legs)   {clock(warn)}  "
             f"(due {clock(exhaustion - LEAD_S * 1000)}, "
@@ -96,37 +97,84 @@ async def demo(root: Path) -> int:
     return 0 if ok else 1
 
 
-def story(events: list[dict]) -> None:
-    for event in events:
+Event = dict[str, Any]
+
+
+def advisor_answered(event: Event) -> bool:
+    channel = event.get("channel", {})
+    return bool(
+        event["type"] == "ChannelStateChange"
+        and channel["id"].endswith("-advisor")
+        and channel["state"] == "Up"
+    )
+
+
+def both_bridged(event: Event) -> bool:
+    """The advisor's leg entering the bridge: the caller's is in already, charging starts."""
+    return bool(
+        event["type"] == "ChannelEnteredBridge" and event["channel"]["id"].endswith("-advisor")
+    )
+
+
+def playback_target(event: Event) -> str | None:
+    """Whom a started prompt plays to, for a PlaybackStarted; None for any other event."""
+    if event["type"] != "PlaybackStarted":
+        return None
+    return "both legs" if event["playback"]["target_uri"].startswith("bridge:") else "caller"
+
+
+def first_ms(events: list[Event], wanted: Callable[[Event], bool]) -> int | None:
+    return next((timestamp_ms(e["timestamp"]) for e in events if wanted(e)), None)
+
+
+def story(observed: list[Event]) -> list[Event]:
+    """Print what the caller heard and did, once each (the observer hears a bridge's playback
+    on each of its topics, and a hang-up request once per cause); return the events told."""
+    told: list[Event] = []
+    seen: set[tuple[object, ...]] = set()
+    for event in observed:
+        channel = event.get("channel", {}).get("id", "")
+        state = event.get("channel", {}).get("state", "")
+        playback = event.get("playback", {})
+        stamp = event["timestamp"] if event["type"] == "ChannelDtmfReceived" else ""
+        key = (event["type"], channel, state, playback.get("id"), playback.get("media_uri"), stamp)
+        if key in seen:
+            continue
+        seen.add(key)
         at = clock(timestamp_ms(event.get("timestamp")) or 0)
-        if event["type"] == "PlaybackStarted":
-            target = (
-                "both legs" if event["playback"]["target_uri"].startswith("bridge:") else "caller"
-            )
-            print(
-                f"   {at}  plays {event['playback']['media_uri'].split('/', 2)[-1]:28} to {target}"
-            )
+        target = playback_target(event)
+        if target is not None:
+            print(f"   {at}  plays {playback['media_uri'].split('/', 2)[-1]:28} to {target}")
         elif event["type"] == "ChannelDtmfReceived":
             print(f"   {at}  caller pressed {event['digit']}")
-        elif event["type"] == "StasisStart" and event["channel"]["id"].endswith("-advisor"):
+        elif advisor_answered(event):
             print(f"   {at}  advisor answered")
+        elif both_bridged(event):
+            print(f"   {at}  both legs in the bridge")
         elif event["type"] == "ChannelHangupRequest":
-            who = "advisor" if event["channel"]["id"].endswith("-advisor") else "caller"
+            who = "advisor" if channel.endswith("-advisor") else "caller"
             print(f"   {at}  {who} leg hung up")
+        else:
+            continue
+        told.append(event)
+    return told
 
 
 async def keep_running(root: Path) -> int:
     sounds = build_sounds(root / "sounds")
     async with e2e_world(root, sounds, credit_seconds=600, warning_lead=120) as world:
         ast = world.asterisk
-        print(f"""minutecard is running (Ctrl-C stops it).
+        print(
+            f"""minutecard is running (Ctrl-C stops it).
   Asterisk SIP:  udp 127.0.0.1:{ast.sip_port}  (calls from 127.0.0.1 are the 'trunk')
   ARI:           {ast.ari_url}  user minutecard
   Card number:   {CARD_NO}   PIN {world.card.pin} (10 minutes)
   Advisor:       {ADVISOR_NO}  -> PJSIP/advisor1 = sip:advisor1@127.0.0.1:{ast.advisor_port}
 A softphone on this host: set its SIP server to 127.0.0.1:{ast.sip_port}, no registration,
 RFC 2833 DTMF, and dial the card number; a second softphone listening on port
-{ast.advisor_port} plays the advisor.""")
+{ast.advisor_port} plays the advisor.""",
+            flush=True,
+        )
         await asyncio.Event().wait()
     return 0
 
@@ -141,6 +189,11 @@ def main() -> None:
         code = asyncio.run(keep_running(root) if args.keep_running else demo(root))
     except KeyboardInterrupt:
         code = 0
+    except (RuntimeError, BuildError) as exc:  # Asterisk or the prompt build: say it in a line
+        print(f"minutecard demo: {exc}", file=sys.stderr)
+        code = 1
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     raise SystemExit(code)
 
 

@@ -11,10 +11,10 @@ import asyncpg
 import pytest
 
 from cards.db import Database
-from cards.migrate import upgrade
-from tests.support.postgres import PrivatePostgres
+from cards.migrate import current_revision, head_revision, upgrade
+from cards.services.strict_audit import Breach, strict_audit
+from testbed.postgres import PrivatePostgres
 
-SECRET = b"test-secret-for-pins-0123456789"
 TEMPLATE = "minutecard_template"
 
 
@@ -45,8 +45,13 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A new database; at teardown the strict audit must hold on whatever the test left (a
+    test that breaks the books on purpose says so with ``@pytest.mark.books_broken``)."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'cards.sqlite3'}"
+        path = tmp_path / "cards.sqlite3"
+        yield f"sqlite+aiosqlite:///{path}"
+        if path.exists():
+            _audit_books(request, f"sqlite+aiosqlite:///{path}")
         return
     server: PrivatePostgres = request.getfixturevalue("postgres")
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -58,6 +63,26 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
     asyncio.run(create())
     yield server.url(name)
+    _audit_books(request, server.url(name))
+
+
+def _audit_books(request: pytest.FixtureRequest, url: str) -> None:
+    if request.node.get_closest_marker("books_broken"):
+        return
+
+    async def run() -> list[Breach]:
+        database = Database(url)
+        try:
+            if await current_revision(database) != head_revision():
+                return []
+            return await strict_audit(database)
+        finally:
+            await database.close()
+
+    breaches = asyncio.run(run())
+    assert not breaches, "the strict audit fails on the books this test left:\n" + "\n".join(
+        f"  {b.invariant}: {b.subject}: {b.detail}" for b in breaches
+    )
 
 
 @pytest.fixture

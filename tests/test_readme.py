@@ -1,6 +1,7 @@
-"""Every `sh` block of the README runs as written, in order, in a new directory: the operator's
-first day, quotes, rendering, prompts; `cardengine run` last (it needs the database the others
-made), against the fake ARI, stopped with SIGTERM."""
+"""Every `sh` block of the README and of docs/ runs as written, in order, in a new directory: the
+operator's first day, the month, quotes, rendering, prompts; `cardengine run` last (it needs the
+database the others made), against the fake ARI, stopped with SIGTERM, with the API's `curl`s
+while it runs."""
 
 from __future__ import annotations
 
@@ -9,17 +10,36 @@ import os
 import re
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from testbed.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.M | re.S)
 
 
+PAGES = [
+    "README.md",
+    "docs/operating.md",
+    "docs/engine.md",
+    "docs/api.md",
+    "docs/money-rules.md",
+    "docs/asterisk.md",
+    "docs/benchmarks.md",
+    "docs/spec.md",
+    "docs/advisors.md",
+]
+"""In the order their blocks run: the first day (operating) makes the database the rest use."""
+
+
 def readme_lines() -> list[str]:
-    text = (ROOT / "README.md").read_text()
+    text = "\n".join((ROOT / page).read_text() for page in PAGES)
     return [line for block in BLOCK.findall(text) for line in block.splitlines() if line.strip()]
+
+
+def test_every_page_of_the_docs_is_run() -> None:
+    assert {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")} == set(PAGES[1:])
 
 
 def test_the_readme_shows_commands_to_run() -> None:
@@ -34,6 +54,7 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     api = [line for line in lines if line.startswith("curl ")]  # they need the engine running
     script = "\n".join(line for line in lines if line not in engine + api)
     shutil.copy(ROOT / "cardengine.example.toml", tmp_path)
+    started = f"{datetime.now(UTC):%Y-%m}"  # the month the pages' `date -u +%Y-%m` reads
     fake = FakeAri(FakeClock())
     await fake.start()
     env = {
@@ -73,6 +94,13 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     assert '"ari_connected": true' in text  # /health through the engine's own API
     assert '"balance": 575000' in text  # 10 + 25 − 1.50 − 1.00 (refund) + 25 EUR (the API)
     assert "Sie haben noch einundzwanzig Minuten Guthaben." in text
+    # The month, in the month it runs in: set-up 59 + minimum usage 2 EUR, cards and minutes
+    # loaded announced (10 + 26.50 EUR), as docs/operating.md says.
+    [month] = {started, f"{datetime.now(UTC):%Y-%m}"} & set(re.findall(r"berger-(\S+)\.pdf", text))
+    assert f"platform fees {month}" in text
+    assert re.search(r"sternenlicht │ total .* 61\.00 EUR", text), text[-3000:]
+    assert re.search(r"sternenlicht │ minutes loaded .* 26\.50 EUR", text)
+    assert (tmp_path / f"berger-{month}.pdf").exists()
     assert fake.connects == 1
     assert "stopped; every call settled" in log
     assert "Traceback" not in err.decode() + log

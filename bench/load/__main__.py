@@ -1,7 +1,8 @@
 """python -m bench.load [--calls 1,100,150,200] [--seconds 20] [--modes …] → bench/results/load.json
 
-Each mode places N concurrent calls of ``--seconds`` credit on one private Asterisk 16 (SIPp
-caller and advisor streaming 20 ms PCMU both ways); the modes run one after another per N.
+Each mode places N concurrent calls of ``--seconds`` credit on one private Asterisk (SIPp caller
+and advisor streaming 20 ms PCMU both ways); the modes run one after another per N. The Asterisk
+is 22 unless ``MINUTECARD_ASTERISK=16``; the result names its exact version.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import click
 
 from bench.load.run import RATE_PER_S, Bench, one_run
 from bench.load.world import Databases, numbers_conf
-from tests.e2e.world import build_sounds
-from tests.support.asterisk import PrivateAsterisk
+from testbed.asterisk import PrivateAsterisk
+from testbed.e2e_world import build_sounds
 
 MODES = ("engine-sqlite", "engine-pg", "bare", "native")
 
@@ -52,7 +53,7 @@ async def bench(
     result = {
         "command": " ".join(["python -m bench.load", *sys.argv[1:]]),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores",
-        "asterisk": "16.28 (Debian bullseye-security)",
+        "asterisk": asterisk.version.describe(),
         "call_seconds": seconds,
         "new_calls_per_second": RATE_PER_S,
         "runs": runs,

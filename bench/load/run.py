@@ -19,10 +19,10 @@ from bench.timers import percentile
 from cards.clock import aware
 from cards.db import Database
 from cards.models import CallRecord
-from tests.support import rtp_pcap
-from tests.support.asterisk import PrivateAsterisk
-from tests.support.astro import ADVISOR_NO
-from tests.support.postgres import free_port
+from testbed import rtp_pcap
+from testbed.asterisk import PrivateAsterisk
+from testbed.astro import ADVISOR_NO
+from testbed.postgres import free_port
 
 RATE_PER_S = 25
 SERVICE = {"engine-sqlite": ADVISOR_NO, "engine-pg": ADVISOR_NO, "bare": "bare", "native": "native"}

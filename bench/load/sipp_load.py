@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from tests.e2e import sipp
+from testbed import sipp
 
 CALLER_HEADER = '"caller" <sip:[field0]@[local_ip]:[local_port]>'
 

@@ -16,11 +16,11 @@ from cards.services import activation, cardbatch
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.call.context import announced_minutes
 from prompts import PromptId, fragments
+from prompts.sentences import warning_fragments
 from rating import warning_instant
-from tests.conftest import SECRET
-from tests.support.asterisk import ARI_USER, PrivateAsterisk
-from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.postgres import PrivatePostgres
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.astro import ADVISOR_NO, SECRET, astro_project
+from testbed.postgres import PrivatePostgres
 
 BIN = Path(sys.executable).parent
 
@@ -124,7 +124,8 @@ async def start_bare(
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.load.bare_app", asterisk.ari_url, ARI_USER,
         asterisk.password, str(out), str(credit_s * 1000), str(warn_ms), prompt_media(*announce),
-        prompt_media(PromptId.WARNING_TWO_MINUTES), prompt_media(PromptId.CREDIT_EXHAUSTED),
+        prompt_media(*warning_fragments(credit_s // 2, "de")),
+        prompt_media(PromptId.CREDIT_EXHAUSTED),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stdout is not None

@@ -9,10 +9,11 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.clock import aware, utcnow
+from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput
 from cards.models import Card, LineBinding, PinFailure, Project
+from cards.money_rules import CardState, state_of
 from cards.phone import to_e164
 from cards.pins import check_secret, hash_pin
 from cards.services.cardbatch import find_card
@@ -36,9 +37,11 @@ class ActivationResult:
 
 
 def usable_refusal(card: Card, now: datetime) -> Activation | None:
-    if card.status == "blocked":
+    """Why the card may not be used for a call now (``money_rules``), or None."""
+    state = state_of(card, now)
+    if state is CardState.BLOCKED:
         return Activation.BLOCKED
-    if card.status == "expired" or (card.expires_at and aware(card.expires_at) <= now):
+    if state is CardState.EXPIRED:
         return Activation.EXPIRED
     return None
 

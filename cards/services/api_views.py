@@ -1,10 +1,11 @@
 """What the balance API reads and writes, always within one project: a card's balance view and
-idempotent top-ups whose first answer is kept for every repeat of its key."""
+idempotent money moves whose first answer is kept for every repeat of its key."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards import validate
 from cards.clock import aware, utcnow
 from cards.db import Database
-from cards.errors import Conflict, NotFound
+from cards.errors import IdempotencyKeyReused, NotFound
 from cards.models import (
     ApiReplay,
     CallRecord,
@@ -24,9 +26,12 @@ from cards.models import (
     Project,
     Reservation,
 )
+from cards.money_rules import CardState, state_of
 from cards.phone import to_e164
 from cards.services import ledger
-from cards.services.ledger import held
+from cards.services.credit_line import spendable
+from cards.services.customers import after_charge
+from cards.services.ledger import EntryKind, held, locked_card
 
 
 async def open_holds(db: Database) -> int:
@@ -45,89 +50,140 @@ def select_one() -> Any:
     return select(1)
 
 
-def request_hash(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+def fingerprint(method: str, path: str, body: dict[str, Any]) -> str:
+    """What an idempotency key is bound to at its first use: method, path (card and
+    operation) and the canonical body (keys sorted, no spaces)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
 async def card_view(db: Database, project_id: int, serial: str) -> dict[str, Any]:
     """Balance, available (balance − live holds), unit, status, bound line, last top-up. A card
     of another project is "not found", so serials cannot be probed."""
     async with db.read() as session:
-        card = await _card(session, project_id, serial)
-        project = await session.get_one(Project, project_id)
-        line = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
-        last = await session.scalar(
-            select(func.max(LedgerEntry.at)).where(
-                LedgerEntry.card_id == card.id, LedgerEntry.kind == "topup"
-            )
+        return await _card_view(session, await _card(session, project_id, serial))
+
+
+async def _card_view(session: AsyncSession, card: Card) -> dict[str, Any]:
+    project = await session.get_one(Project, card.project_id)
+    line = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
+    last = await session.scalar(
+        select(func.max(LedgerEntry.at)).where(
+            LedgerEntry.card_id == card.id, LedgerEntry.kind == "topup"
         )
-        return {
-            "serial": card.serial,
-            "unit": project.unit,
-            "balance": card.balance,
-            "available": card.spendable - await held(session, card.id),
-            "status": card.status,
-            "line": line,
-            "last_topup_at": aware(last).isoformat() if last else None,
-        }
+    )
+    return {
+        "serial": card.serial,
+        "unit": project.unit,
+        "balance": card.balance,
+        "available": (
+            await spendable(session, card) - await held(session, card.id)
+            if state_of(card, utcnow()) is CardState.USABLE
+            else 0  # a blocked or expired card can spend nothing
+        ),
+        "status": card.status,
+        "line": line,
+        "last_topup_at": aware(last).isoformat() if last else None,
+    }
 
 
 MOVES = ("topup", "credit", "debit")
 
 
-async def move(
-    db: Database,
-    project_id: int,
-    serial: str,
-    kind: str,
-    body: dict[str, Any],
-    key: str,
-) -> tuple[int, dict[str, Any]]:
+@dataclass(frozen=True)
+class Moved:
+    """The API's answer to a money move: its status and body, and whether it is a replay."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class MoveRequest:
     """A top-up (``amount``), or a credit or debit (``amount`` and ``reason``: other services
-    selling goods on the same account). (HTTP status, answer): the same key with the same body
-    replays the first answer, with another body it is a conflict; the ledger's own key makes the
-    money move once whatever happens between. A debit may shorten a live call of the card, never
-    below what it has talked (``ledger.debit_room``)."""
-    digest = request_hash(body)
-    if (done := await _replay(db, project_id, key, digest)) is not None:
-        return done
-    card_id = await _card_id(db, project_id, serial)
-    ledger_key = f"api:{project_id}:{key}"
-    amount = int(body["amount"])
-    if kind == "topup":
-        entries = (await ledger.topup(db, card_id, amount, actor="api", key=ledger_key)).entries
-    else:
-        signed = amount if kind == "credit" else -amount
-        reason = str(body["reason"])
-        entries = [
-            await ledger.adjust(db, card_id, signed, actor="api", reason=reason, key=ledger_key)
-        ]
-    answer = {
-        "card": await card_view(db, project_id, serial),
-        "entries": [
-            {"kind": e.kind, "amount": e.amount, "balance_after": e.balance_after} for e in entries
-        ],
-    }
+    selling goods on the same account), as the API received it."""
+
+    project_id: int
+    serial: str
+    kind: str
+    body: dict[str, Any]
+    key: str
+    fingerprint: str
+    actor: str
+
+
+async def move(db: Database, request: MoveRequest) -> Moved:
+    """The money move and its idempotency row in ONE transaction: the row is written first, so
+    a twin with the same key waits for it (PostgreSQL's unique index; SQLite's write lock) and
+    then replays it, or is refused when it asked for anything else. A refused move rolls back
+    its row with it: the key stays free and nothing moved."""
     try:
         async with db.transaction() as session:
-            session.add(
-                ApiReplay(
-                    project_id=project_id,
-                    key=key,
-                    request_hash=digest,
-                    status=201,
-                    body=answer,
-                    created_at=utcnow(),
-                )
-            )
+            if (done := await _replay(session, request)) is not None:
+                return done
+            row = ApiReplay(
+                project_id=request.project_id, key=request.key,
+                request_hash=request.fingerprint, status=0, body={}, created_at=utcnow(),
+            )  # fmt: skip
+            session.add(row)
+            await session.flush()
+            card = await _card(session, request.project_id, request.serial)
+            card = await locked_card(session, card.id)
+            entries = await _entries(session, card, request)
+            answer = {
+                "card": await _card_view(session, card),
+                "entries": [
+                    {"kind": e.kind, "amount": e.amount, "balance_after": e.balance_after}
+                    for e in entries
+                ],
+            }
+            row.status, row.body = 201, answer
+            return Moved(201, answer)
     except IntegrityError:
-        if (done := await _replay(db, project_id, key, digest)) is not None:
-            return done
-    return 201, answer
+        # A twin with this key committed between our check and our row: answer as its replay.
+        async with db.read() as session:
+            if (done := await _replay(session, request)) is not None:
+                return done
+        raise
+
+
+async def _entries(session: AsyncSession, card: Card, request: MoveRequest) -> list[LedgerEntry]:
+    ledger_key = f"api:{request.project_id}:{request.key}"
+    amount = int(request.body["amount"])
+    if request.kind == "topup":
+        return await ledger.topup_locked(session, card, amount, actor=request.actor, key=ledger_key)
+    kind = EntryKind.CREDIT if request.kind == "credit" else EntryKind.DEBIT
+    signed = amount if kind is EntryKind.CREDIT else -amount
+    reason = validate.reason(str(request.body["reason"]))
+    entry = await ledger.move_locked(
+        session, card, kind, signed, actor=request.actor, reason=reason, key=ledger_key
+    )
+    if signed < 0:
+        await after_charge(session, card, entry.at)  # a postpaid card may pass its threshold
+    return [entry]
+
+
+async def _replay(session: AsyncSession, request: MoveRequest) -> Moved | None:
+    row = await session.scalar(
+        select(ApiReplay).where(
+            ApiReplay.project_id == request.project_id, ApiReplay.key == request.key
+        )
+    )
+    if row is None:
+        return None
+    if row.request_hash != request.fingerprint:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {request.key[:40]!r} was used with another request "
+            "(card, operation or body): nothing moved"
+        )
+    return Moved(row.status, dict(row.body), replayed=True)
 
 
 async def _card(session: AsyncSession, project_id: int, serial: str) -> Card:
     """The project's card with this serial; another project's card is "not found"."""
+    if not serial.isprintable():  # PostgreSQL refuses a NUL in text: never ask it
+        raise NotFound(f"no card {serial[:24]!r}")
     card = await session.scalar(
         select(Card).where(Card.serial == serial, Card.project_id == project_id)
     )
@@ -139,20 +195,6 @@ async def _card(session: AsyncSession, project_id: int, serial: str) -> Card:
 async def _card_id(db: Database, project_id: int, serial: str) -> int:
     async with db.read() as session:
         return (await _card(session, project_id, serial)).id
-
-
-async def _replay(
-    db: Database, project_id: int, key: str, digest: str
-) -> tuple[int, dict[str, Any]] | None:
-    async with db.read() as session:
-        row = await session.scalar(
-            select(ApiReplay).where(ApiReplay.project_id == project_id, ApiReplay.key == key)
-        )
-    if row is None:
-        return None
-    if row.request_hash != digest:
-        raise Conflict(f"Idempotency-Key {key[:40]!r} was used with another request")
-    return row.status, dict(row.body)
 
 
 async def line_view(db: Database, project_id: int, line: str) -> dict[str, Any]:

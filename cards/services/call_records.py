@@ -20,6 +20,8 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
         start = datetime.strptime(text.strip(), "%Y-%m").replace(tzinfo=UTC)
     except ValueError as exc:
         raise InvalidInput(f"month: write YYYY-MM, got {text[:20]!r}") from exc
+    if start.year > 9998:
+        raise InvalidInput(f"month: {text.strip()} is past the calendar this system keeps")
     end = (
         start.replace(year=start.year + 1, month=1)
         if start.month == 12

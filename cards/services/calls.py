@@ -23,6 +23,7 @@ from cards.models import CallRecord, Card, FirstCaller, LinePrice, Number, Proje
 from cards.models import Tariff as TariffRow
 from cards.phone import to_e164
 from cards.services.activation import usable_refusal
+from cards.services.credit_line import line_left
 from cards.services.customers import after_charge
 from cards.services.holds import (
     floor_cost,
@@ -113,7 +114,7 @@ async def authorize(
             row = await session.get_one(TariffRow, tariff_id)
         tariff = rating_tariff(row, project.unit)
         cls = caller_class(caller, payphone=payphone)
-        credit = card.spendable - int(holding)
+        credit = card.balance + await line_left(session, card, lock=True) - int(holding)
         affordable = affordable_seconds(tariff, cls, max(credit, 0))
         hold = quote(tariff, cls, affordable)
         price = tariff.rate_for(cls) if tariff.unit is Unit.MONEY else None
@@ -161,6 +162,8 @@ def choose_tariff(
         return number.tariff_id, "standard"
     if entry is None:
         return number.first_caller_tariff_id, "first_caller"
+    if entry.by_hand:  # a known caller the operator listed: not new
+        return number.tariff_id, "standard"
     limited = bool(number.first_caller_days or number.first_caller_calls)
     within_days = not number.first_caller_days or now < aware(entry.first_call_at) + timedelta(
         days=number.first_caller_days
@@ -192,7 +195,8 @@ async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
             return 0
         card = await locked_card(session, reservation.card_id)
         tariff, cls = hold_rating(reservation)
-        credit = reservation.amount + card.spendable - await held(session, card.id)
+        line = await line_left(session, card, lock=True)
+        credit = reservation.amount + card.balance + line - await held(session, card.id)
         target = max(credit, floor_cost(reservation, talked_s))
         affordable = affordable_seconds(tariff, cls, max(target, 0))
         reservation.amount = quote(tariff, cls, affordable).cost
@@ -203,6 +207,7 @@ _HOLDS = cast(Table, Reservation.__table__)
 _OPEN = insert(_HOLDS).returning(_HOLDS.c.id)
 _COST = bindparam("b_cost", type_=_HOLDS.c.amount.type)
 _USED = case((_HOLDS.c.amount < _COST, _HOLDS.c.amount), else_=_COST)
+_TALK = bindparam("b_talk", type_=_HOLDS.c.talked_at_checkpoint.type)
 _CHECKPOINT = (
     update(_HOLDS)
     .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == "open")
@@ -212,6 +217,9 @@ _CHECKPOINT = (
             (_HOLDS.c.used_at_checkpoint > _USED, _HOLDS.c.used_at_checkpoint), else_=_USED
         ),
         checkpoint_at=bindparam("b_at", type_=_HOLDS.c.checkpoint_at.type),
+        talked_at_checkpoint=case(
+            (_HOLDS.c.talked_at_checkpoint > _TALK, _HOLDS.c.talked_at_checkpoint), else_=_TALK
+        ),
     )
 )
 """Built once: a Core statement run for many holds at once costs one compile, not one each."""
@@ -237,7 +245,12 @@ async def checkpoint(
             if missing := sorted(set(unknown) - ratings.keys()):
                 raise NotFound(f"no hold {missing[0]}")
         params = [
-            {"b_hold": hold, "b_cost": quote(*ratings[hold], talk_s).cost, "b_at": moment}
+            {
+                "b_hold": hold,
+                "b_cost": quote(*ratings[hold], talk_s).cost,
+                "b_at": moment,
+                "b_talk": talk_s,
+            }
             for hold, talk_s in talked.items()
         ]
         await session.execute(_CHECKPOINT, params)

@@ -12,10 +12,12 @@ from cards import validate
 from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.db import Database
-from cards.errors import Conflict, InvalidInput
-from cards.models import Card, LedgerEntry, Project
+from cards.errors import Conflict, Insufficient, InvalidInput
+from cards.models import Card, Customer, LedgerEntry, Project
+from cards.money_rules import Move, check_move
 from cards.pins import check_secret
 from cards.services.cardbatch import find_card, fresh_pin, taken_pins
+from cards.services.customers import settle_open
 from cards.services.ledger import EntryKind, append, check_debit, held
 from cards.services.operator_log import note
 from cards.services.projects import settings_of
@@ -39,6 +41,13 @@ async def refund(
     moment = now or utcnow()
     async with db.transaction() as session:
         card = await find_card(session, card_ref, lock=True)
+        check_move(card, Move.REFUND, moment)
+        if amount > card.balance:  # a refund pays back the card's own money, never a credit line
+            unit = (await session.get_one(Project, card.project_id)).unit
+            raise Insufficient(
+                f"card {card.serial} holds {show_amount(max(card.balance, 0), unit)}: "
+                "a refund cannot pay out more"
+            )
         await check_debit(session, card, amount, moment, "refunded")
         unit = (await session.get_one(Project, card.project_id)).unit
         entry = await append(
@@ -54,7 +63,8 @@ async def refund(
 async def expire(
     db: Database, card_ref: str, *, reason: str, actor: str, now: datetime | None = None
 ) -> LedgerEntry | None:
-    """Expire a card now: status ``expired``; an ``expiry`` entry takes the rest of the balance."""
+    """Expire a card now: status ``expired``; an ``expiry`` entry takes the rest of the balance
+    (a postpaid card's open charges are billed to its customer first)."""
     reason = validate.reason(reason)
     async with db.transaction() as session:
         card = await find_card(session, card_ref, lock=True)
@@ -63,9 +73,13 @@ async def expire(
         if await held(session, card.id):
             raise Conflict(f"card {card.serial} is in a call: expire it when the call has ended")
         moment = now or utcnow()
+        if card.balance < 0 and card.customer_id is not None:
+            # Open charges are owed, not forgiven: bill them to the customer first.
+            customer = await session.get_one(Customer, card.customer_id)
+            await settle_open(session, card, customer, "expiry", moment)
         card.status = "expired"
         entry = None
-        if card.balance:
+        if card.balance > 0:  # the rest is taken; a debt stays on the card, never written off
             entry = await append(
                 session, card, EntryKind.EXPIRY, -card.balance, actor=actor, reason=reason,
                 now=moment,

@@ -61,6 +61,11 @@ async def create_cards(
     validate.whole(sold_price, "sold price")
     label = validate.label(label) if label is not None else None
     moment = now or utcnow()
+    if expires_at is not None and expires_at <= moment:
+        raise InvalidInput(
+            f"the expiry {expires_at.date().isoformat()} is not in the future: "
+            "a card cannot be created expired"
+        )
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         check_secret(project, secret)
@@ -150,6 +155,8 @@ async def set_blocked(
 ) -> Card:
     async with db.transaction() as session:
         card = await find_card(session, ref)
+        if card.status == "expired":  # blocking it and back would make it usable again
+            raise Conflict(f"card {card.serial} has expired: it cannot be blocked or unblocked")
         if blocked and card.status == "blocked":
             raise Conflict(f"card {card.serial} is already blocked")
         if not blocked and card.status != "blocked":

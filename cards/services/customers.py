@@ -1,8 +1,8 @@
 """Customer accounts (seed 002): a card can belong to a customer, ``prepaid`` (cut off at zero)
-or ``postpaid`` (its cards may go below zero down to a credit limit; the open charges are billed
-monthly, and early once they pass the customer's threshold). Billing a card's open charges is a
-``settlement``: a ledger entry brings the balance back to zero and a settlement row keeps what
-the customer owes."""
+or ``postpaid`` (its cards share one credit line, ``credit_line``; the open charges are billed
+monthly, and early once they exceed the customer's threshold). Billing a card's open charges is
+a ``settlement``: a ledger entry brings the balance back to zero and a settlement row keeps what
+the customer owes until it pays (``pay``): the receivable is settlements less payments."""
 
 from __future__ import annotations
 
@@ -17,9 +17,17 @@ from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.credit import mark_changed
 from cards.db import Database
-from cards.errors import Conflict, InvalidInput, NotFound
-from cards.models import AccountSettlement, Card, Customer, Project
+from cards.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
+from cards.models import (
+    AccountSettlement,
+    Card,
+    Customer,
+    CustomerPayment,
+    Project,
+    Reservation,
+)
 from cards.services.cardbatch import find_card
+from cards.services.credit_line import receivable
 from cards.services.ledger import EntryKind, append
 from cards.services.operator_log import note
 from cards.services.projects import find_project
@@ -103,7 +111,6 @@ async def attach(db: Database, card_ref: str, name: str, *, actor: str = "cardad
         if card.customer_id is not None and card.customer_id != customer.id:
             raise Conflict(f"card {card.serial} belongs to another customer")
         card.customer_id = customer.id
-        card.credit_limit = customer.credit_limit
         await mark_changed(session, card.id)  # a live call of the card may use the limit now
         await note(
             session, actor=actor, action="customer_card", project_id=project.id, card=card,
@@ -132,17 +139,29 @@ async def settle_open(
 
 
 async def after_charge(session: AsyncSession, card: Card, now: datetime) -> None:
-    """A call was charged to ``card``: a postpaid customer whose open charges passed the
-    threshold is billed now, not at the month's end."""
+    """A call was charged to ``card``: a postpaid customer whose open charges (all its cards
+    below zero, not billed yet) exceed the threshold is billed now, not at the month's end
+    (seed 002: early "wenn der Monatsbetrag 20 Euro übersteigt")."""
     if card.customer_id is None:
         return
     customer = await session.get_one(Customer, card.customer_id)
-    if (
-        customer.kind == Kind.POSTPAID
-        and customer.threshold
-        and -card.balance >= customer.threshold
-    ):
-        await settle_open(session, card, customer, "threshold", now)
+    if customer.kind != Kind.POSTPAID or not customer.threshold:
+        return
+    # Cards another transaction holds are billed by the next charge or at the month's end:
+    # waiting for them could deadlock two settles of one customer's cards.
+    cards = (
+        await session.scalars(
+            select(Card)
+            .where(Card.customer_id == customer.id, Card.balance < 0)
+            .order_by(Card.id)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    if card not in cards and card.balance < 0:
+        cards = [card, *cards]
+    if sum(-c.balance for c in cards) > customer.threshold:
+        for each in cards:
+            await settle_open(session, each, customer, "threshold", now)
 
 
 async def switch(
@@ -170,12 +189,20 @@ async def switch(
                 select(Card).where(Card.customer_id == customer.id).with_for_update()
             )
         ).all()
+        if kind is Kind.PREPAID and (
+            busy := await session.scalar(
+                select(Card.serial)
+                .join(Reservation, Reservation.card_id == Card.id)
+                .where(Card.customer_id == customer.id, Reservation.state == "open")
+            )
+        ):
+            # Its hold may use the credit line: the call's charge would land on a prepaid card.
+            raise Conflict(f"card {busy} is in a call: switch when the call has ended")
         bills = []
         for card in cards:
             if kind is Kind.PREPAID:
                 bill = await settle_open(session, card, customer, "switch", moment)
                 bills += [bill] if bill else []
-            card.credit_limit = credit_limit if kind is Kind.POSTPAID else 0
             await mark_changed(session, card.id)
         customer.kind = kind.value
         customer.credit_limit = credit_limit if kind is Kind.POSTPAID else 0
@@ -203,3 +230,65 @@ async def month_end(db: Database, *, now: datetime | None = None) -> list[Accoun
             if bill := await settle_open(session, card, customer, "month", moment):
                 bills.append(bill)
         return bills
+
+
+async def pay(
+    db: Database,
+    project_ref: str,
+    name: str,
+    amount: int,
+    *,
+    reference: str,
+    actor: str,
+    now: datetime | None = None,
+) -> CustomerPayment:
+    """Record a payment against what the customer was billed: it frees its credit line again.
+    The same reference with the same amount is the same payment (nothing new); never more than
+    the customer owes."""
+    validate.whole(amount, "payment")
+    if amount <= 0:
+        raise InvalidInput("a payment must be more than zero")
+    reference = validate.label(reference, "reference")
+    async with db.transaction() as session:
+        project = await find_project(session, project_ref)
+        customer = await find_customer(session, project, name)
+        customer = await session.get_one(Customer, customer.id, with_for_update=True)
+        done = await session.scalar(
+            select(CustomerPayment).where(
+                CustomerPayment.customer_id == customer.id, CustomerPayment.reference == reference
+            )
+        )
+        if done is not None:
+            if done.amount != amount:
+                raise IdempotencyKeyReused(
+                    f"payment {reference!r} was recorded with "
+                    f"{show_amount(done.amount, project.unit)}"
+                )
+            return done
+        owed = await receivable(session, customer.id)
+        if amount > owed:
+            raise InvalidInput(
+                f"{customer.name} owes {show_amount(owed, project.unit)}: "
+                f"a payment of {show_amount(amount, project.unit)} is more"
+            )
+        payment = CustomerPayment(
+            customer_id=customer.id, amount=amount, reference=reference, actor=actor,
+            at=now or utcnow(),
+        )  # fmt: skip
+        session.add(payment)
+        for card_id in (
+            await session.scalars(select(Card.id).where(Card.customer_id == customer.id))
+        ).all():
+            await mark_changed(session, card_id)  # a live call may use the freed line now
+        await note(
+            session, actor=actor, action="customer_pay", project_id=project.id,
+            subject=f"{customer.name} paid {show_amount(amount, project.unit)}", reason=reference,
+        )  # fmt: skip
+        await session.flush()
+        return payment
+
+
+async def owed(db: Database, customers: list[Customer]) -> dict[int, int]:
+    """Each customer's receivable: billed and not paid."""
+    async with db.read() as session:
+        return {c.id: await receivable(session, c.id) for c in customers}

@@ -3,7 +3,7 @@ talked seconds by number kind, cards issued, minutes loaded."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -16,16 +16,19 @@ from cards.services.ledger import EntryKind
 from cards.services.projects import find_project, list_projects
 from cards.settings import ProjectSettings
 
-LOADS = (EntryKind.VOUCHER.value, EntryKind.TOPUP.value, EntryKind.BONUS.value)
-"""Ledger kinds that put minutes on a card: issuing, recharging and a recharge's bonus."""
-
-
-def talked_seconds(record: CallRecord) -> int:
-    """Started seconds from both legs in the bridge to the end (0 for a call never bridged)."""
-    if record.charge_start_at is None:
-        return 0
-    ms = (aware(record.ended_at) - aware(record.charge_start_at)) // timedelta(milliseconds=1)
-    return -(-ms // 1000) if ms > 0 else 0
+LOADS = tuple(
+    k.value
+    for k in (
+        EntryKind.VOUCHER,
+        EntryKind.TOPUP,
+        EntryKind.BONUS,
+        EntryKind.CREDIT,
+        EntryKind.ADJUST,
+    )
+)
+"""Ledger kinds that put minutes on a card when positive (seed 004's fee per loaded minute):
+issuing, recharging, a recharge's bonus, a shop's credit and an operator's correction upwards.
+Not loads: a postpaid settlement (the customer's bill, not new minutes) and call charges."""
 
 
 async def month_usage(db: Database, project: Project, start: datetime, end: datetime) -> MonthUsage:
@@ -39,7 +42,7 @@ async def month_usage(db: Database, project: Project, start: datetime, end: date
         )
         geographic = freephone = 0
         for record in records:
-            seconds = talked_seconds(record)
+            seconds = record.billed_seconds  # what was charged: the ledger's seconds
             if is_toll_free(record.dialed):
                 freephone += seconds
             else:
@@ -92,5 +95,7 @@ async def operator_report(
     out = []
     for project in chosen:
         usage = await month_usage(db, project, start, end)
-        out.append((project, usage, operator_fees(usage, schedule)))
+        started = aware(project.created_at) < end
+        # A month before the project existed owes nothing, not even the minimum usage.
+        out.append((project, usage, operator_fees(usage, schedule) if started else FeeReport([])))
     return out

@@ -42,7 +42,11 @@ async def add(
         if await session.scalar(query) is not None:
             raise Conflict(f"{e164} is on the first-caller list already")
         entry = FirstCaller(
-            project_id=project.id, line=e164, first_call_at=now or utcnow(), calls=0
+            project_id=project.id,
+            line=e164,
+            first_call_at=now or utcnow(),
+            calls=0,
+            by_hand=True,
         )
         session.add(entry)
         await note(

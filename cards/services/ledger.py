@@ -16,8 +16,17 @@ from cards.amounts import show_amount
 from cards.clock import aware, utcnow
 from cards.credit import mark_changed
 from cards.db import Database
-from cards.errors import Conflict, Insufficient, InvalidInput, NotFound, Refused
+from cards.errors import (
+    BelowMinimum,
+    DenominationNotAllowed,
+    IdempotencyKeyReused,
+    Insufficient,
+    InvalidInput,
+    NotFound,
+)
 from cards.models import Card, LedgerEntry, Project, Reservation
+from cards.money_rules import Move, check_move
+from cards.services.credit_line import spendable
 from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
 from cards.settings import ProjectSettings
 
@@ -28,6 +37,8 @@ class EntryKind(StrEnum):
     VOUCHER = "voucher"
     CALL = "call"
     ADJUST = "adjust"
+    CREDIT = "credit"
+    DEBIT = "debit"
     REFUND = "refund"
     EXPIRY = "expiry"
     SETTLEMENT = "settlement"
@@ -35,7 +46,14 @@ class EntryKind(StrEnum):
 
 # Built once: the engine reads these on every call, and building a statement takes more CPU
 # than SQLite takes to run it.
-_LOCKED_CARD = select(Card).where(Card.id == bindparam("l_card")).with_for_update()
+_LOCKED_CARD = (
+    select(Card)
+    .where(Card.id == bindparam("l_card"))
+    .with_for_update()
+    # A card this session read before the lock must be read again: its balance and status
+    # may have changed while we waited (30 parallel debits all passed on a stale balance).
+    .execution_options(populate_existing=True)
+)
 _HELD = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
     Reservation.card_id == bindparam("held_card"), Reservation.state == "open"
 )
@@ -71,7 +89,7 @@ async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
     for hold in holds:
         since_ms = (aware(now) - aware(hold.created_at)) // timedelta(milliseconds=1)
         keep += floor_cost(hold, -(-max(since_ms, 0) // 1000) + SHORTEN_NOTICE_S)
-    return card.spendable - keep
+    return await spendable(session, card, lock=True) - keep
 
 
 async def check_debit(
@@ -82,7 +100,8 @@ async def check_debit(
     if room >= amount:
         return
     unit = (await session.get_one(Project, card.project_id)).unit
-    live = " (its live calls keep what they can have talked)" if room < card.spendable else ""
+    total = await spendable(session, card)
+    live = " (its live calls keep what they can have talked)" if room < total else ""
     raise Insufficient(
         f"the card can be {what} at most {show_amount(max(room, 0), unit)} now{live}"
     )
@@ -157,6 +176,39 @@ async def _existing(session: AsyncSession, key: str) -> LedgerEntry | None:
     return await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
 
 
+async def replayed(
+    session: AsyncSession,
+    key: str,
+    kind: EntryKind,
+    card_id: int,
+    amount: int,
+    reason: str | None,
+) -> list[LedgerEntry] | None:
+    """The entries a key moved already, when it moved exactly this (kind, card, amount and
+    reason); a key bound to anything else is ``idempotency_key_reused`` and moves nothing."""
+    done = await _existing(session, key)
+    if done is None:
+        return None
+    if (done.kind, done.card_id, done.amount, done.reason) != (kind.value, card_id, amount, reason):
+        raise IdempotencyKeyReused(
+            f"idempotency key {key[:60]!r} was used for another request "
+            f"({done.kind} of {done.amount} on card id {done.card_id}): nothing moved"
+        )
+    bonus = await _existing(session, bonus_key(key))
+    return [done] + ([bonus] if bonus else [])
+
+
+def bonus_key(key: str) -> str:
+    """The bonus entry's key: a blank never occurs in a key, so no key given can match it."""
+    return f"{key} bonus"
+
+
+def cli_key(key: str) -> str:
+    """Keys given to ``cardadmin`` live apart from the API's (``api:…``) and the engine's
+    (``call:…``): no key typed at the CLI can block, forge or replay another's entry."""
+    return f"cli:{validate.idempotency_key(key)}"
+
+
 @dataclass(frozen=True)
 class TopUp:
     """The entries of a top-up; ``replayed`` when its idempotency key had credited already."""
@@ -165,14 +217,40 @@ class TopUp:
     replayed: bool = False
 
 
-async def _replay(session: AsyncSession, key: str, card_id: int, amount: int) -> TopUp | None:
-    done = await _existing(session, key)
-    if done is None:
-        return None
-    if done.card_id != card_id or done.amount != amount:
-        raise Conflict(f"idempotency key {key!r} was used for another top-up")
-    bonus = await _existing(session, f"{key}:bonus")
-    return TopUp([done] + ([bonus] if bonus else []), replayed=True)
+async def topup_locked(
+    session: AsyncSession,
+    card: Card,
+    amount: int,
+    *,
+    actor: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> list[LedgerEntry]:
+    """Inside the caller's transaction, the card locked: the state rule, the project's
+    denominations and minimum, then the top-up and its bonus as an entry of its own."""
+    moment = now or utcnow()
+    check_move(card, Move.TOPUP, moment)
+    project = await session.get_one(Project, card.project_id)
+    settings = ProjectSettings.from_dict(project.settings)
+    check_topup(settings, amount, project.unit)
+    entries = [
+        await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=moment)
+    ]
+    bonus_amount = settings.bonus_for(amount)
+    if bonus_amount:
+        entries.append(
+            await append(
+                session,
+                card,
+                EntryKind.BONUS,
+                bonus_amount,
+                actor=actor,
+                reason=f"bonus for a top-up of {show_amount(amount, project.unit)}",
+                key=bonus_key(key) if key else None,
+                now=moment,
+            )
+        )
+    return entries
 
 
 async def topup(
@@ -186,55 +264,33 @@ async def topup(
 ) -> TopUp:
     """Credit ``amount`` (and its bonus as its own entry); a repeated key credits nothing again
     and answers what the first one did, however many arrive at once."""
-    if key is not None:
-        validate.idempotency_key(key)
+    key = cli_key(key) if key is not None else None
     async with db.transaction() as session:
-        if key is not None and (done := await _replay(session, key, card_id, amount)):
-            return done
         card = await locked_card(session, card_id)
-        # Again under the card's lock: a twin that held it first has committed by now.
-        if key is not None and (done := await _replay(session, key, card_id, amount)):
-            return done
-        project = await session.get_one(Project, card.project_id)
-        settings = ProjectSettings.from_dict(project.settings)
-        _check_topup(settings, amount, project.unit)
-        if card.status == "blocked":
-            raise Refused(f"card {card.serial} is blocked")
-        entries = [
-            await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=now)
-        ]
-        bonus_amount = settings.bonus_for(amount)
-        if bonus_amount:
-            entries.append(
-                await append(
-                    session,
-                    card,
-                    EntryKind.BONUS,
-                    bonus_amount,
-                    actor=actor,
-                    reason=f"bonus for top-up {amount}",
-                    key=f"{key}:bonus" if key else None,
-                    now=now,
-                )
-            )
-        return TopUp(entries)
+        # Under the card's lock: a twin that held it first has committed by now.
+        if key is not None and (done := await replayed(session, key, EntryKind.TOPUP, card_id,
+                                                       amount, None)):  # fmt: skip
+            return TopUp(done, replayed=True)
+        return TopUp(await topup_locked(session, card, amount, actor=actor, key=key, now=now))
 
 
-def _check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
+def check_topup(settings: ProjectSettings, amount: int, unit: str) -> None:
+    """Denominations (seed 001) and minimum (seed 002) of a top-up; credits skip them."""
     if amount <= 0:
         raise InvalidInput("a top-up must be more than zero")
     if settings.denominations and amount not in settings.denominations:
         allowed = ", ".join(show_amount(d, unit) for d in settings.denominations)
-        raise InvalidInput(
+        raise DenominationNotAllowed(
             f"{show_amount(amount, unit)} is not an allowed amount; allowed: {allowed}"
         )
     if amount < settings.minimum_topup:
-        raise InvalidInput(f"the minimum top-up is {show_amount(settings.minimum_topup, unit)}")
+        raise BelowMinimum(f"the minimum top-up is {show_amount(settings.minimum_topup, unit)}")
 
 
-async def adjust(
-    db: Database,
-    card_id: int,
+async def move_locked(
+    session: AsyncSession,
+    card: Card,
+    kind: EntryKind,
     amount: int,
     *,
     actor: str,
@@ -242,26 +298,19 @@ async def adjust(
     key: str | None = None,
     now: datetime | None = None,
 ) -> LedgerEntry:
-    """A manual correction (±). A debit may shorten the card's live calls but never take the
-    balance below what they can have talked (plus a notice): see ``debit_room``."""
-    reason = validate.reason(reason)
-    if amount == 0:
-        raise InvalidInput("an adjustment needs a non-zero amount")
-    if key is not None:
-        validate.idempotency_key(key)
-    async with db.transaction() as session:
-        if key is not None and (done := await _existing(session, key)):
-            return done
-        card = await locked_card(session, card_id)
-        if amount < 0:
-            await check_debit(session, card, -amount, now or utcnow())
-        return await append(
-            session,
-            card,
-            EntryKind.ADJUST,
-            amount,
-            actor=actor,
-            reason=reason,
-            key=key,
-            now=now,
-        )
+    """Inside the caller's transaction, the card locked: a credit or debit of a shop
+    (``credit``/``debit``) or an operator's correction (``adjust``), after the state rule. A
+    take may shorten the card's live calls, never below what they can have talked
+    (``debit_room``). Credits are not sales of credit: no denominations, minimum or bonus."""
+    moment = now or utcnow()
+    rule = {
+        EntryKind.CREDIT: Move.CREDIT,
+        EntryKind.DEBIT: Move.DEBIT,
+        EntryKind.ADJUST: Move.ADJUST_IN if amount > 0 else Move.ADJUST_OUT,
+    }[kind]
+    check_move(card, rule, moment)
+    if amount < 0:
+        await check_debit(session, card, -amount, moment)
+    return await append(
+        session, card, kind, amount, actor=actor, reason=reason, key=key, now=moment
+    )

@@ -18,6 +18,7 @@ from cards.models import Number, Project, Tariff
 from cards.phone import is_toll_free, to_e164
 from cards.services.operator_log import note
 from cards.settings import ProjectSettings
+from prompts.languages import LANGUAGES
 from rating import CallerClass, ChargingStart, Increments, Unit
 from rating import Tariff as RatingTariff
 
@@ -176,8 +177,8 @@ async def add_number(
     """Route a number to the engine; 0800 numbers refuse mobile and foreign callers by default."""
     if role not in ("card", "advisor", "login"):
         raise InvalidInput(f"role must be card, advisor or login, got {role!r}")
-    if lang not in (None, "de", "en"):
-        raise InvalidInput(f"lang must be de or en, got {lang!r}")
+    if lang is not None and lang not in LANGUAGES:
+        raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
     validate.whole(first_caller_days, "first-caller days", high=36_500)
     validate.whole(first_caller_calls, "first-caller calls")
     e164 = to_e164(number)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from cards.db import Database
-from cards.models import Card, LedgerEntry, LineBinding, OperatorAction
+from cards.models import Card, LedgerEntry, LineBinding, OperatorAction, Project
 from cards.phone import to_e164
 from cards.services.cardbatch import find_card
 from cards.services.projects import find_project
@@ -98,6 +98,29 @@ async def history(
             project = await find_project(session, project_ref)
             query = query.where(OperatorAction.project_id == project.id)
         return list((await session.scalars(query)).all())
+
+
+async def money_moves(
+    db: Database, *, card_ref: str | None = None, project_ref: str | None = None
+) -> tuple[list[tuple[LedgerEntry, str]], str]:
+    """A card's or a project's ledger entries with their card's serial, oldest first, but the
+    engine's call charges (``cardadmin calls`` lists those); and the project's unit."""
+    async with db.read() as session:
+        query = (
+            select(LedgerEntry, Card.serial)
+            .join(Card, Card.id == LedgerEntry.card_id)
+            .where(LedgerEntry.kind != "call")
+            .order_by(LedgerEntry.id)
+        )
+        if card_ref is not None:
+            card = await find_card(session, card_ref)
+            query = query.where(Card.id == card.id)
+            project = await session.get_one(Project, card.project_id)
+        else:
+            project = await find_project(session, project_ref or "")
+            query = query.where(Card.project_id == project.id)
+        rows = [(entry, serial) for entry, serial in (await session.execute(query)).all()]
+        return rows, project.unit
 
 
 async def cards_of(

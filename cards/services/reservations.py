@@ -18,7 +18,11 @@ from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, Reservation
+from cards.money_rules import CardState, state_of
+from cards.services.credit_line import line_left, spendable
+from cards.services.holds import rating_of
 from cards.services.ledger import EntryKind, held, post
+from rating import affordable_seconds, quote
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,15 @@ class CallOutcome:
 
 
 async def available(db: Database, card_id: int) -> int:
-    """Balance minus open holds, right now (a read: no row lock; authorize locks for itself)."""
+    """Balance minus open holds, right now (a read: no row lock; authorize locks for itself);
+    0 for a card that may not be used (blocked, expired)."""
     async with db.read() as session:
         card = await session.get(Card, card_id)
         if card is None:
             raise NotFound(f"no card with id {card_id}")
-        return card.spendable - await held(session, card_id)
+        if state_of(card, utcnow()) is not CardState.USABLE:
+            return 0
+        return await spendable(session, card) - await held(session, card_id)
 
 
 async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
@@ -56,16 +63,23 @@ async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
     if not card_ids:
         return {}
     async with db.read() as session:
-        balances = await session.execute(
-            select(Card.id, Card.balance + Card.credit_limit).where(Card.id.in_(card_ids))
-        )
+        rows = (
+            await session.execute(
+                select(Card.id, Card.balance, Card.customer_id).where(Card.id.in_(card_ids))
+            )
+        ).all()
+        balances = {card: balance for card, balance, _ in rows}
+        # A postpaid customer's cards also spend what its credit line has left.
+        for card_id, _, customer in rows:
+            if customer is not None:
+                balances[card_id] += await line_left(session, await session.get_one(Card, card_id))
         holds = await session.execute(
             select(Reservation.card_id, func.sum(Reservation.amount))
             .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")
             .group_by(Reservation.card_id)
         )
         held_by = {card: int(total or 0) for card, total in holds}
-        return {card: balance - held_by.get(card, 0) for card, balance in balances}
+        return {card: balance - held_by.get(card, 0) for card, balance in balances.items()}
 
 
 async def _open(session: AsyncSession, reservation_id: int) -> Reservation:
@@ -174,15 +188,24 @@ async def _recover(db: Database, query: Select[int]) -> list[CallRecord]:
         for reservation_id in (await session.scalars(query)).all():
             reservation = await _open(session, reservation_id)
             info = reservation.info
+            tariff, cls = rating_of(info)
+            used = reservation.used_at_checkpoint
+            # A hold checkpointed before talk seconds were kept: the seconds its cost buys.
+            talk_s = reservation.talked_at_checkpoint or affordable_seconds(tariff, cls, used)
+            billed = quote(tariff, cls, talk_s)
+            ended = aware(reservation.checkpoint_at)
             outcome = CallOutcome(
                 project_id=int(info.get("project_id", 0)),
                 caller=str(info.get("caller", "")),
                 dialed=str(info.get("dialed", "")),
                 arrived_at=aware(reservation.created_at),
-                ended_at=aware(reservation.checkpoint_at),
-                used=reservation.used_at_checkpoint,
-                cost=reservation.used_at_checkpoint,
+                ended_at=ended,
+                used=used,
+                billed_seconds=billed.billed_seconds if talk_s else 0,
+                cost=used,
                 tariff_id=info.get("tariff_id"),
+                charge_start_at=ended - timedelta(seconds=talk_s) if talk_s else None,
+                quote=billed.as_dict() if talk_s else {},
                 hangup_cause="recovered",
                 hangup_side="engine",
             )

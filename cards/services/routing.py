@@ -14,6 +14,7 @@ from cards.models import Card, HuntGroup, LineBinding, Number, OpeningHours, Pro
 from cards.opening_hours import Hours
 from cards.phone import LineKind, line_kind, to_e164
 from cards.services.activation import usable_refusal
+from cards.services.credit_line import spendable
 from cards.services.ledger import held
 from cards.services.projects import rating_tariff, settings_of
 from cards.settings import ProjectSettings
@@ -37,9 +38,6 @@ class Route:
     """Outside the number's opening hours now (issue 23)."""
     extensions: bool = False
     """Its callers may choose an advisor by extension (issue 23)."""
-
-
-PROMPT_LANGUAGES = ("de", "en")
 
 
 def prompt_language(caller: str | None, fixed: str | None = None) -> str:
@@ -143,7 +141,7 @@ async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: boo
     async with db.read() as session:
         card = await session.get_one(Card, card_id)
         project = await session.get_one(Project, card.project_id)
-        available = card.spendable - await held(session, card_id)
+        available = await spendable(session, card) - await held(session, card_id)
         if project.unit == "minutes":
             return max(available, 0)
         number = await session.scalar(

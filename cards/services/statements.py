@@ -12,18 +12,22 @@ from sqlalchemy import func, literal, select
 from cards.db import Database
 from cards.models import CallRecord, Card, LedgerEntry
 from cards.services.customers import find_customer
+from cards.services.ledger import EntryKind
 from cards.services.projects import find_project
 
-GROUPS = {
-    "voucher": "top-ups",
-    "topup": "top-ups",
-    "bonus": "top-ups",
-    "call": "calls",
-    "adjust": "adjustments",
-    "refund": "adjustments",
-    "expiry": "adjustments",
-    "settlement": "settlements",
+GROUPS: dict[EntryKind, str] = {
+    EntryKind.VOUCHER: "top-ups",
+    EntryKind.TOPUP: "top-ups",
+    EntryKind.BONUS: "top-ups",
+    EntryKind.CALL: "calls",
+    EntryKind.ADJUST: "adjustments",
+    EntryKind.CREDIT: "adjustments",
+    EntryKind.DEBIT: "adjustments",
+    EntryKind.REFUND: "adjustments",
+    EntryKind.EXPIRY: "adjustments",
+    EntryKind.SETTLEMENT: "settlements",
 }
+"""Every kind of ledger entry in one of the statement's totals (a test holds it to EntryKind)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class Statement:
     def totals(self) -> dict[str, int]:
         out = dict.fromkeys(("top-ups", "calls", "adjustments", "settlements"), 0)
         for line in self.lines:
-            out[GROUPS[line.kind]] += line.amount
+            out[GROUPS[EntryKind(line.kind)]] += line.amount
         return out
 
 

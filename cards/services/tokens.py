@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from cards import validate
 from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import InvalidInput, NotFound
@@ -17,6 +18,8 @@ from cards.models import ApiToken
 from cards.services.projects import find_project
 
 SCOPES = ("read", "write")
+NAME_MAX = 50
+"""So that "api token ID (NAME)" fits the ledger's actor column."""
 PREFIX = "mct_"
 
 
@@ -26,24 +29,40 @@ class Grant:
 
     project_id: int
     scope: str
+    token_id: int = 0
+    name: str | None = None
 
     @property
     def writes(self) -> bool:
         return self.scope == "write"
+
+    @property
+    def actor(self) -> str:
+        """Who a money move through this token is booked to (the ledger's ``actor``)."""
+        return f"api token {self.token_id}" + (f" ({self.name})" if self.name else "")
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create(db: Database, project_ref: str, scope: str = "read") -> tuple[str, ApiToken]:
+async def create(
+    db: Database, project_ref: str, scope: str = "read", name: str | None = None
+) -> tuple[str, ApiToken]:
+    """``name`` says whose token it is (a shop, a service); the ledger names it with its id."""
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be read or write, got {scope[:10]!r}")
+    if name is not None:
+        name = validate.label(name, "token name")[:NAME_MAX]
     token = PREFIX + secrets.token_urlsafe(32)
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         row = ApiToken(
-            project_id=project.id, scope=scope, token_hash=_digest(token), created_at=utcnow()
+            project_id=project.id,
+            scope=scope,
+            token_hash=_digest(token),
+            created_at=utcnow(),
+            name=name,
         )
         session.add(row)
         await session.flush()
@@ -77,4 +96,4 @@ async def authenticate(db: Database, token: str) -> Grant | None:
         row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None:
         return None
-    return Grant(row.project_id, row.scope)
+    return Grant(row.project_id, row.scope, row.id, row.name)

@@ -60,7 +60,13 @@ class CommandRunner:
         try:
             return await self._run(call_id, command)
         except COMMAND_ERRORS as exc:
-            log.error("call %s: %s failed: %s", call_id, type(command).__name__, exc)
+            # A leg gone under a command is the race of a hang-up with it (the machine hears
+            # the hang-up next and bills right): INFO. ERROR is for what an operator must act on.
+            gone = isinstance(exc, AriError) and exc.gone
+            log.log(
+                logging.INFO if gone else logging.ERROR,
+                "call %s: %s failed: %s", call_id, type(command).__name__, exc,
+            )  # fmt: skip
             return ev.CommandFailed(command, str(exc) or type(exc).__name__, self.clock.now_ms())
 
     async def _run(self, call_id: str, c: cmd.Command) -> ev.Event | None:
@@ -211,5 +217,5 @@ async def _unless_gone(action: Awaitable[Any]) -> None:
     try:
         await action
     except AriError as exc:
-        if exc.status != 404:
+        if not exc.gone:
             raise

@@ -1,5 +1,6 @@
 """The balance API (``/v1``, a bearer token per project), ``/health`` and ``/metrics``. Errors
-are ``{"error": {"code", "message"}}``; a card of another project is 404, never 403."""
+are RFC 9457 problem details (``application/problem+json``) with a stable ``code``; a card of
+another project is 404, never 403."""
 
 from __future__ import annotations
 
@@ -16,12 +17,20 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import IntegrityError
 
 from cards.clock import utcnow
 from cards.db import Database
-from cards.errors import CardsError, Conflict, NotFound
+from cards.errors import (
+    BelowMinimum,
+    CardsError,
+    Conflict,
+    DenominationNotAllowed,
+    InvalidInput,
+    NotFound,
+)
 from cards.journal import STORAGE_ERRORS, Journal
-from cards.services import advisors, api_views, tokens
+from cards.services import advisors, api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
 
 MAX_BODY = 64 * 1024
@@ -49,11 +58,40 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+PROBLEM = "application/problem+json"
+TITLES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+    415: "Unsupported Media Type", 422: "Unprocessable Content", 503: "Service Unavailable",
+}  # fmt: skip
+
+
 def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+    """An RFC 9457 problem: ``type`` names the code, ``detail`` says it for people."""
+    body = {
+        "type": f"urn:minutecard:problem:{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": message,
+        "code": code,
+    }
+    return web.json_response(body, status=status, content_type=PROBLEM)
+
+
+def _status_of(exc: CardsError) -> int:
+    """404 unknown; 409 a contradicting write (a reused key); 400 a value the domain does not
+    take; 422 a well-formed request the card's state or the project's rules refuse."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, InvalidInput) and not isinstance(exc, DenominationNotAllowed | BelowMinimum):
+        return 400
+    return 422
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
 class Api:
@@ -117,6 +155,8 @@ class Api:
         app.router.add_post("/v1/cards/{serial}/debits", self.debit)
         app.router.add_get("/v1/cards/{serial}/transactions", self.transactions)
         app.router.add_get("/v1/lines/{line}", self.line)
+        app.router.add_put("/v1/lines/{line}/price", self.set_line_price)
+        app.router.add_delete("/v1/lines/{line}/price", self.clear_line_price)
         app.router.add_get("/v1/calls", self.calls)
         app.router.add_get("/v1/live-calls", self.live_calls)
         app.router.add_get("/v1/advisors", self.advisor_list)
@@ -133,15 +173,14 @@ class Api:
         except ApiError as exc:
             response = _error(exc.status, exc.code, exc.message)
         except web.HTTPRequestEntityTooLarge:
-            response = _error(400, "too_large", f"the body is over {MAX_BODY // 1024} KiB")
+            response = _error(413, "too_large", f"the body is over {MAX_BODY // 1024} KiB")
         except web.HTTPException as exc:
-            response = _error(exc.status, "http", exc.reason)
-        except NotFound as exc:
-            response = _error(404, "not_found", str(exc))
-        except Conflict as exc:
-            response = _error(409, "conflict", str(exc))
+            response = _error(exc.status, HTTP_CODES.get(exc.status, "http"), exc.reason)
         except CardsError as exc:
-            response = _error(400, "refused", str(exc))
+            response = _error(_status_of(exc), exc.code, str(exc))
+        except IntegrityError:
+            # A twin request wrote the same row first: the database answers, nothing moved.
+            response = _error(409, "conflict", "another request changed this at the same time")
         except STORAGE_ERRORS:
             response = _error(503, "unavailable", "the database does not answer; try again")
         self.requests.labels(name, str(response.status)).inc()
@@ -200,6 +239,31 @@ class Api:
         view = await api_views.line_view(self.db, grant.project_id, request.match_info["line"])
         return web.json_response(view)
 
+    async def set_line_price(self, request: web.Request) -> web.Response:
+        """The line's own tariff in the token's project (seed 004), audited to the token."""
+        grant = await self._grant(request, write=True)
+        if request.content_type != "application/json":
+            raise ApiError(
+                415, "unsupported_media_type", "send the body as Content-Type: application/json"
+            )
+        body = await _json(request)
+        if set(body) != {"tariff"} or not isinstance(body["tariff"], str):
+            raise ApiError(
+                400, "tariff", 'the body is {"tariff": "<one of the project\'s tariffs>"}'
+            )
+        line, tariff = await line_prices.set_price(
+            self.db, grant.project_id, request.match_info["line"], body["tariff"],
+            actor=grant.actor,
+        )  # fmt: skip
+        return web.json_response({"line": line, "tariff": tariff})
+
+    async def clear_line_price(self, request: web.Request) -> web.Response:
+        grant = await self._grant(request, write=True)
+        line = await line_prices.clear_price(
+            self.db, grant.project_id, request.match_info["line"], actor=grant.actor
+        )
+        return web.json_response({"line": line, "tariff": None})
+
     async def calls(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)
         query = request.query
@@ -256,6 +320,10 @@ class Api:
             idempotency_key(key)
         except CardsError as exc:
             raise ApiError(400, "idempotency_key", f"Idempotency-Key header: {exc}") from exc
+        if request.content_type != "application/json":
+            raise ApiError(
+                415, "unsupported_media_type", "send the body as Content-Type: application/json"
+            )
         body = await _json(request)
         unknown = set(body) - fields
         if unknown:
@@ -268,10 +336,17 @@ class Api:
             )  # fmt: skip
         if "reason" in fields and not isinstance(body.get("reason"), str):
             raise ApiError(400, "reason", "reason: a text for the books")
-        status, answer = await api_views.move(
-            self.db, grant.project_id, request.match_info["serial"], kind, body, key
-        )
-        return web.json_response(answer, status=status)
+        serial = request.match_info["serial"]
+        moved = await api_views.move(
+            self.db,
+            api_views.MoveRequest(
+                project_id=grant.project_id, serial=serial, kind=kind, body=body, key=key,
+                fingerprint=api_views.fingerprint(request.method, request.path, body),
+                actor=grant.actor,
+            ),
+        )  # fmt: skip
+        headers = {"Idempotent-Replayed": "true"} if moved.replayed else {}
+        return web.json_response(moved.body, status=moved.status, headers=headers)
 
 
 class _Outcomes(Collector):
@@ -299,6 +374,8 @@ async def _json(request: web.Request) -> dict[str, Any]:
         data = json.loads(raw, parse_float=_no_float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "bad_json", "the body is not JSON") from exc
+    except RecursionError as exc:
+        raise ApiError(400, "bad_json", "the body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
     return data

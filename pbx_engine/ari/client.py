@@ -46,6 +46,15 @@ class AriError(Exception):
         super().__init__(f"ARI {status}: {message}")
         self.status = status
 
+    @property
+    def gone(self) -> bool:
+        """The channel, bridge or playback asked for no longer exists on Asterisk: the expected
+        race with a caller or advisor hanging up, not a fault. Asterisk says 404, and 400
+        "Channel not found" when a channel to add to a bridge is gone."""
+        return self.status == 404 or (
+            self.status == 400 and str(self).endswith(": Channel not found")
+        )
+
 
 @dataclass(frozen=True)
 class Disconnected:

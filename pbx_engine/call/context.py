@@ -92,6 +92,8 @@ class CallContext:
     answered: bool = False
     waiting_for: str | None = None
     playbacks: int = 0
+    now_ms: int = 0
+    """Asterisk's stamp of the last event that carried one: entry actions read it."""
     pin: PinEntry = field(default_factory=PinEntry)
     money: Money = field(default_factory=Money)
     legs: Legs = field(default_factory=Legs)

@@ -9,7 +9,7 @@ from pbx_engine.call.context import CallContext, announced_minutes
 from pbx_engine.call.flow_hunt import begin
 from pbx_engine.call.types import Cause, Next, Reenter, Side, State, TimerId
 from prompts import PromptId, fragments
-from prompts.sentences import price_fragments
+from prompts.sentences import price_fragments, warning_fragments
 from rating import warning_instant
 
 # ---- AUTHORIZING ----------------------------------------------------------------------------
@@ -146,7 +146,10 @@ def enter_warned(ctx: CallContext) -> None:
     """Caller and advisor both hear it: it plays into the bridge."""
     ctx.cancel(TimerId.WARN)
     ctx.timer(TimerId.END, ctx.end_at_ms())
-    ctx.play(PromptId.WARNING_TWO_MINUTES, to_bridge=True)
+    # The lead the call really has now: the configured one, or less when the call started
+    # short of it or a debit brought its end forward.
+    left_ms = ctx.end_at_ms() - max(ctx.now_ms, _warn_at(ctx))
+    ctx.play_paths(warning_fragments((left_ms + 500) // 1000, ctx.lang), to_bridge=True)
 
 
 def on_warn_due(ctx: CallContext, event: ev.TimerFired) -> Next:

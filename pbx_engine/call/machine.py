@@ -37,6 +37,9 @@ class Call:
 
     def handle(self, event: ev.Event) -> list[cmd.Command]:
         state, kind = self.ctx.state, type(event)
+        stamp = getattr(event, "at_ms", None)
+        if isinstance(stamp, int):
+            self.ctx.now_ms = stamp
         row = TABLE[state].get(kind)
         if row is None:
             if kind in IGNORED[state]:

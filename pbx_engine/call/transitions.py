@@ -15,7 +15,7 @@ state expects and drops on purpose (a late digit, the finish of a prompt it stop
 other event is unexpected: the machine logs it at warning with the call id, counts it and
 stays where it is (``UnexpectedEvent``), so a surprise never ends or bills a call.
 
-The flows (README "The call machine" has the picture)::
+The flows (docs/engine.md "The call machine" has the picture)::
 
     ARRIVING → LOOKING_UP → COLLECTING_PIN ⇄ ACTIVATING → ANNOUNCING_BALANCE → OFFERING_ADVISOR
                   ↑  │             (card number)                                   │ press 1

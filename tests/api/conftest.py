@@ -13,9 +13,9 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import cardbatch, projects, tokens
 from pbx_engine.api.app import Api, Status, serve
+from testbed.postgres import free_port
 from tests.cards.helpers import project_with_cards
 from tests.support.api_client import Server
-from tests.support.postgres import free_port
 
 EUR = 10_000
 SHOP = {"denominations": [15 * EUR, 25 * EUR, 50 * EUR]}

@@ -14,8 +14,8 @@ from cards.db import Database
 from cards.models import Advisor
 from cards.services import advisors, reports
 from pbx_engine.api.app import OPENAPI
+from testbed.astro import SECRET
 from tests.api.test_openapi_conformance import resolved
-from tests.conftest import SECRET
 from tests.support.api_client import Server
 
 SCHEMA = resolved(json.loads(OPENAPI.read_text())["components"]["schemas"]["Advisor"])

@@ -17,9 +17,9 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import activation
 from pbx_engine.api.app import Api, Status
+from testbed.astro import SECRET
 from tests.api.conftest import EUR
-from tests.conftest import SECRET
-from tests.support.api_client import Server
+from tests.support.api_client import PROBLEM_KEYS, Server
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -37,7 +37,7 @@ async def test_a_token_reads_its_own_projects_cards_only(api: Server) -> None:
     for token in (api.other, None, "mct_not-a-token", "garbage"):
         status, body = await api.call("GET", f"/v1/cards/{api.serial}", token)
         assert status == (404 if token == api.other else 401), body
-        assert set(body["error"]) == {"code", "message"}
+        assert set(body) == PROBLEM_KEYS
     status, _ = await api.call("GET", f"/v1/cards/{api.other_serial}", api.write)
     assert status == 404
 
@@ -55,7 +55,7 @@ async def test_a_topup_is_idempotent_and_a_reused_key_is_a_conflict(api: Server)
     status, body = await api.call(
         "POST", path, api.write, {"amount": 50 * EUR}, **{"Idempotency-Key": "o-1"}
     )
-    assert (status, body["error"]["code"]) == (409, "conflict")
+    assert (status, body["code"]) == (409, "idempotency_key_reused")
     assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 35 * EUR
 
 
@@ -68,10 +68,8 @@ async def test_a_topup_is_idempotent_and_a_reused_key_is_a_conflict(api: Server)
         ({"amount": 25 * EUR, "note": "x"}, {"Idempotency-Key": "k"}, "unknown_field"),
         ({"amount": 25 * EUR}, {}, "idempotency_key"),
         ({"amount": 25 * EUR}, {"Idempotency-Key": ""}, "idempotency_key"),
-        ({"amount": 20 * EUR}, {"Idempotency-Key": "k"}, "refused"),
         (b"{not json", {"Idempotency-Key": "k"}, "bad_json"),
         (b"[1, 2]", {"Idempotency-Key": "k"}, "bad_json"),
-        (b'{"amount": 1' + b" " * 70_000 + b"}", {"Idempotency-Key": "k"}, "too_large"),
     ],
 )
 async def test_bad_requests_are_400_and_move_nothing(
@@ -80,7 +78,7 @@ async def test_bad_requests_are_400_and_move_nothing(
     status, answer = await api.call(
         "POST", f"/v1/cards/{api.serial}/topups", api.write, body, **headers
     )
-    assert (status, answer["error"]["code"]) == (400, code), answer
+    assert (status, answer["code"]) == (400, code), answer
     assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 10 * EUR
 
 
@@ -89,7 +87,7 @@ async def test_a_read_token_cannot_top_up(api: Server) -> None:
         "POST", f"/v1/cards/{api.serial}/topups", api.read, {"amount": 25 * EUR},
         **{"Idempotency-Key": "r"},
     )  # fmt: skip
-    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert (status, body["code"]) == (403, "forbidden")
 
 
 async def test_health_says_what_is_down_and_metrics_count(api: Server) -> None:
@@ -156,10 +154,10 @@ async def test_any_topup_request_gets_a_documented_answer(api: Server, body: Any
     status, answer = await api.call(
         "POST", f"/v1/cards/{api.serial}/topups", api.write, body, **headers
     )
-    assert status in (201, 400, 409), answer
+    assert status in (201, 400, 409, 413, 422), answer
     after = (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"]
     if status != 201:
-        assert set(answer["error"]) == {"code", "message"}
+        assert set(answer) == PROBLEM_KEYS
         assert after == before
 
 
@@ -179,7 +177,7 @@ async def test_credits_and_debits_with_a_reason_once_per_key(api: Server) -> Non
         "POST", f"{path}/debits", api.write, {"amount": 9 * EUR, "reason": "too much"},
         **{"Idempotency-Key": "d2"},
     )  # fmt: skip
-    assert (status, body["error"]["code"]) == (400, "refused")
+    assert (status, body["code"]) == (422, "insufficient_funds")
     for bad in ({"amount": EUR}, {"amount": EUR, "reason": 5}, {"amount": EUR, "reason": " "}):
         status, body = await api.call(
             "POST", f"{path}/credits", api.write, bad, **{"Idempotency-Key": "c9"}

@@ -93,7 +93,8 @@ def documented(path: str, method: str, status: int) -> dict[str, Any] | None:
     responses = operation(path, method)["responses"]
     assert str(status) in responses, f"{method.upper()} {path} answered {status}, undocumented"
     content = responses[str(status)].get("content", {})
-    found: dict[str, Any] | None = content.get("application/json", {}).get("schema")
+    media = content.get("application/json") or content.get("application/problem+json", {})
+    found: dict[str, Any] | None = media.get("schema")
     return found
 
 

@@ -8,7 +8,7 @@ from cards.db import Database
 from cards.services import cardbatch, projects
 from cards.services.cardbatch import NewCard
 from rating import Increments
-from tests.conftest import SECRET
+from testbed.astro import SECRET
 
 
 async def project_with_cards(

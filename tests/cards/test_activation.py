@@ -13,8 +13,8 @@ from cards.models import Card, PinFailure
 from cards.services import activation, cardbatch
 from cards.services.activation import Activation
 from cards.services.projects import get_project
+from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
-from tests.conftest import SECRET
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LINE_A = "+4930123456"

@@ -16,8 +16,8 @@ from cards.errors import InvalidInput, NotFound
 from cards.models import CallAttempt
 from cards.services import advisor_claims, advisors, calls, hunt_groups
 from cards.services.advisor_claims import AttemptRow
+from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
-from tests.conftest import SECRET
 
 ADVISOR_NUMBER = "+498912345671"
 

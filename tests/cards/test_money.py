@@ -10,7 +10,7 @@ from sqlalchemy import update
 from cards.db import Database
 from cards.errors import Conflict, Insufficient, InvalidInput, Refused
 from cards.models import Card
-from cards.services import cardbatch, ledger
+from cards.services import adjustments, cardbatch, ledger
 from cards.services.reports import audit, transactions
 from tests.cards.helpers import project_with_cards
 
@@ -89,13 +89,14 @@ async def test_blocked_card_takes_no_topup(db: Database) -> None:
 async def test_adjust_needs_reason_and_cannot_go_below_zero(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
     with pytest.raises(InvalidInput):
-        await ledger.adjust(db, card.card_id, -60, actor="cli", reason=" ")
+        await adjustments.adjust(db, card.card_id, -60, actor="cli", reason=" ")
     with pytest.raises(Insufficient, match=r"at most 10 min now$"):
-        await ledger.adjust(db, card.card_id, -601, actor="cli", reason="goodwill undo")
-    entry = await ledger.adjust(db, card.card_id, -60, actor="cli", reason="dropped call")
-    assert entry.balance_after == 540
+        await adjustments.adjust(db, card.card_id, -601, actor="cli", reason="goodwill undo")
+    done = await adjustments.adjust(db, card.card_id, -60, actor="cli", reason="dropped call")
+    assert done.entries[0].balance_after == 540
 
 
+@pytest.mark.books_broken
 async def test_audit_catches_a_balance_changed_behind_its_back(db: Database) -> None:
     cards = await project_with_cards(db, value=600, count=3)
     assert await audit(db) == (3, [])

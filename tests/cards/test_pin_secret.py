@@ -9,8 +9,8 @@ from cards.db import Database
 from cards.errors import InvalidInput
 from cards.pins import fingerprint, pin_secret
 from cards.services import activation, cardbatch, projects
+from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
-from tests.conftest import SECRET
 
 OTHER = b"another-secret-for-pins-98765"
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from cards.db import Database
 from cards.errors import Insufficient
 from cards.models import CallRecord, Card, LedgerEntry
-from cards.services import calls, holds, ledger
+from cards.services import adjustments, calls, holds, ledger
 from cards.services import reservations as res
 from cards.services.reports import audit
 from tests.cards.helpers import project_with_cards
@@ -154,8 +154,8 @@ async def test_a_debit_shortens_a_live_call_never_below_what_it_can_have_talked(
     assert auth.hold_id is not None
     at = T0 + timedelta(seconds=100)
     with pytest.raises(Insufficient, match=r"at most 8 min 10 s now \(its live calls keep"):
-        await ledger.adjust(db, card.card_id, -491, actor="shop", reason="goods", now=at)
-    await ledger.adjust(db, card.card_id, -450, actor="shop", reason="goods", now=at)
+        await adjustments.adjust(db, card.card_id, -491, actor="shop", reason="goods", now=at)
+    await adjustments.adjust(db, card.card_id, -450, actor="shop", reason="goods", now=at)
     assert await res.available(db, card.card_id) == -450  # until the engine moves the hold
     # The engine knows the call talked 95 s: the hold goes down to the balance, 150 s.
     assert await calls.follow_credit(db, auth.hold_id, 95) == 150
@@ -171,15 +171,15 @@ async def test_the_hold_never_goes_below_what_was_talked(db: Database) -> None:
     auth = await authorize(db, card.card_id, "call-1")
     assert auth.hold_id is not None
     at = T0 + timedelta(seconds=100)
-    await ledger.adjust(db, card.card_id, -490, actor="shop", reason="goods", now=at)
+    await adjustments.adjust(db, card.card_id, -490, actor="shop", reason="goods", now=at)
     assert await calls.follow_credit(db, auth.hold_id, 115) == 115
 
 
 async def test_a_debit_without_live_calls_takes_the_balance_and_no_more(db: Database) -> None:
     [card] = await project_with_cards(db, value=600)
     with pytest.raises(Insufficient, match=r"at most 10 min now$"):
-        await ledger.adjust(db, card.card_id, -601, actor="shop", reason="goods")
-    await ledger.adjust(db, card.card_id, -600, actor="shop", reason="goods")
+        await adjustments.adjust(db, card.card_id, -601, actor="shop", reason="goods")
+    await adjustments.adjust(db, card.card_id, -600, actor="shop", reason="goods")
     assert await _balance(db, card.card_id) == 0
 
 

@@ -10,8 +10,8 @@ from cards.db import Database
 from cards.models import FirstCaller, LinePrice
 from cards.services import activation, calls, projects, routing
 from rating import Increments
+from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
-from tests.conftest import SECRET
 from tests.support.settlements import talked
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

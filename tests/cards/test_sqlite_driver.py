@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 import cards.db
 from cards.db import Database
-from tests.support.sqlite_jobs import counted_jobs
+from testbed.sqlite_jobs import counted_jobs
 
 
 async def with_table(path: Path) -> Database:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SECRET
+from testbed.astro import SECRET
 
 
 @pytest.fixture

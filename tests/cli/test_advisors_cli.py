@@ -13,8 +13,8 @@ from cards.db import Database
 from cards.models import Advisor
 from cards.pins import hash_pin
 from cards.services.advisors import pin_hash
+from testbed.astro import SECRET
 from tests.cli.helpers import ok, refused, setup_money_project
-from tests.conftest import SECRET
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 

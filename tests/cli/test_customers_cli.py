@@ -55,7 +55,28 @@ def test_a_postpaid_customer_from_credit_line_to_prepaid(
     # 15 min: 29.85 EUR more, 39.75 EUR open: billed at once, the card back at zero
     asyncio.run(call(cli_env, serial, "c-2", 900))
     assert balance(capsys, serial) == 0
-    # with nothing on the card, the credit line alone: 50 EUR at 1.99/min → 1,507 s
+    # Billed is not paid: the line has 50 − 39.75 = 10.25 EUR left until the customer pays.
+    assert asyncio.run(available(cli_env, serial)) == 102_500
+    [listed] = json.loads(ok(capsys, "customer", "list", "--project", "astro", "--json"))
+    assert listed["receivable"] == 397_500
+    assert "owes 39.75 EUR" in refused(capsys, "customer", "pay", "Frau Berger", "40",
+                                       "--project", "astro", "--reference", "bank-1")  # fmt: skip
+    ok(capsys, "customer", "pay", "Frau Berger", "39,75", "--project", "astro",
+       "--reference", "bank-1")  # fmt: skip
+    ok(
+        capsys,
+        "customer",
+        "pay",
+        "Frau Berger",
+        "39,75",
+        "--project",
+        "astro",
+        "--reference",
+        "bank-1",
+    )  # the same payment again: nothing new
+    [listed] = json.loads(ok(capsys, "customer", "list", "--project", "astro", "--json"))
+    assert listed["receivable"] == 0
+    # paid: the credit line alone again, 50 EUR at 1.99/min → 1,507 s
     assert asyncio.run(call(cli_env, serial, "c-3", 120)).affordable_s == 1_507
     assert balance(capsys, serial) == -39_800
     switched = json.loads(ok(capsys, "customer", "switch", "Frau Berger", "--project", "astro",

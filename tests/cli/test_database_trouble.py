@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from testbed.astro import SECRET
+from testbed.postgres import free_port
 from tests.cli.helpers import ok, refused
-from tests.conftest import SECRET
-from tests.support.postgres import free_port
 
 
 @pytest.fixture

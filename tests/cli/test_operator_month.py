@@ -1,6 +1,6 @@
-"""The README's month of a small line operator, with its calls: cards sold, a recharge, three
-calls billed as the engine bills them, the customer's statement and the platform's fee report —
-the figures the README quotes, computed by hand below."""
+"""The month of a small line operator (docs/operating.md), with its calls: cards sold, a
+recharge, three calls billed as the engine bills them, the customer's statement and the
+platform's fee report — the figures docs/operating.md quotes, computed by hand below."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""End-to-end set-up: real Asterisk and SIPp. Missing under CI=true fails; elsewhere skips."""
+"""End-to-end set-up: real Asterisk and SIPp. Missing under CI=true fails; elsewhere skips.
+
+Each test runs on Asterisk 22; those marked ``every_asterisk`` (the core set) on 16.28 as well.
+``MINUTECARD_ASTERISK=16|22`` runs every test on that one version only.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.world import build_sounds
-from tests.support.asterisk import asterisk_binary
+from testbed.asterisk_versions import NEWEST, VARIABLE, VERSIONS, AsteriskVersion
+from testbed.e2e_world import build_sounds
 
 
-def _missing() -> str | None:
-    if asterisk_binary() is None:
-        return "Asterisk is not installed (make test installs it)"
+def _missing(version: AsteriskVersion) -> str | None:
+    if not version.installed():
+        return f"Asterisk {version.key} is not installed (make test installs it)"
     if shutil.which("sipp") is None:
         return "SIPp is not installed (make test installs sip-tester)"
     if os.geteuid() != 0:
@@ -26,24 +30,48 @@ def _missing() -> str | None:
 INSTALLER = Path(__file__).resolve().parents[2] / "scripts" / "install-system-deps.sh"
 
 
-def _install() -> None:
-    """Install Asterisk and SIPp the way `make test` does, when they are missing."""
-    subprocess.run(
-        ["bash", str(INSTALLER)],
-        check=False,
-        timeout=900,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "asterisk_version" not in metafunc.fixturenames:
+        return
+    if chosen := os.environ.get(VARIABLE):
+        if chosen not in VERSIONS:
+            raise pytest.UsageError(f"{VARIABLE}={chosen}: use one of {', '.join(VERSIONS)}")
+        keys = [chosen]
+    elif metafunc.definition.get_closest_marker("every_asterisk"):
+        keys = list(VERSIONS)
+    else:
+        keys = [NEWEST]
+    metafunc.parametrize("asterisk_version", keys, indirect=True)
 
 
 @pytest.fixture(scope="session")
-def e2e_sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if asterisk_binary() is None or shutil.which("sipp") is None:
-        _install()
-    reason = _missing()
+def installed() -> None:
+    """Install Asterisk (both versions) and SIPp the way `make test` does, when missing."""
+    if shutil.which("sipp") is None or not all(v.installed() for v in VERSIONS.values()):
+        subprocess.run(
+            ["bash", str(INSTALLER)],
+            check=False,
+            timeout=900,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+
+@pytest.fixture(autouse=True)
+def asterisk_version(
+    request: pytest.FixtureRequest, installed: None, monkeypatch: pytest.MonkeyPatch
+) -> AsteriskVersion:
+    """The Asterisk every PrivateAsterisk of the test starts (through ``MINUTECARD_ASTERISK``)."""
+    version = VERSIONS[request.param]
+    reason = _missing(version)
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"end-to-end tests cannot run under CI: {reason}")
         pytest.skip(reason)
+    monkeypatch.setenv(VARIABLE, version.key)
+    return version
+
+
+@pytest.fixture(scope="session")
+def e2e_sounds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_sounds(tmp_path_factory.mktemp("e2e-sounds"))

@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry, Reservation
 from cards.services import activation
+from testbed.astro import ADVISOR_NO, CARD_NO
+from testbed.e2e_world import E2EWorld, e2e_world
 from tests.e2e.test_real_asterisk import CALLER, CALLER_E164, bind
-from tests.e2e.world import E2EWorld, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO
 
 HANGUP_ERROR_LIMIT_MS = 50
 
@@ -40,6 +41,7 @@ async def agi_request(port: int, headers: dict[str, str]) -> None:
     writer.close()
 
 
+@pytest.mark.every_asterisk
 async def test_agi_call_cut_by_dial_limit_is_settled_exactly(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:

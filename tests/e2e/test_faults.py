@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import pytest
 from sqlalchemy import select
 
 from cards.db import Database
@@ -26,12 +27,12 @@ from cards.services import activation, projects, tokens
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.checkpoints import FLUSH_MS
-from tests.e2e import sipp
-from tests.e2e.sipp import after_ms
-from tests.e2e.world import SECRET, observe, place_call
-from tests.support.asterisk import ARI_USER, PrivateAsterisk
-from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.postgres import PrivatePostgres, free_port
+from testbed import sipp
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.astro import ADVISOR_NO, astro_project
+from testbed.e2e_world import SECRET, observe, place_call
+from testbed.postgres import PrivatePostgres, free_port
+from testbed.sipp import after_ms
 from tests.support.tcp_cut import CuttableLink
 
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")
@@ -219,6 +220,7 @@ def assert_clean(run: sipp.SippRun) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
 
 
+@pytest.mark.every_asterisk
 async def test_an_engine_killed_mid_call_is_settled_by_its_restart(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:

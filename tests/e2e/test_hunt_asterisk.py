@@ -13,12 +13,11 @@ from sqlalchemy import select
 
 from cards.models import CallAttempt, Reservation
 from cards.services import activation, advisors, hours, hunt_groups
-from tests.e2e import sipp
+from testbed import rtp_pcap, sipp
+from testbed.astro import ADVISOR_NO, SECRET
+from testbed.e2e_world import e2e_world
+from testbed.postgres import free_port
 from tests.e2e.test_real_asterisk import event_ms, ledger_calls, media, records
-from tests.e2e.world import SECRET, e2e_world
-from tests.support import rtp_pcap
-from tests.support.astro import ADVISOR_NO
-from tests.support.postgres import free_port
 
 CALLER = "030123456"
 RING_S = 5

@@ -1,4 +1,5 @@
-"""End to end on a real Asterisk 16 with real SIP calls from SIPp (RFC 2833 DTMF).
+"""End to end on a real Asterisk (22; the core set on 16.28 too) with real SIP calls from SIPp
+(RFC 2833 DTMF).
 
 Short settings: 8 s of credit, 3 s warning lead. Each test records the ARI events it saw as a
 replay fixture under tests/fixtures/ari/ (MINUTECARD_RECORD_FIXTURES=1 overwrites them).
@@ -14,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from cards.services import activation
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.call.types import State
-from tests.e2e.sipp import after_ms
-from tests.e2e.world import SECRET, E2EWorld, e2e_world
-from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.e2e_world import SECRET, E2EWorld, e2e_world
+from testbed.sipp import after_ms
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 CALLER = "030123456"
@@ -54,6 +56,16 @@ def playbacks(world: E2EWorld, kind: str, target_prefix: str = "") -> list[dict[
     return list(seen.values())
 
 
+def warning_started(world: E2EWorld) -> list[int | None]:
+    """Asterisk's stamp of the warning's first file playing into the bridge ("Hinweis: Ihr
+    Guthaben reicht noch für", then the lead's number and unit)."""
+    return [
+        timestamp_ms(e["timestamp"])
+        for e in playbacks(world, "PlaybackStarted", "bridge:")
+        if e["playback"]["media_uri"].endswith("/warning")
+    ]
+
+
 def media(world: E2EWorld, target_prefix: str = "") -> list[str]:
     return [e["playback"]["media_uri"] for e in playbacks(world, "PlaybackStarted", target_prefix)]
 
@@ -78,6 +90,7 @@ async def records(world: E2EWorld) -> list[CallRecord]:
         return list((await session.scalars(select(CallRecord))).all())
 
 
+@pytest.mark.every_asterisk
 async def test_activation_binds_the_line_and_announces_the_balance(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
@@ -122,6 +135,7 @@ async def test_wrong_pin_three_times(e2e_sounds: Path, tmp_path: Path) -> None:
         keep_fixture(world, "wrong_pin")
 
 
+@pytest.mark.every_asterisk
 async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:
@@ -133,11 +147,13 @@ async def test_advisor_call_warns_both_legs_and_hangs_up_on_the_second(
         assert advisor.returncode == 0, advisor.stderr
         [answered] = event_ms(world, "StasisStart", "-advisor")
         bridged = max(event_ms(world, "ChannelEnteredBridge", ""))  # the second leg is in
-        [warning] = [
-            timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
-        ]
+        [warning] = warning_started(world)
         assert warning is not None
         warn_error = warning - (bridged + 5_000)
+        # Both legs hear the lead the call has: "… reicht noch für drei Sekunden".
+        assert media(world, "bridge:") == [
+            f"sound:minutecard/de/{f}" for f in ("warning", "num/n3", "seconds")
+        ]
         [bye] = advisor.times("BYE")
         exhaustion = datetime.fromtimestamp(bridged // 1000, UTC).replace(
             microsecond=bridged % 1000 * 1000, tzinfo=None
@@ -287,14 +303,13 @@ async def call_with_a_move(
     caller, advisor = await call
     assert caller.returncode == 0, caller.stderr
     assert advisor is not None
-    [warning] = [
-        timestamp_ms(e["timestamp"]) for e in playbacks(world, "PlaybackStarted", "bridge:")
-    ]
+    [warning] = warning_started(world)
     assert warning is not None
     [bye] = advisor.times("BYE")
     return answer, bridged, warning, bye
 
 
+@pytest.mark.every_asterisk
 async def test_an_api_top_up_during_the_call_moves_warning_and_end(
     e2e_sounds: Path, tmp_path: Path
 ) -> None:

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from pbx_engine.agi import app as agi
 from pbx_engine.agi.reader import BadRequest, read_headers
-from tests.engine.conftest import World, eventually
-from tests.engine.flows import activate, connect
-from tests.support.postgres import free_port
+from testbed.engine_world import World, eventually
+from testbed.flows import activate, connect
+from testbed.postgres import free_port
 
 
 def fed(data: bytes, *, eof: bool = True) -> asyncio.StreamReader:

@@ -16,10 +16,10 @@ from cards.journal import Journal
 from cards.models import Reservation
 from cards.services import tokens
 from pbx_engine.api.app import Api, Status, serve
-from tests.engine.conftest import World, eventually, running_engine
-from tests.engine.flows import activate, call_entries, connect
+from testbed.engine_world import World, eventually, running_engine
+from testbed.flows import activate, call_entries, connect
+from testbed.postgres import free_port
 from tests.support.api_client import Server
-from tests.support.postgres import free_port
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from pbx_engine.ari import client as ari_client
 from pbx_engine.ari.client import REST_CONNECTIONS, AriClient
-from tests.engine.conftest import eventually
-from tests.support.postgres import free_port
+from testbed.engine_world import eventually
+from testbed.postgres import free_port
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from pbx_engine.ari.events import USED_TYPES, parse_event, timestamp_ms
-from tests.engine.conftest import World
+from testbed.engine_world import World
 
 CHANNEL = {"id": "c1", "name": "PJSIP/trunk-1", "state": "Up", "caller": {"number": "030"}}
 SAMPLES: dict[str, dict[str, Any]] = {

@@ -22,11 +22,10 @@ from cards.services import activation
 from pbx_engine import main as engine_main
 from pbx_engine.config import load
 from pbx_engine.credit_watch import CreditWatcher
-from tests.conftest import SECRET
-from tests.engine.conftest import CALLER, eventually
-from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
-from tests.support.postgres import free_port
+from testbed.astro import ADVISOR_NO, SECRET, astro_project
+from testbed.engine_world import CALLER, eventually
+from testbed.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from testbed.postgres import free_port
 
 CARDENGINE = str(Path(sys.executable).parent / "cardengine")
 

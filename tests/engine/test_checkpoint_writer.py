@@ -15,8 +15,8 @@ from cards.services import calls
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
 from pbx_engine.checkpoints import FLUSH_MS, CheckpointWriter
+from testbed.fake_ari import FakeClock
 from tests.cards.helpers import project_with_cards
-from tests.support.fake_ari import FakeClock
 
 ADVISOR = "+498912345671"
 

@@ -16,9 +16,9 @@ from cards.models import Reservation
 from cards.services import customers, ledger
 from cards.services.customers import Kind
 from pbx_engine.credit_watch import CreditWatcher
+from testbed.engine_world import World, eventually
+from testbed.flows import activate, call_entries, connect
 from tests.cards.helpers import project_with_cards
-from tests.engine.conftest import World, eventually
-from tests.engine.flows import activate, call_entries, connect
 
 CARDADMIN = str(Path(sys.executable).parent / "cardadmin")
 

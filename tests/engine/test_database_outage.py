@@ -10,9 +10,9 @@ import asyncpg
 from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
-from tests.engine.conftest import eventually, running_engine
-from tests.engine.flows import activate, call_entries, connect
-from tests.support.postgres import PrivatePostgres
+from testbed.engine_world import eventually, running_engine
+from testbed.flows import activate, call_entries, connect
+from testbed.postgres import PrivatePostgres
 
 
 async def test_a_call_outlives_the_database_and_is_billed_when_it_returns(

@@ -6,9 +6,9 @@ import asyncio
 
 from cards.services import activation, customers, ledger, reservations
 from cards.services.customers import Kind
-from tests.engine.conftest import CALLER, MOBILE_CALLER, World, eventually
-from tests.engine.flows import activate, call_entries, connect, records
-from tests.support.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
+from testbed.engine_world import CALLER, MOBILE_CALLER, World, eventually
+from testbed.flows import activate, call_entries, connect, records
 
 
 async def test_card_number_activation_binds_and_announces(world: World) -> None:
@@ -48,7 +48,10 @@ async def test_advisor_call_warns_in_bridge_and_ends_on_the_second(world: World)
     await world.advance(480_000)
     await eventually(lambda: world.ari.made("POST", "/bridges/c1-bridge/play/"), what="warning")
     warning = world.ari.made("POST", "/bridges/c1-bridge/play/")[0]
-    assert warning.params["media"] == "sound:minutecard/de/warning_two_minutes"
+    # "Hinweis: Ihr Guthaben reicht noch für zwei Minuten": the 120 s lead, said as it is.
+    assert warning.params["media"] == (
+        "sound:minutecard/de/warning,sound:minutecard/de/num/n2,sound:minutecard/de/minutes"
+    )
     assert warning.at_ms == answered + 480_000
     await world.advance(120_000)
     await eventually(lambda: world.ari.made("DELETE", "/channels/c1-advisor"), what="end")

@@ -15,10 +15,9 @@ from sqlalchemy import select, update
 from admin_cli.main import main
 from cards.models import Advisor, CallAttempt, Reservation
 from cards.services import advisor_report, advisors, hours, hunt_groups, projects, reports
-from tests.conftest import SECRET
-from tests.engine.conftest import World, eventually
-from tests.engine.flows import activate, call_entries, records
-from tests.support.astro import ADVISOR_NO
+from testbed.astro import ADVISOR_NO, SECRET
+from testbed.engine_world import World, eventually
+from testbed.flows import activate, call_entries, records
 
 NO_ANSWER = 19
 LOGIN_NO = "+498912345679"

@@ -36,7 +36,7 @@ def test_full_call_warns_both_legs_at_exhaustion_minus_120_and_ends_on_the_secon
     assert d.timers[TimerId.END] == start + 600_000
     d.advance(480_000)
     [warning] = bridge_plays(d)
-    assert warning.sounds == ("warning_two_minutes",)
+    assert warning.sounds == ("warning", "num/n2", "minutes")
     assert warning.bridge == "c1-bridge"
     assert d.machine.state is State.WARNED
     out = d.advance(120_000)
@@ -104,7 +104,10 @@ def test_announces_remaining_minutes_before_dialing() -> None:
 def test_call_starting_with_90_seconds_is_warned_at_once() -> None:
     d = Driver()
     out = d.connect(ADVISOR, credit_s=90)
-    assert [p.sounds for p in out if isinstance(p, cmd.Play)] == [("warning_two_minutes",)]
+    # Less than the lead from the start: it says what the call has, one minute (90 s, down).
+    assert [p.sounds for p in out if isinstance(p, cmd.Play)] == [
+        ("warning", "num/one_f", "minute")
+    ]
     assert TimerId.WARN not in d.timers
     assert d.timers[TimerId.END] == d.now + 90_000
 

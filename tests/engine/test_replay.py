@@ -24,10 +24,9 @@ from pbx_engine.ari.client import AriClient
 from pbx_engine.ari.events import timestamp_ms
 from pbx_engine.engine import Engine
 from rating.ints import ceil_div
-from tests.conftest import SECRET
-from tests.engine.conftest import engine_config, engine_idle, eventually
-from tests.support.astro import astro_project
-from tests.support.fake_ari import PASSWORD, USER, FakeAri, FakeClock
+from testbed.astro import SECRET, astro_project
+from testbed.engine_world import engine_config, engine_idle, eventually
+from testbed.fake_ari import PASSWORD, USER, FakeAri, FakeClock
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ari"
 
@@ -131,7 +130,10 @@ async def test_replay_exhaustion(replay: tuple[Replay, list]) -> None:
     await world.play(events)
     start_ms = both_in_bridge(events) - world.clock.wall_start_ms
     [warning] = [r for r in world.ari.made("POST", "/play/") if r.path.startswith("/bridges/")]
-    assert warning.params["media"] == "sound:minutecard/de/warning_two_minutes"
+    # The recorded call has 8 s of credit and a 3 s lead: "… reicht noch für drei Sekunden".
+    assert warning.params["media"] == (
+        "sound:minutecard/de/warning,sound:minutecard/de/num/n3,sound:minutecard/de/seconds"
+    )
     assert warning.at_ms == start_ms + 5_000
     [end] = [r for r in world.ari.made("DELETE", "/channels/") if r.path.endswith("-advisor")]
     assert end.at_ms == start_ms + 8_000

@@ -12,8 +12,8 @@ from cards.journal import Journal
 from cards.models import LedgerEntry
 from cards.services import calls
 from pbx_engine.settler import Settler
-from tests.support.astro import ADVISOR_NO, astro_project
-from tests.support.postgres import free_port
+from testbed.astro import ADVISOR_NO, astro_project
+from testbed.postgres import free_port
 from tests.support.settlements import talked
 
 SECRET = b"test-secret-for-pins-0123456789"

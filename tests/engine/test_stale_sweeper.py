@@ -10,9 +10,9 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.services import calls
 from pbx_engine.stale_sweeper import StaleSweeper, stale_after_s
+from testbed.fake_ari import FakeClock
+from testbed.postgres import free_port
 from tests.cards.helpers import project_with_cards
-from tests.support.fake_ari import FakeClock
-from tests.support.postgres import free_port
 
 ADVISOR = "+498912345671"
 

@@ -106,7 +106,7 @@ def test_cli_build_and_text(tmp_path: Path, capsys) -> None:
         == 0
     )
     assert f"de: {len(all_sounds('de'))} built" in capsys.readouterr().out
-    assert (tmp_path / "minutecard" / "de" / "warning_two_minutes.sln").stat().st_size > 8000
+    assert (tmp_path / "minutecard" / "de" / "warning.sln").stat().st_size > 8000
     assert main(["prompts", "text", "remaining", "--minutes", "21", "--lang", "de"]) == 0
     assert capsys.readouterr().out == "Sie haben noch einundzwanzig Minuten Guthaben.\n"
     assert main(["prompts", "text", "nope"]) == 2

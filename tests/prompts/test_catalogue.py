@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 
+from admin_cli.project_cmds import number_add
 from prompts import LANGUAGES, PROMPTS, PromptId, fragments, sentence
-from prompts.numbers import number_fragments, number_words
+from prompts.languages import REGISTRY, number_fragments, number_words
+from prompts.sentences import all_sounds
 
 SPEC_IDS = {
     "welcome",
@@ -19,7 +22,10 @@ SPEC_IDS = {
     "minutes",
     "not_activated",
     "no_credit",
-    "warning_two_minutes",
+    "warning",
+    "warning_soon",
+    "second",
+    "seconds",
     "credit_exhausted",
     "connecting",
     "advisor_unavailable",
@@ -38,6 +44,31 @@ def test_every_spec_prompt_exists_in_both_languages() -> None:
         for lang in LANGUAGES:
             assert PROMPTS[pid][lang].strip(), (pid, lang)
     assert set(PROMPTS) == set(PromptId)
+
+
+def test_the_catalogue_speaks_exactly_the_registered_languages() -> None:
+    assert LANGUAGES == tuple(REGISTRY) == ("de", "en")
+    assert {lang for texts in PROMPTS.values() for lang in texts} == set(LANGUAGES)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: number_words(21, "fr"),
+        lambda: number_fragments(21, "fr"),
+        lambda: fragments("remaining", "fr", minutes=21),
+        lambda: all_sounds("fr"),
+    ],
+)
+def test_a_language_without_a_speller_is_refused_not_spoken_in_english(call) -> None:
+    with pytest.raises(ValueError, match="language must be one of de, en, got 'fr'"):
+        call()
+
+
+def test_the_operator_can_fix_only_registered_languages() -> None:
+    [lang] = [p for p in number_add.params if p.name == "lang"]
+    assert isinstance(lang.type, click.Choice)
+    assert tuple(lang.type.choices) == LANGUAGES
 
 
 NUMBERS = [

@@ -8,6 +8,9 @@ from typing import Any
 
 import aiohttp
 
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code"}
+"""What every refusal carries (RFC 9457 problem details)."""
+
 
 @dataclass
 class Server:
@@ -25,6 +28,8 @@ class Server:
     ) -> tuple[int, Any]:
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")
         data = body if isinstance(body, bytes) else None if body is None else json.dumps(body)
         async with (
             aiohttp.ClientSession() as session,

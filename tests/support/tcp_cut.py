@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import time
 
-from tests.support.postgres import free_port
+from testbed.postgres import free_port
 
 
 class CuttableLink:

@@ -16,6 +16,7 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import projects, tokens
 from cards.services.cardbatch import NewCard
+from cards.services.strict_audit import strict_audit
 from dialplan.render import RoutedNumber, render_numbers
 from pbx_engine.agi.app import AgiApp
 from pbx_engine.agi.app import serve as serve_agi
@@ -28,11 +29,11 @@ from pbx_engine.clock import RealClock
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from prompts.build import build_language
-from tests.e2e import sipp
-from tests.support import rtp_pcap
-from tests.support.asterisk import ARI_USER, PrivateAsterisk
-from tests.support.astro import astro_project
-from tests.support.postgres import free_port
+from prompts.languages import LANGUAGES
+from testbed import rtp_pcap, sipp
+from testbed.asterisk import ARI_USER, PrivateAsterisk
+from testbed.astro import astro_project
+from testbed.postgres import free_port
 
 SECRET = b"e2e-secret-for-pins-0123456789"
 
@@ -143,7 +144,7 @@ async def place_call(
 
 
 def build_sounds(target: Path) -> Path:
-    for lang in ("de", "en"):
+    for lang in LANGUAGES:
         build_language(lang, engine="espeak", target=target)
     return target
 
@@ -214,6 +215,12 @@ async def e2e_world(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # The books a real call left must prove themselves, as every test database's do.
+            if breaches := await strict_audit(db):
+                raise AssertionError(
+                    "the strict audit fails: "
+                    + "; ".join(f"{b.invariant}: {b.subject}" for b in breaches)
+                )
     finally:
         asterisk.stop()
         await db.close()

@@ -2,15 +2,15 @@
 that ring them from an advisor number, every attempt of a hunted call, and
 the opening hours of a number (issue 23)
 
-Revision ID: 0100
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.support.postgres import free_port
+from testbed.postgres import free_port
 
 USER, PASSWORD = "minutecard", "fake-ari-password"
 WALL_START_MS = 1_790_000_000_000
@@ -117,7 +117,8 @@ class FakeAri:
         expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         if request.headers.get("Authorization") != expected:
             return web.json_response({"message": "Authentication required"}, status=401)
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     # ---- the event stream -------------------------------------------------------------------
 

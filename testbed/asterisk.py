@@ -14,17 +14,12 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.postgres import free_port
+from testbed.asterisk_versions import AsteriskVersion, selected
+from testbed.postgres import free_port
 
-SAMPLES = Path(__file__).resolve().parents[2] / "asterisk_conf"
+SAMPLES = Path(__file__).resolve().parents[1] / "asterisk_conf"
 SYSTEM_DATA = Path("/usr/share/asterisk")
 ARI_USER = "minutecard"
-
-
-def asterisk_binary() -> str | None:
-    return shutil.which("asterisk") or (
-        "/usr/sbin/asterisk" if Path("/usr/sbin/asterisk").exists() else None
-    )
 
 
 @dataclass
@@ -35,6 +30,7 @@ class PrivateAsterisk:
     advisor_port: int
     rtp_start: int
     password: str
+    version: AsteriskVersion
     rtp_ports: int = 100
     process: subprocess.Popen[bytes] | None = None
 
@@ -54,14 +50,17 @@ class PrivateAsterisk:
         *,
         rtp_ports: int = 100,
         systemname: str | None = None,
+        version: AsteriskVersion | None = None,
     ) -> PrivateAsterisk:
         """``rtp_ports``: about four per two-leg call (RTP and RTCP on each leg);
-        ``systemname`` prefixes its channel ids (several servers on one database)."""
+        ``systemname`` prefixes its channel ids (several servers on one database);
+        ``version``: ``MINUTECARD_ASTERISK``'s unless given."""
         root = Path(tempfile.mkdtemp(prefix="minutecard-ast-"))
         rtp = 20_000 + secrets.randbelow(200) * 100
         ast = cls(
-            root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12), rtp_ports
-        )
+            root, free_port(), free_port(), free_port(), rtp, secrets.token_hex(12),
+            version or selected(), rtp_ports,
+        )  # fmt: skip
         ast._write_configs(numbers_conf, systemname)
         ast._link_data(prompts_dir)
         return ast
@@ -81,6 +80,8 @@ class PrivateAsterisk:
                 text = re.sub(
                     r"^astdatadir => .*$", f"astdatadir => {self.root / 'data'}", text, flags=re.M
                 )
+                if moddir := self.version.moddir():
+                    text = re.sub(r"^astmoddir => .*$", f"astmoddir => {moddir}", text, flags=re.M)
                 if systemname:
                     text = re.sub(
                         r"^;systemname = \S+", f"systemname = {systemname}", text, flags=re.M
@@ -97,6 +98,8 @@ class PrivateAsterisk:
                 text = text.replace(
                     "rtpend = 10999", f"rtpend = {self.rtp_start + self.rtp_ports - 1}"
                 )
+            elif sample.name == "modules.conf":
+                text = self.version.modules_conf(text)
             elif sample.name == "logger.conf":
                 text = text.replace(
                     "messages.log => notice,warning,error",
@@ -117,12 +120,13 @@ class PrivateAsterisk:
     def _link_data(self, prompts_dir: Path | None) -> None:
         data = self.root / "data"
         data.mkdir()
-        for entry in SYSTEM_DATA.iterdir():
+        # Links to the paths as that Asterisk sees them (in its own root for 22).
+        for entry in self.version.host_path(SYSTEM_DATA).iterdir():
             if entry.name != "sounds":
-                (data / entry.name).symlink_to(entry.resolve())
+                (data / entry.name).symlink_to(SYSTEM_DATA / entry.name)
         self.sounds.mkdir()
-        for entry in (SYSTEM_DATA / "sounds").iterdir():
-            (self.sounds / entry.name).symlink_to(entry.resolve())
+        for entry in self.version.host_path(SYSTEM_DATA / "sounds").iterdir():
+            (self.sounds / entry.name).symlink_to(SYSTEM_DATA / "sounds" / entry.name)
         if prompts_dir is not None:
             (self.sounds / "minutecard").symlink_to(prompts_dir.resolve())
 
@@ -131,11 +135,12 @@ class PrivateAsterisk:
         return path.read_text(errors="replace") if path.exists() else ""
 
     async def start(self, timeout_s: int = 20) -> None:
-        binary = asterisk_binary()
-        if binary is None:
-            raise RuntimeError("Asterisk is not installed (make test installs it)")
+        if not self.version.installed():
+            raise RuntimeError(
+                f"Asterisk {self.version.key} is not installed (make system-deps installs it)"
+            )
         self.process = subprocess.Popen(
-            [binary, "-C", str(self.root / "etc" / "asterisk.conf"), "-f", "-n", "-q"],
+            self.version.command("-C", str(self.root / "etc" / "asterisk.conf"), "-f", "-n", "-q"),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -158,9 +163,8 @@ class PrivateAsterisk:
         raise RuntimeError("Asterisk's ARI did not answer:\n" + self.log()[-3000:])
 
     def cli(self, command: str) -> str:
-        binary = asterisk_binary() or "asterisk"
         proc = subprocess.run(
-            [binary, "-C", str(self.root / "etc" / "asterisk.conf"), "-rx", command],
+            self.version.command("-C", str(self.root / "etc" / "asterisk.conf"), "-rx", command),
             capture_output=True,
             text=True,
             timeout=20,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,7 +13,7 @@ import aiosqlite
 def counted_jobs() -> Iterator[list[str]]:
     """The names of the functions queued on any aiosqlite connection's thread, in order."""
     queued: list[str] = []
-    queue = aiosqlite.Connection._execute
+    queue: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kw: Any) -> Any:
         queued.append(fn.__name__)
@@ -23,4 +23,4 @@ def counted_jobs() -> Iterator[list[str]]:
     try:
         yield queued
     finally:
-        aiosqlite.Connection._execute = queue  # type: ignore[method-assign]
+        aiosqlite.Connection._execute = queue  # type: ignore[method-assign,assignment]

@@ -54,14 +54,14 @@ def build(path: Path, seconds: int, digits: dict[int, str]) -> None:
     seq = ts = 0
     t = 0
     while t < seconds * 1000:
-        digit = starts.get(t)
-        if digit is not None:
+        pressed = starts.get(t)
+        if pressed is not None:
             event_ts = ts
             steps = DIGIT_MS // PTIME_MS
             for step in range(steps + 3):
                 end = step >= steps
                 duration = SAMPLES * min(step + 1, steps)
-                payload = struct.pack("!BBH", EVENTS[digit], (0x80 if end else 0) | 10, duration)
+                payload = struct.pack("!BBH", EVENTS[pressed], (0x80 if end else 0) | 10, duration)
                 frames.append((t, _rtp(TELEPHONE_EVENT, seq, event_ts, payload, marker=step == 0)))
                 seq += 1
                 if step < steps:

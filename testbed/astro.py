@@ -10,6 +10,7 @@ from cards.services import cardbatch, projects
 from cards.services.cardbatch import NewCard
 from rating import Increments
 
+SECRET = b"test-secret-for-pins-0123456789"  # the PIN secret of the tests and benches
 CARD_NO = "+498912345670"
 ADVISOR_NO = "+498912345671"
 FREEPHONE_NO = "+498001234567"

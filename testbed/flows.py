@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from cards.models import CallRecord, LedgerEntry
 from cards.services import activation
-from tests.conftest import SECRET
-from tests.engine.conftest import CALLER, World, eventually
-from tests.support.astro import ADVISOR_NO
+from testbed.astro import ADVISOR_NO, SECRET
+from testbed.engine_world import CALLER, World, eventually
 
 
 async def activate(world: World, line: str = CALLER) -> None:
