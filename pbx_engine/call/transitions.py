@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pbx_engine.call import events as ev
 from pbx_engine.call import flow_advisor as adv
@@ -51,6 +51,7 @@ from pbx_engine.call.types import Next
 from pbx_engine.call.types import State as S
 
 Handler = Callable[[CallContext, Any], Next]
+"""A row's handler once in the table; ``on`` checked it against the row's event type."""
 
 
 class TransitionError(RuntimeError):
@@ -72,156 +73,178 @@ class Edge:
     targets: frozenset[S]
 
 
-def edge(handler: Handler, *targets: S) -> Edge:
-    return Edge(handler, frozenset(targets))
+Rows = dict[type[ev.Event], Edge]
+E = TypeVar("E", bound=ev.Event)
+
+
+def on(kind: type[E], handler: Callable[[CallContext, E], Next], *targets: S) -> Rows:
+    """One row of a state: the event type, its handler and the states it may lead to. The
+    handler is typed by the event it is keyed by, so mypy rejects a row whose handler takes
+    another event (``tests/engine/test_table_types.py`` holds it to that)."""
+    # type[E] of a union-bound E is no type[ev.Event] to mypy, though every E is one.
+    return {cast("type[ev.Event]", kind): Edge(handler, frozenset(targets))}
 
 
 _UNBRIDGED_END = (S.DONE, S.FAREWELL)
-_ENDS: dict[type[ev.Event], Edge] = {ev.Shutdown: edge(com.on_shutdown, S.DONE)}
+_ENDS: Rows = {**on(ev.Shutdown, com.on_shutdown, S.DONE)}
 
 
-def _prewait(state: S) -> dict[type[ev.Event], Edge]:
+def _prewait(state: S) -> Rows:
     """Hang-ups and shutdown of a call that has not talked."""
     return {
-        ev.Hangup: edge(com.on_hangup_unbridged, state, *_UNBRIDGED_END),
+        **on(ev.Hangup, com.on_hangup_unbridged, state, *_UNBRIDGED_END),
         **_ENDS,
     }
 
 
-def _credit(state: S) -> dict[type[ev.Event], Edge]:
+def _credit(state: S) -> Rows:
     """A hold exists but charging has not started: the hold follows the credit, up or down."""
     return {
-        ev.CreditChanged: edge(adv.on_credit_changed, state),
-        ev.HoldMoved: edge(adv.on_hold_moved_before_talk, state),
+        **on(ev.CreditChanged, adv.on_credit_changed, state),
+        **on(ev.HoldMoved, adv.on_hold_moved_before_talk, state),
     }
 
 
-def _talk(state: S) -> dict[type[ev.Event], Edge]:
+def _talk(state: S) -> Rows:
     return {
-        ev.TimerFired: edge(adv.on_talking_timer, state, S.WARNED, S.FAREWELL, S.DONE),
-        ev.Hangup: edge(adv.on_talking_hangup, state, S.FAREWELL, S.DONE),
-        ev.CreditChanged: edge(adv.on_credit_changed, state),
-        ev.HoldMoved: edge(adv.on_hold_moved, state, S.TALKING),
-        ev.CommandFailed: edge(com.stay, state),
-        ev.Shutdown: edge(adv.on_talking_shutdown, S.DONE),
+        **on(ev.TimerFired, adv.on_talking_timer, state, S.WARNED, S.FAREWELL, S.DONE),
+        **on(ev.Hangup, adv.on_talking_hangup, state, S.FAREWELL, S.DONE),
+        **on(ev.CreditChanged, adv.on_credit_changed, state),
+        **on(ev.HoldMoved, adv.on_hold_moved, state, S.TALKING),
+        **on(ev.CommandFailed, com.stay, state),
+        **on(ev.Shutdown, adv.on_talking_shutdown, S.DONE),
     }
 
 
-TABLE: dict[S, dict[type[ev.Event], Edge]] = {
+TABLE: dict[S, Rows] = {
     S.ARRIVING: {
-        ev.Started: edge(com.on_started, S.CLOSING, S.LOOKING_UP),
+        **on(ev.Started, com.on_started, S.CLOSING, S.LOOKING_UP),
         **_prewait(S.ARRIVING),
     },
     S.LOOKING_UP: {
-        ev.NumberInfo: edge(com.on_number_info, S.CLOSING, S.COLLECTING_PIN, S.AUTHORIZING),
-        ev.CommandFailed: edge(com.on_service_failed, S.LOOKING_UP, S.CLOSING),
+        **on(ev.NumberInfo, com.on_number_info, S.CLOSING, S.COLLECTING_PIN, S.AUTHORIZING),
+        **on(ev.CommandFailed, com.on_service_failed, S.LOOKING_UP, S.CLOSING),
         **_prewait(S.LOOKING_UP),
     },
     S.COLLECTING_PIN: {
-        ev.PlaybackFinished: edge(pin.on_pin_prompt_done, S.COLLECTING_PIN),
-        ev.Digit: edge(pin.on_pin_digit, S.COLLECTING_PIN, S.ACTIVATING, S.CLOSING),
-        ev.TimerFired: edge(pin.on_pin_timeout, S.COLLECTING_PIN, S.ACTIVATING, S.CLOSING),
-        ev.CommandFailed: edge(pin.on_pin_prompt_failed, S.COLLECTING_PIN),
+        **on(ev.PlaybackFinished, pin.on_pin_prompt_done, S.COLLECTING_PIN),
+        **on(ev.Digit, pin.on_pin_digit, S.COLLECTING_PIN, S.ACTIVATING, S.CLOSING),
+        **on(ev.TimerFired, pin.on_pin_timeout, S.COLLECTING_PIN, S.ACTIVATING, S.CLOSING),
+        **on(ev.CommandFailed, pin.on_pin_prompt_failed, S.COLLECTING_PIN),
         **_prewait(S.COLLECTING_PIN),
     },
     S.ACTIVATING: {
-        ev.ActivationDone: edge(
+        **on(
+            ev.ActivationDone,
             pin.on_activation_done,
             S.CLOSING,
             S.COLLECTING_PIN,
             S.AUTHORIZING,
             S.ANNOUNCING_BALANCE,
         ),
-        ev.LoginToggled: edge(pin.on_login_toggled, S.CLOSING, S.COLLECTING_PIN),
-        ev.CommandFailed: edge(com.on_service_failed, S.ACTIVATING, S.CLOSING),
+        **on(ev.LoginToggled, pin.on_login_toggled, S.CLOSING, S.COLLECTING_PIN),
+        **on(ev.CommandFailed, com.on_service_failed, S.ACTIVATING, S.CLOSING),
         **_prewait(S.ACTIVATING),
     },
     S.ANNOUNCING_BALANCE: {
-        ev.PlaybackFinished: edge(
-            pin.on_balance_announced, S.ANNOUNCING_BALANCE, S.CLOSING, S.OFFERING_ADVISOR
+        **on(
+            ev.PlaybackFinished,
+            pin.on_balance_announced,
+            S.ANNOUNCING_BALANCE,
+            S.CLOSING,
+            S.OFFERING_ADVISOR,
         ),
-        ev.CommandFailed: edge(
-            pin.on_balance_play_failed, S.ANNOUNCING_BALANCE, S.CLOSING, S.OFFERING_ADVISOR
+        **on(
+            ev.CommandFailed,
+            pin.on_balance_play_failed,
+            S.ANNOUNCING_BALANCE,
+            S.CLOSING,
+            S.OFFERING_ADVISOR,
         ),
         **_prewait(S.ANNOUNCING_BALANCE),
     },
     S.OFFERING_ADVISOR: {
-        ev.PlaybackFinished: edge(pin.on_offer_prompt_done, S.OFFERING_ADVISOR),
-        ev.Digit: edge(pin.on_offer_digit, S.OFFERING_ADVISOR, S.LOOKING_UP),
-        ev.TimerFired: edge(pin.on_offer_timeout, S.OFFERING_ADVISOR, S.CLOSING),
-        ev.CommandFailed: edge(pin.on_offer_play_failed, S.OFFERING_ADVISOR),
+        **on(ev.PlaybackFinished, pin.on_offer_prompt_done, S.OFFERING_ADVISOR),
+        **on(ev.Digit, pin.on_offer_digit, S.OFFERING_ADVISOR, S.LOOKING_UP),
+        **on(ev.TimerFired, pin.on_offer_timeout, S.OFFERING_ADVISOR, S.CLOSING),
+        **on(ev.CommandFailed, pin.on_offer_play_failed, S.OFFERING_ADVISOR),
         **_prewait(S.OFFERING_ADVISOR),
     },
     S.AUTHORIZING: {
-        ev.Authorized: edge(adv.on_authorized, S.CLOSING, S.ANNOUNCING),
-        ev.CommandFailed: edge(com.on_service_failed, S.AUTHORIZING, S.CLOSING),
+        **on(ev.Authorized, adv.on_authorized, S.CLOSING, S.ANNOUNCING),
+        **on(ev.CommandFailed, com.on_service_failed, S.AUTHORIZING, S.CLOSING),
         **_prewait(S.AUTHORIZING),
     },
     S.ANNOUNCING: {
-        ev.PlaybackFinished: edge(adv.on_announced, S.ANNOUNCING, S.CHOOSING, S.HUNTING, S.DIALING),
-        ev.CommandFailed: edge(
-            adv.on_announce_failed, S.ANNOUNCING, S.CHOOSING, S.HUNTING, S.DIALING
+        **on(ev.PlaybackFinished, adv.on_announced, S.ANNOUNCING, S.CHOOSING, S.HUNTING, S.DIALING),
+        **on(
+            ev.CommandFailed, adv.on_announce_failed, S.ANNOUNCING, S.CHOOSING, S.HUNTING, S.DIALING
         ),
         **_credit(S.ANNOUNCING),
         **_prewait(S.ANNOUNCING),
     },
     S.CHOOSING: {
-        ev.PlaybackFinished: edge(hunt.on_choice_prompt_done, S.CHOOSING),
-        ev.Digit: edge(hunt.on_choice_digit, S.CHOOSING, S.HUNTING),
-        ev.TimerFired: edge(hunt.on_choice_timeout, S.CHOOSING, S.HUNTING),
-        ev.CommandFailed: edge(hunt.on_choice_play_failed, S.CHOOSING),
+        **on(ev.PlaybackFinished, hunt.on_choice_prompt_done, S.CHOOSING),
+        **on(ev.Digit, hunt.on_choice_digit, S.CHOOSING, S.HUNTING),
+        **on(ev.TimerFired, hunt.on_choice_timeout, S.CHOOSING, S.HUNTING),
+        **on(ev.CommandFailed, hunt.on_choice_play_failed, S.CHOOSING),
         **_credit(S.CHOOSING),
         **_prewait(S.CHOOSING),
     },
     S.HUNTING: {
-        ev.AdvisorsOffered: edge(hunt.on_offered, S.DIALING, S.CLOSING),
-        ev.CommandFailed: edge(hunt.on_claim_failed, S.HUNTING, S.CLOSING),
+        **on(ev.AdvisorsOffered, hunt.on_offered, S.DIALING, S.CLOSING),
+        **on(ev.CommandFailed, hunt.on_claim_failed, S.HUNTING, S.CLOSING),
         **_credit(S.HUNTING),
         **_prewait(S.HUNTING),
     },
     S.DIALING: {
-        ev.AdvisorAnswered: edge(hunt.on_advisor_answered, S.DIALING, S.BRIDGING),
-        ev.Hangup: edge(hunt.on_dialing_hangup, S.DIALING, S.HUNTING, S.DONE, S.CLOSING),
-        ev.CommandFailed: edge(hunt.on_dial_failed, S.DIALING, S.HUNTING, S.CLOSING),
-        ev.Shutdown: edge(hunt.on_dialing_shutdown, S.DONE),
+        **on(ev.AdvisorAnswered, hunt.on_advisor_answered, S.DIALING, S.BRIDGING),
+        **on(ev.Hangup, hunt.on_dialing_hangup, S.DIALING, S.HUNTING, S.DONE, S.CLOSING),
+        **on(ev.CommandFailed, hunt.on_dial_failed, S.DIALING, S.HUNTING, S.CLOSING),
+        **on(ev.Shutdown, hunt.on_dialing_shutdown, S.DONE),
         **_credit(S.DIALING),
     },
     S.BRIDGING: {
-        ev.EnteredBridge: edge(
-            adv.on_entered_bridge, S.BRIDGING, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED
+        **on(
+            ev.EnteredBridge,
+            adv.on_entered_bridge,
+            S.BRIDGING,
+            S.ANNOUNCING_TARIFF,
+            S.TALKING,
+            S.WARNED,
         ),
-        ev.CommandFailed: edge(adv.on_bridge_failed, S.BRIDGING, S.FAREWELL),
+        **on(ev.CommandFailed, adv.on_bridge_failed, S.BRIDGING, S.FAREWELL),
         **_credit(S.BRIDGING),
         **_prewait(S.BRIDGING),
     },
     S.ANNOUNCING_TARIFF: {
-        ev.PlaybackFinished: edge(
-            adv.on_tariff_announced, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED
+        **on(
+            ev.PlaybackFinished, adv.on_tariff_announced, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED
         ),
-        ev.CommandFailed: edge(adv.on_tariff_play_failed, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED),
+        **on(ev.CommandFailed, adv.on_tariff_play_failed, S.ANNOUNCING_TARIFF, S.TALKING, S.WARNED),
         **_credit(S.ANNOUNCING_TARIFF),
         **_prewait(S.ANNOUNCING_TARIFF),
     },
     S.TALKING: _talk(S.TALKING),
     S.WARNED: _talk(S.WARNED),
     S.FAREWELL: {
-        ev.PlaybackFinished: edge(com.on_farewell_prompt_done, S.FAREWELL, S.DONE),
-        ev.CommandFailed: edge(com.on_farewell_play_failed, S.FAREWELL, S.DONE),
-        ev.Hangup: edge(com.on_farewell_hangup, S.FAREWELL, S.DONE),
-        ev.TimerFired: edge(com.on_farewell_guard, S.FAREWELL, S.DONE),
-        ev.AdvisorAnswered: edge(com.on_late_advisor, S.FAREWELL),
-        ev.Shutdown: edge(com.on_farewell_shutdown, S.DONE),
+        **on(ev.PlaybackFinished, com.on_farewell_prompt_done, S.FAREWELL, S.DONE),
+        **on(ev.CommandFailed, com.on_farewell_play_failed, S.FAREWELL, S.DONE),
+        **on(ev.Hangup, com.on_farewell_hangup, S.FAREWELL, S.DONE),
+        **on(ev.TimerFired, com.on_farewell_guard, S.FAREWELL, S.DONE),
+        **on(ev.AdvisorAnswered, com.on_late_advisor, S.FAREWELL),
+        **on(ev.Shutdown, com.on_farewell_shutdown, S.DONE),
     },
     S.CLOSING: {
-        ev.PlaybackFinished: edge(com.on_closing_prompt_done, S.CLOSING, S.DONE),
-        ev.CommandFailed: edge(com.on_closing_play_failed, S.CLOSING, S.DONE),
-        ev.Hangup: edge(com.on_closing_hangup, S.CLOSING, S.DONE),
-        ev.AdvisorAnswered: edge(com.on_late_advisor, S.CLOSING),
+        **on(ev.PlaybackFinished, com.on_closing_prompt_done, S.CLOSING, S.DONE),
+        **on(ev.CommandFailed, com.on_closing_play_failed, S.CLOSING, S.DONE),
+        **on(ev.Hangup, com.on_closing_hangup, S.CLOSING, S.DONE),
+        **on(ev.AdvisorAnswered, com.on_late_advisor, S.CLOSING),
         **_ENDS,
     },
     S.DONE: {
-        ev.AdvisorAnswered: edge(com.on_late_advisor, S.DONE),
-        ev.AdvisorsOffered: edge(hunt.on_late_offer, S.DONE),
+        **on(ev.AdvisorAnswered, com.on_late_advisor, S.DONE),
+        **on(ev.AdvisorsOffered, hunt.on_late_offer, S.DONE),
     },
 }
 
