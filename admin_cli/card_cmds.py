@@ -24,6 +24,7 @@ from admin_cli.runner import run_with_db, secret
 from cards.amounts import show_amount
 from cards.clock import aware
 from cards.db import Database
+from cards.domain import CardStatus, NumberRole
 from cards.errors import CardsError
 from cards.journal import Journal, default_path
 from cards.models import Card, LedgerEntry, OperatorAction, Project
@@ -40,6 +41,7 @@ from cards.services import (
     reservations,
     strict_audit,
 )
+from rating import Unit
 
 
 def _date(text: str, what: str) -> datetime:
@@ -101,14 +103,14 @@ def cards_create(
 
     async def action(db: Database) -> tuple[Project, list[cardbatch.NewCard]]:
         found = await projects.get_project(db, project)
-        if (found.unit == "minutes") != (minutes is not None):
+        if (found.unit == Unit.MINUTES) != (minutes is not None):
             raise OperatorError(
                 f"project {found.name} counts {found.unit}: use "
                 f"{'--minutes' if found.unit == 'minutes' else '--amount'}"
             )
         value = parse_amount(minutes or amount or "", found.unit)
         card_numbers = [
-            n.e164 for n in await projects.list_numbers(db, found.id) if n.role == "card"
+            n.e164 for n in await projects.list_numbers(db, found.id) if n.role == NumberRole.CARD
         ]
         if pdf_file is not None and not card_numbers:
             raise OperatorError(f"project {found.name} has no card number to print on the sheet")
@@ -181,9 +183,7 @@ async def _card_view(db: Database, ref: str) -> dict[str, object]:
 
 @cards_group.command("list")
 @click.option("--project", required=True, help="project name or id")
-@click.option(
-    "--status", type=click.Choice(["new", "active", "blocked", "expired"]), help="only these"
-)
+@click.option("--status", type=click.Choice([s.value for s in CardStatus]), help="only these")
 @click.option("--label", help="only cards of batches with this label")
 @click.option("--batch", help="only cards of this batch (its number)")
 @click.option("--unused", is_flag=True, help="only cards no call has been billed to")

@@ -22,12 +22,12 @@ from admin_cli.output import (
 from admin_cli.runner import run_with_db
 from cards.clock import aware
 from cards.db import Database
+from cards.domain import CustomerKind
 from cards.errors import CardsError
 from cards.models import AccountSettlement, Customer
 from cards.services import call_records, customers, projects, statements
-from cards.services.customers import Kind
 
-KINDS = click.Choice([k.value for k in Kind])
+KINDS = click.Choice([k.value for k in CustomerKind])
 
 
 @click.group("customer")
@@ -59,7 +59,7 @@ def customer_create(
         limit = parse_amount(credit_limit, unit) if credit_limit else 0
         early = parse_amount(threshold, unit) if threshold else None
         made = await customers.create(
-            db, project, name, Kind(kind), credit_limit=limit, threshold=early, actor=actor
+            db, project, name, CustomerKind(kind), credit_limit=limit, threshold=early, actor=actor
         )
         return made, unit
 
@@ -152,7 +152,7 @@ def customer_switch(
         unit = (await projects.get_project(db, project)).unit
         limit = parse_amount(credit_limit, unit) if credit_limit else 0
         bills = await customers.switch(
-            db, project, name, Kind(kind), credit_limit=limit, actor=actor, reason=reason
+            db, project, name, CustomerKind(kind), credit_limit=limit, actor=actor, reason=reason
         )
         return bills, unit
 

@@ -17,11 +17,12 @@ from admin_cli.output import (
 from admin_cli.runner import run_with_db
 from cards.amounts import show_amount
 from cards.db import Database
+from cards.domain import NumberRole
 from cards.migrate import current_revision, upgrade
 from cards.models import Number, Project, Tariff
 from cards.services import projects
 from prompts.languages import LANGUAGES
-from rating import CallerClass, ChargingStart, Increments, format_eur, parse_eur
+from rating import CallerClass, ChargingStart, Increments, Unit, format_eur, parse_eur
 
 
 @click.group("db")
@@ -67,7 +68,7 @@ def project_group() -> None:
 @click.argument("name")
 @click.option(
     "--unit",
-    type=click.Choice(["minutes", "money"]),
+    type=click.Choice([u.value for u in Unit]),
     required=True,
     help="what the cards hold: money (EUR) or minutes",
 )
@@ -164,7 +165,7 @@ def number_group() -> None:
 @click.option("--project", required=True, help="project name or id")
 @click.option(
     "--role",
-    type=click.Choice(["card", "advisor", "login"]),
+    type=click.Choice([r.value for r in NumberRole]),
     required=True,
     help="card: callers activate here; advisor: callers reach an advisor here; "
     "login: advisors log in or out here with their PIN",

@@ -19,6 +19,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 
+from cards.domain import (
+    CardStatus,
+    CustomerKind,
+    EntryKind,
+    EnumText,
+    HoldState,
+    NumberRole,
+    TokenScope,
+)
+from rating import Unit
+
 Money = BigInteger  # 1/10,000 EUR or card seconds, per the project's unit
 
 
@@ -35,7 +46,7 @@ class Project(Base):
     __tablename__ = "projects"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    unit: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[Unit] = mapped_column(EnumText(Unit, 16))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
     pin_key: Mapped[str | None] = mapped_column(String(16), default=None)
@@ -65,7 +76,7 @@ class Number(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     e164: Mapped[str] = mapped_column(String(20), unique=True)
-    role: Mapped[str] = mapped_column(String(8))
+    role: Mapped[NumberRole] = mapped_column(EnumText(NumberRole, 8))
     destination: Mapped[str | None] = mapped_column(String(120))
     tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
     first_caller_tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"))
@@ -86,7 +97,7 @@ class Card(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     serial: Mapped[str] = mapped_column(String(24), unique=True)
     pin_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12), default="new")
+    status: Mapped[CardStatus] = mapped_column(EnumText(CardStatus, 12), default=CardStatus.NEW)
     balance: Mapped[int] = mapped_column(Money, default=0)
     sold_price: Mapped[int] = mapped_column(Money, default=0)
     label: Mapped[str | None] = mapped_column(String(120))
@@ -117,7 +128,7 @@ class LedgerEntry(Base):
     __table_args__ = (Index("ix_ledger_card_at", "card_id", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[EntryKind] = mapped_column(EnumText(EntryKind, 16))
     amount: Mapped[int] = mapped_column(Money)
     balance_after: Mapped[int] = mapped_column(Money)
     at: Mapped[datetime]
@@ -139,7 +150,9 @@ class Reservation(Base):
     """Talk seconds at the last checkpoint: a recovered call's record bills them."""
     created_at: Mapped[datetime]
     checkpoint_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    state: Mapped[HoldState] = mapped_column(
+        EnumText(HoldState, 10), default=HoldState.OPEN, index=True
+    )
     info: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -212,7 +225,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
-    scope: Mapped[str] = mapped_column(String(8))
+    scope: Mapped[TokenScope] = mapped_column(EnumText(TokenScope, 8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -257,7 +270,7 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[CustomerKind] = mapped_column(EnumText(CustomerKind, 10))
     credit_limit: Mapped[int] = mapped_column(Money, default=0)
     threshold: Mapped[int] = mapped_column(Money, default=0)
     created_at: Mapped[datetime]

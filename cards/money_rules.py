@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from cards.clock import aware
+from cards.domain import CardStatus
 from cards.errors import CardBlocked, CardExpired
 from cards.models import Card
 
@@ -45,9 +46,9 @@ _EXPIRED_ALLOWS = frozenset({Move.EXPIRY})
 
 def state_of(card: Card, now: datetime) -> CardState:
     """Expired by hand or by date (a card past its date is expired before the sweep runs)."""
-    if card.status == "expired" or (card.expires_at and aware(card.expires_at) <= now):
+    if card.status == CardStatus.EXPIRED or (card.expires_at and aware(card.expires_at) <= now):
         return CardState.EXPIRED
-    if card.status == "blocked":
+    if card.status == CardStatus.BLOCKED:
         return CardState.BLOCKED
     return CardState.USABLE
 

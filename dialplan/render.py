@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cards import validate
+from cards.domain import NumberRole
 from cards.errors import InvalidInput
 from cards.phone import national
 
@@ -44,7 +45,7 @@ def _agi_lines(number: RoutedNumber, agi: str) -> list[str]:
     """AGI mode: the dialplan keeps the call; ``L()`` cuts it at the authorized limit and the
     ``h`` extension settles (``render_agi_hangup``)."""
     e = number.e164
-    if number.role == "card":
+    if number.role == NumberRole.CARD:
         return [
             f"exten => {e},1,Answer()",
             f" same => n,AGI({agi}/activate)",

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import utcnow
 from cards.db import Database
+from cards.domain import CardStatus
 from cards.errors import Conflict, InvalidInput
 from cards.models import Card, LineBinding, PinFailure, Project
 from cards.money_rules import CardState, state_of
@@ -139,8 +140,8 @@ async def _bind(
     )
     await session.flush()
     session.add(LineBinding(project_id=project_id, line=line, card_id=card.id, bound_at=now))
-    if card.status == "new":
-        card.status = "active"
+    if card.status == CardStatus.NEW:
+        card.status = CardStatus.ACTIVE
     await session.flush()
     return moved_from
 
@@ -188,7 +189,7 @@ async def move_line(
     taken from it only with ``force`` (that card then has no line)."""
     async with db.transaction() as session:
         card = await find_card(session, card_ref)
-        if card.status == "blocked":
+        if card.status == CardStatus.BLOCKED:
             raise InvalidInput(f"card {card.serial} is blocked")
         line = to_e164(new_line)
         holder = await session.scalar(

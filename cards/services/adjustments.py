@@ -7,6 +7,7 @@ from datetime import datetime
 from cards import validate
 from cards.amounts import show_amount
 from cards.db import Database
+from cards.domain import EntryKind
 from cards.errors import InvalidInput
 from cards.models import Project
 from cards.services import ledger
@@ -33,7 +34,7 @@ async def adjust(
     key = ledger.cli_key(key) if key is not None else None
     async with db.transaction() as session:
         card = await ledger.locked_card(session, card_id)
-        kind = ledger.EntryKind.ADJUST
+        kind = EntryKind.ADJUST
         if key is not None and (
             done := await ledger.replayed(session, key, kind, card_id, amount, reason)
         ):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
 from cards.db import Database
+from cards.domain import HoldState
 from cards.hunt import Member, Strategy, next_offer
 from cards.models import Advisor, CallAttempt, HuntGroup, HuntMember, Number, Reservation
 from cards.phone import to_e164
@@ -243,7 +244,7 @@ async def release_orphans(db: Database, *, now: datetime | None = None) -> list[
     its call could not reach the database — so their advisors take calls again. Every hunted
     call holds from before its first claim until it is settled."""
     moment = now or utcnow()
-    live = select(Reservation.call_id).where(Reservation.state == "open")
+    live = select(Reservation.call_id).where(Reservation.state == HoldState.OPEN)
     orphaned = and_(
         Advisor.call_id.is_not(None),
         Advisor.state_since <= moment - timedelta(seconds=ORPHAN_GRACE_S),

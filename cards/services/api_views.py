@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards import validate
 from cards.clock import aware, utcnow
 from cards.db import Database
+from cards.domain import EntryKind, HoldState
 from cards.errors import IdempotencyKeyReused, NotFound
 from cards.models import (
     ApiReplay,
@@ -31,7 +32,7 @@ from cards.phone import to_e164
 from cards.services import ledger
 from cards.services.credit_line import spendable
 from cards.services.customers import after_charge
-from cards.services.ledger import EntryKind, held, locked_card
+from cards.services.ledger import held, locked_card
 
 
 async def open_holds(db: Database) -> int:
@@ -39,7 +40,9 @@ async def open_holds(db: Database) -> int:
     async with db.read() as session:
         return int(
             await session.scalar(
-                select(func.count()).select_from(Reservation).where(Reservation.state == "open")
+                select(func.count())
+                .select_from(Reservation)
+                .where(Reservation.state == HoldState.OPEN)
             )
             or 0
         )
@@ -69,7 +72,7 @@ async def _card_view(session: AsyncSession, card: Card) -> dict[str, Any]:
     line = await session.scalar(select(LineBinding.line).where(LineBinding.card_id == card.id))
     last = await session.scalar(
         select(func.max(LedgerEntry.at)).where(
-            LedgerEntry.card_id == card.id, LedgerEntry.kind == "topup"
+            LedgerEntry.card_id == card.id, LedgerEntry.kind == EntryKind.TOPUP
         )
     )
     return {

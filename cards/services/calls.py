@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.clock import aware, utcnow
 from cards.credit import mark_changed
 from cards.db import Database
+from cards.domain import HoldState
 from cards.errors import InvalidInput, NotFound
 from cards.models import CallRecord, Card, FirstCaller, LinePrice, Number, Project, Reservation
 from cards.models import Tariff as TariffRow
@@ -132,7 +133,7 @@ async def authorize(
                     "used_at_checkpoint": 0,
                     "created_at": moment,
                     "checkpoint_at": moment,
-                    "state": "open",
+                    "state": HoldState.OPEN,
                     "info": {
                         "project_id": project.id,
                         "caller": caller,
@@ -178,7 +179,7 @@ async def _open_hold(session: AsyncSession, hold_id: int) -> Reservation | None:
     reservation = await session.get(Reservation, hold_id, with_for_update=True)
     if reservation is None:
         raise NotFound(f"no hold {hold_id}")
-    return reservation if reservation.state == "open" else None
+    return reservation if reservation.state == HoldState.OPEN else None
 
 
 async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
@@ -210,7 +211,7 @@ _USED = case((_HOLDS.c.amount < _COST, _HOLDS.c.amount), else_=_COST)
 _TALK = bindparam("b_talk", type_=_HOLDS.c.talked_at_checkpoint.type)
 _CHECKPOINT = (
     update(_HOLDS)
-    .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == "open")
+    .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == HoldState.OPEN)
     .values(
         # Never lower what an earlier checkpoint recorded, never pass what the hold covers.
         used_at_checkpoint=case(
@@ -306,7 +307,7 @@ def dialplan_talk_s(answered_ms: int, limit_ms: int) -> int:
 
 _CLOSE = (
     update(_HOLDS)
-    .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == "open")
+    .where(_HOLDS.c.id == bindparam("b_hold"), _HOLDS.c.state == HoldState.OPEN)
     .values(state=bindparam("b_state"))
     .returning(_HOLDS.c.card_id, _HOLDS.c.amount, _HOLDS.c.info)
 )
@@ -325,7 +326,10 @@ async def settle(db: Database, s: Settlement) -> CallRecord:
         if s.hold_id is not None:
             rating = remembered(s.hold_id)
             forget(s.hold_id)
-            params = {"b_hold": s.hold_id, "b_state": "settled" if talked else "released"}
+            params = {
+                "b_hold": s.hold_id,
+                "b_state": HoldState.SETTLED if talked else HoldState.RELEASED,
+            }
             closed = (await session.execute(_CLOSE, params)).first()
         if closed is None:
             # An open hold has no record yet (closing it writes the record): only a call

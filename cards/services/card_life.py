@@ -12,13 +12,14 @@ from cards import validate
 from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.db import Database
+from cards.domain import CardStatus, EntryKind
 from cards.errors import Conflict, Insufficient, InvalidInput
 from cards.models import Card, Customer, LedgerEntry, Project
 from cards.money_rules import Move, check_move
 from cards.pins import check_secret
 from cards.services.cardbatch import find_card, fresh_pin, taken_pins
 from cards.services.customers import settle_open
-from cards.services.ledger import EntryKind, append, check_debit, held
+from cards.services.ledger import append, check_debit, held
 from cards.services.operator_log import note
 from cards.services.projects import settings_of
 
@@ -68,7 +69,7 @@ async def expire(
     reason = validate.reason(reason)
     async with db.transaction() as session:
         card = await find_card(session, card_ref, lock=True)
-        if card.status == "expired":
+        if card.status == CardStatus.EXPIRED:
             raise Conflict(f"card {card.serial} has expired already")
         if await held(session, card.id):
             raise Conflict(f"card {card.serial} is in a call: expire it when the call has ended")
@@ -77,7 +78,7 @@ async def expire(
             # Open charges are owed, not forgiven: bill them to the customer first.
             customer = await session.get_one(Customer, card.customer_id)
             await settle_open(session, card, customer, "expiry", moment)
-        card.status = "expired"
+        card.status = CardStatus.EXPIRED
         entry = None
         if card.balance > 0:  # the rest is taken; a debt stays on the card, never written off
             entry = await append(
@@ -108,7 +109,7 @@ async def expire_due(db: Database, *, actor: str, now: datetime | None = None) -
             await session.scalars(
                 select(Card.serial).where(
                     Card.expires_at.is_not(None), Card.expires_at <= moment,
-                    Card.status != "expired",
+                    Card.status != CardStatus.EXPIRED,
                 ).order_by(Card.serial)
             )
         ).all()  # fmt: skip

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards import validate
 from cards.clock import utcnow
 from cards.db import Database
+from cards.domain import CardStatus, EntryKind
 from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import Card, LineBinding, Project
 from cards.pins import check_secret, hash_pin, new_pin
-from cards.services.ledger import EntryKind, append
+from cards.services.ledger import append
 from cards.services.operator_log import note
 from cards.services.projects import find_project, settings_of
 
@@ -155,19 +156,19 @@ async def set_blocked(
 ) -> Card:
     async with db.transaction() as session:
         card = await find_card(session, ref)
-        if card.status == "expired":  # blocking it and back would make it usable again
+        if card.status == CardStatus.EXPIRED:  # blocking it and back would make it usable again
             raise Conflict(f"card {card.serial} has expired: it cannot be blocked or unblocked")
-        if blocked and card.status == "blocked":
+        if blocked and card.status == CardStatus.BLOCKED:
             raise Conflict(f"card {card.serial} is already blocked")
-        if not blocked and card.status != "blocked":
+        if not blocked and card.status != CardStatus.BLOCKED:
             raise Conflict(f"card {card.serial} is not blocked")
         if blocked:
-            card.status = "blocked"
+            card.status = CardStatus.BLOCKED
         else:  # back to what it was: a card never activated is new again
             bound = await session.scalar(
                 select(LineBinding.id).where(LineBinding.card_id == card.id)
             )
-            card.status = "active" if bound is not None else "new"
+            card.status = CardStatus.ACTIVE if bound is not None else CardStatus.NEW
         await note(
             session, actor=actor, action="block" if blocked else "unblock",
             project_id=card.project_id, card=card, subject=f"status {card.status}",

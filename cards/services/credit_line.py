@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards.domain import CustomerKind, HoldState
 from cards.models import AccountSettlement, Card, Customer, CustomerPayment, Reservation
 
 
@@ -34,11 +35,11 @@ async def line_left(session: AsyncSession, card: Card, *, lock: bool = False) ->
         return 0
     query = select(Customer).where(Customer.id == card.customer_id)
     customer = await session.scalar(query.with_for_update() if lock else query)
-    if customer is None or customer.kind != "postpaid":
+    if customer is None or customer.kind != CustomerKind.POSTPAID:
         return 0
     holds = (
         select(Reservation.card_id, func.sum(Reservation.amount).label("held"))
-        .where(Reservation.state == "open")
+        .where(Reservation.state == HoldState.OPEN)
         .group_by(Reservation.card_id)
         .subquery()
     )

@@ -7,7 +7,6 @@ the customer owes until it pays (``pay``): the receivable is settlements less pa
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +16,7 @@ from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.credit import mark_changed
 from cards.db import Database
+from cards.domain import CustomerKind, EntryKind, HoldState
 from cards.errors import Conflict, IdempotencyKeyReused, InvalidInput, NotFound
 from cards.models import (
     AccountSettlement,
@@ -28,17 +28,13 @@ from cards.models import (
 )
 from cards.services.cardbatch import find_card
 from cards.services.credit_line import receivable
-from cards.services.ledger import EntryKind, append
+from cards.services.ledger import append
 from cards.services.operator_log import note
 from cards.services.projects import find_project
+from rating import Unit
 
 DEFAULT_THRESHOLD_EUR = 200_000
 """20 EUR of open charges trigger an early settlement (money projects; seed 002)."""
-
-
-class Kind(StrEnum):
-    PREPAID = "prepaid"
-    POSTPAID = "postpaid"
 
 
 async def find_customer(session: AsyncSession, project: Project, name: str) -> Customer:
@@ -50,12 +46,12 @@ async def find_customer(session: AsyncSession, project: Project, name: str) -> C
     return customer
 
 
-def _check_terms(kind: Kind, credit_limit: int, threshold: int) -> None:
+def _check_terms(kind: CustomerKind, credit_limit: int, threshold: int) -> None:
     validate.whole(credit_limit, "credit limit")
     validate.whole(threshold, "threshold")
     if credit_limit < 0 or threshold < 0:
         raise InvalidInput("credit limit and threshold cannot be negative")
-    if kind is Kind.POSTPAID and credit_limit == 0:
+    if kind is CustomerKind.POSTPAID and credit_limit == 0:
         raise InvalidInput("a postpaid customer needs a credit limit above zero")
 
 
@@ -63,7 +59,7 @@ async def create(
     db: Database,
     project_ref: str,
     name: str,
-    kind: Kind,
+    kind: CustomerKind,
     *,
     credit_limit: int = 0,
     threshold: int | None = None,
@@ -73,20 +69,22 @@ async def create(
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         if threshold is None:
-            threshold = DEFAULT_THRESHOLD_EUR if project.unit == "money" else 0
+            threshold = DEFAULT_THRESHOLD_EUR if project.unit == Unit.MONEY else 0
         _check_terms(kind, credit_limit, threshold)
         taken = select(Customer.id).where(Customer.project_id == project.id, Customer.name == name)
         if await session.scalar(taken) is not None:
             raise Conflict(f"customer {name!r} exists in project {project.name}")
         customer = Customer(
             project_id=project.id, name=name, kind=kind.value,
-            credit_limit=credit_limit if kind is Kind.POSTPAID else 0,
+            credit_limit=credit_limit if kind is CustomerKind.POSTPAID else 0,
             threshold=threshold, created_at=utcnow(),
         )  # fmt: skip
         session.add(customer)
         await session.flush()
         terms = (
-            f", limit {show_amount(credit_limit, project.unit)}" if kind is Kind.POSTPAID else ""
+            f", limit {show_amount(credit_limit, project.unit)}"
+            if kind is CustomerKind.POSTPAID
+            else ""
         )
         await note(
             session, actor=actor, action="customer", project_id=project.id,
@@ -145,7 +143,7 @@ async def after_charge(session: AsyncSession, card: Card, now: datetime) -> None
     if card.customer_id is None:
         return
     customer = await session.get_one(Customer, card.customer_id)
-    if customer.kind != Kind.POSTPAID or not customer.threshold:
+    if customer.kind != CustomerKind.POSTPAID or not customer.threshold:
         return
     # Cards another transaction holds are billed by the next charge or at the month's end:
     # waiting for them could deadlock two settles of one customer's cards.
@@ -168,7 +166,7 @@ async def switch(
     db: Database,
     project_ref: str,
     name: str,
-    kind: Kind,
+    kind: CustomerKind,
     *,
     credit_limit: int = 0,
     actor: str = "cardadmin",
@@ -189,23 +187,23 @@ async def switch(
                 select(Card).where(Card.customer_id == customer.id).with_for_update()
             )
         ).all()
-        if kind is Kind.PREPAID and (
+        if kind is CustomerKind.PREPAID and (
             busy := await session.scalar(
                 select(Card.serial)
                 .join(Reservation, Reservation.card_id == Card.id)
-                .where(Card.customer_id == customer.id, Reservation.state == "open")
+                .where(Card.customer_id == customer.id, Reservation.state == HoldState.OPEN)
             )
         ):
             # Its hold may use the credit line: the call's charge would land on a prepaid card.
             raise Conflict(f"card {busy} is in a call: switch when the call has ended")
         bills = []
         for card in cards:
-            if kind is Kind.PREPAID:
+            if kind is CustomerKind.PREPAID:
                 bill = await settle_open(session, card, customer, "switch", moment)
                 bills += [bill] if bill else []
             await mark_changed(session, card.id)
-        customer.kind = kind.value
-        customer.credit_limit = credit_limit if kind is Kind.POSTPAID else 0
+        customer.kind = kind
+        customer.credit_limit = credit_limit if kind is CustomerKind.POSTPAID else 0
         await note(
             session, actor=actor, action="customer_switch", project_id=project.id,
             subject=f"customer {customer.name} switched to {kind}", reason=reason, now=moment,
@@ -221,7 +219,7 @@ async def month_end(db: Database, *, now: datetime | None = None) -> list[Accoun
             await session.execute(
                 select(Card, Customer)
                 .join(Customer, Customer.id == Card.customer_id)
-                .where(Customer.kind == Kind.POSTPAID.value, Card.balance < 0)
+                .where(Customer.kind == CustomerKind.POSTPAID.value, Card.balance < 0)
                 .with_for_update(of=Card)
             )
         ).all()

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from cards.clock import aware
 from cards.db import Database
+from cards.domain import EntryKind
 from cards.fees import FeeReport, FeeSchedule, LineSystem, MonthUsage, operator_fees
 from cards.models import CallRecord, Card, LedgerEntry, Project
 from cards.phone import is_toll_free
-from cards.services.ledger import EntryKind
 from cards.services.projects import find_project, list_projects
 from cards.settings import ProjectSettings
+from rating import Unit
 
 LOADS = tuple(
     k.value
@@ -53,7 +54,7 @@ async def month_usage(db: Database, project: Project, start: datetime, end: date
             )
         )
         loaded = 0
-        if project.unit == "minutes":
+        if project.unit == Unit.MINUTES:
             loaded = int(
                 await session.scalar(
                     select(func.coalesce(func.sum(LedgerEntry.amount), 0))

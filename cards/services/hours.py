@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cards.db import Database
+from cards.domain import NumberRole
 from cards.errors import InvalidInput, NotFound
 from cards.models import OpeningHours
 from cards.opening_hours import DEFAULT_TZ, Hours, parse
@@ -25,7 +26,7 @@ async def set_hours(
     hours = parse(week, dated, tz)
     async with db.transaction() as session:
         row = await find_number(session, number)
-        if row.role != "advisor":
+        if row.role != NumberRole.ADVISOR:
             raise InvalidInput(
                 f"{row.e164} is a card number: opening hours are an advisor number's"
             )

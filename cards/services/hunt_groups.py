@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
 from cards.db import Database
+from cards.domain import NumberRole
 from cards.errors import InvalidInput, NotFound
 from cards.hunt import Strategy
 from cards.models import Advisor, HuntGroup, HuntMember, Number, Project
@@ -53,7 +54,7 @@ class GroupView:
 
 async def _advisor_number(session: AsyncSession, number: str) -> tuple[Number, Project]:
     row = await find_number(session, number)
-    if row.role != "advisor":
+    if row.role != NumberRole.ADVISOR:
         raise InvalidInput(f"{row.e164} is a card number: only an advisor number rings advisors")
     project = await session.get_one(Project, row.project_id)
     return row, project

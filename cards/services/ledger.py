@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import cast
 
 from sqlalchemy import ScalarSelect, Table, bindparam, func, insert, select, update
@@ -16,6 +15,7 @@ from cards.amounts import show_amount
 from cards.clock import aware, utcnow
 from cards.credit import mark_changed
 from cards.db import Database
+from cards.domain import EntryKind, HoldState
 from cards.errors import (
     BelowMinimum,
     DenominationNotAllowed,
@@ -30,20 +30,6 @@ from cards.services.credit_line import spendable
 from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
 from cards.settings import ProjectSettings
 
-
-class EntryKind(StrEnum):
-    TOPUP = "topup"
-    BONUS = "bonus"
-    VOUCHER = "voucher"
-    CALL = "call"
-    ADJUST = "adjust"
-    CREDIT = "credit"
-    DEBIT = "debit"
-    REFUND = "refund"
-    EXPIRY = "expiry"
-    SETTLEMENT = "settlement"
-
-
 # Built once: the engine reads these on every call, and building a statement takes more CPU
 # than SQLite takes to run it.
 _LOCKED_CARD = (
@@ -55,7 +41,7 @@ _LOCKED_CARD = (
     .execution_options(populate_existing=True)
 )
 _HELD = select(func.coalesce(func.sum(Reservation.amount), 0)).where(
-    Reservation.card_id == bindparam("held_card"), Reservation.state == "open"
+    Reservation.card_id == bindparam("held_card"), Reservation.state == HoldState.OPEN
 )
 
 
@@ -83,7 +69,9 @@ async def debit_room(session: AsyncSession, card: Card, now: datetime) -> int:
     """How much a debit may take now: the balance less, for each live call, what it can have
     talked since it was authorized (an upper bound) plus a notice; the engine lowers the holds."""
     holds = await session.scalars(
-        select(Reservation).where(Reservation.card_id == card.id, Reservation.state == "open")
+        select(Reservation).where(
+            Reservation.card_id == card.id, Reservation.state == HoldState.OPEN
+        )
     )
     keep = 0
     for hold in holds:

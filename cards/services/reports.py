@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from cards.db import Database
+from cards.domain import EntryKind
 from cards.models import Card, LedgerEntry, LineBinding, OperatorAction, Project
 from cards.phone import to_e164
 from cards.services.cardbatch import find_card
@@ -44,7 +45,7 @@ async def transactions(
         if since is not None:
             query = query.where(LedgerEntry.at >= since)
         entries = list((await session.scalars(query.order_by(LedgerEntry.id))).all())
-    topups = [e for e in entries if e.kind == "topup"]
+    topups = [e for e in entries if e.kind == EntryKind.TOPUP]
     return Transactions(entries, len(topups), topups[-1] if topups else None)
 
 
@@ -109,7 +110,7 @@ async def money_moves(
         query = (
             select(LedgerEntry, Card.serial)
             .join(Card, Card.id == LedgerEntry.card_id)
-            .where(LedgerEntry.kind != "call")
+            .where(LedgerEntry.kind != EntryKind.CALL)
             .order_by(LedgerEntry.id)
         )
         if card_ref is not None:
@@ -148,7 +149,7 @@ async def cards_of(
         if batch is not None:
             query = query.where(Card.batch == batch)
         if unused:
-            billed = select(LedgerEntry.card_id).where(LedgerEntry.kind == "call")
+            billed = select(LedgerEntry.card_id).where(LedgerEntry.kind == EntryKind.CALL)
             query = query.where(Card.id.not_in(billed))
         rows: list[tuple[Card, str | None]] = [
             (card, line) for card, line in (await session.execute(query)).all()

@@ -16,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
 from cards.db import Database
+from cards.domain import EntryKind, HoldState
 from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, Reservation
 from cards.money_rules import CardState, state_of
 from cards.services.credit_line import line_left, spendable
 from cards.services.holds import rating_of
-from cards.services.ledger import EntryKind, held, post
+from cards.services.ledger import held, post
 from rating import affordable_seconds, quote
 
 
@@ -75,7 +76,7 @@ async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:
                 balances[card_id] += await line_left(session, await session.get_one(Card, card_id))
         holds = await session.execute(
             select(Reservation.card_id, func.sum(Reservation.amount))
-            .where(Reservation.card_id.in_(card_ids), Reservation.state == "open")
+            .where(Reservation.card_id.in_(card_ids), Reservation.state == HoldState.OPEN)
             .group_by(Reservation.card_id)
         )
         held_by = {card: int(total or 0) for card, total in holds}
@@ -86,7 +87,7 @@ async def _open(session: AsyncSession, reservation_id: int) -> Reservation:
     reservation = await session.get(Reservation, reservation_id, with_for_update=True)
     if reservation is None:
         raise NotFound(f"no reservation {reservation_id}")
-    if reservation.state != "open":
+    if reservation.state != HoldState.OPEN:
         raise Conflict(f"reservation {reservation_id} is {reservation.state}")
     return reservation
 
@@ -164,7 +165,7 @@ async def recover_stale(
     return await _recover(
         db,
         select(Reservation.id).where(
-            Reservation.state == "open", Reservation.checkpoint_at < moment - older_than
+            Reservation.state == HoldState.OPEN, Reservation.checkpoint_at < moment - older_than
         ),
     )
 
@@ -177,7 +178,7 @@ async def recover_calls(db: Database, call_ids: set[str]) -> list[CallRecord]:
     return await _recover(
         db,
         select(Reservation.id).where(
-            Reservation.state == "open", Reservation.call_id.in_(sorted(call_ids))
+            Reservation.state == HoldState.OPEN, Reservation.call_id.in_(sorted(call_ids))
         ),
     )
 
@@ -209,7 +210,7 @@ async def _recover(db: Database, query: Select[int]) -> list[CallRecord]:
                 hangup_cause="recovered",
                 hangup_side="engine",
             )
-            reservation.state = "settled"
+            reservation.state = HoldState.SETTLED
             await session.flush()
             record, _ = await charge_hold(
                 session, reservation.call_id, reservation.card_id, reservation.amount, outcome

@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, select
 
 from cards.clock import utcnow
 from cards.db import Database
+from cards.domain import NumberRole
 from cards.errors import InvalidInput
 from cards.models import Card, HuntGroup, LineBinding, Number, OpeningHours, Project, Tariff
 from cards.opening_hours import Hours
@@ -18,7 +19,7 @@ from cards.services.credit_line import spendable
 from cards.services.ledger import held
 from cards.services.projects import rating_tariff, settings_of
 from cards.settings import ProjectSettings
-from rating import CallerClass, affordable_seconds
+from rating import CallerClass, Unit, affordable_seconds
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ _ROUTE_READ = (
 group of advisors and opening hours, if any."""
 _DEFAULT_ADVISOR = select(Number.e164).where(
     Number.project_id == bindparam("project"),
-    Number.role == "advisor",
+    Number.role == NumberRole.ADVISOR,
     Number.is_default_advisor.is_(True),
 )
 
@@ -119,7 +120,7 @@ async def route(
             LineKind.PAYPHONE: number.accepts_payphone,
         }
         default = None
-        if number.role == "card":  # only a card number offers the default advisor
+        if number.role == NumberRole.CARD:  # only a card number offers the default advisor
             default = await session.scalar(_DEFAULT_ADVISOR, {"project": project.id})
         return Route(
             number,
@@ -142,13 +143,13 @@ async def card_seconds(db: Database, card_id: int, caller: str, *, payphone: boo
         card = await session.get_one(Card, card_id)
         project = await session.get_one(Project, card.project_id)
         available = await spendable(session, card) - await held(session, card_id)
-        if project.unit == "minutes":
+        if project.unit == Unit.MINUTES:
             return max(available, 0)
         number = await session.scalar(
             select(Number)
             .where(
                 Number.project_id == project.id,
-                Number.role == "advisor",
+                Number.role == NumberRole.ADVISOR,
                 Number.tariff_id.is_not(None),
             )
             .order_by(Number.is_default_advisor.desc(), Number.id)

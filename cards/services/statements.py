@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import func, literal, select
 
 from cards.db import Database
+from cards.domain import EntryKind
 from cards.models import CallRecord, Card, LedgerEntry
 from cards.services.customers import find_customer
-from cards.services.ledger import EntryKind
 from cards.services.projects import find_project
 
 GROUPS: dict[EntryKind, str] = {
@@ -76,7 +76,7 @@ async def statement(
             .join(Card, Card.id == LedgerEntry.card_id)
             .outerjoin(
                 CallRecord,
-                (LedgerEntry.kind == "call")
+                (LedgerEntry.kind == EntryKind.CALL)
                 & (LedgerEntry.idempotency_key == literal("call:").concat(CallRecord.call_id)),
             )
             .where(LedgerEntry.card_id.in_(cards), LedgerEntry.at >= start, LedgerEntry.at < end)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.db import Database
+from cards.domain import CustomerKind, EntryKind, HoldState
 from cards.models import (
     AccountSettlement,
     ApiReplay,
@@ -23,7 +24,6 @@ from cards.models import (
 )
 from cards.services.credit_line import receivable
 from cards.services.fee_report import month_usage
-from cards.services.ledger import EntryKind
 from cards.services.reports import audit
 
 ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
@@ -99,7 +99,7 @@ async def _holds_and_records(session: AsyncSession) -> list[Breach]:
     for hold in (await session.scalars(select(Reservation))).all():
         record = records.get(hold.call_id)
         entry = charges.pop(f"call:{hold.call_id}", None)
-        if hold.state == "open":
+        if hold.state == HoldState.OPEN:
             if record is not None:
                 out.append(Breach("no hold open past its call", hold.call_id, "record written"))
             continue
@@ -107,7 +107,7 @@ async def _holds_and_records(session: AsyncSession) -> list[Breach]:
             out.append(Breach("a closed hold has a call record", hold.call_id, hold.state))
             continue
         charged = -entry.amount if entry is not None else 0
-        if hold.state == "settled" and entry is None:
+        if hold.state == HoldState.SETTLED and entry is None:
             out.append(Breach("a settled hold has one ledger entry", hold.call_id, "none"))
         if record.charged != charged:
             out.append(
@@ -168,7 +168,7 @@ async def _customer_bills(session: AsyncSession) -> list[Breach]:
         if (owed := await receivable(session, customer.id)) < 0:
             out.append(Breach("receivable = settlements − payments ≥ 0", customer.name, str(owed)))
         open_charges = open_by.get(customer.id, 0)
-        postpaid = customer.kind == "postpaid"
+        postpaid = customer.kind == CustomerKind.POSTPAID
         if (not postpaid and open_charges) or (
             postpaid and owed + open_charges > customer.credit_limit
         ):

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from cards import validate
 from cards.clock import utcnow
 from cards.db import Database
+from cards.domain import TokenScope
 from cards.errors import InvalidInput, NotFound
 from cards.models import ApiToken
 from cards.services.projects import find_project
 
-SCOPES = ("read", "write")
+SCOPES = tuple(s.value for s in TokenScope)
 NAME_MAX = 50
 """So that "api token ID (NAME)" fits the ledger's actor column."""
 PREFIX = "mct_"
@@ -34,7 +35,7 @@ class Grant:
 
     @property
     def writes(self) -> bool:
-        return self.scope == "write"
+        return self.scope == TokenScope.WRITE
 
     @property
     def actor(self) -> str:
@@ -47,7 +48,7 @@ def _digest(token: str) -> str:
 
 
 async def create(
-    db: Database, project_ref: str, scope: str = "read", name: str | None = None
+    db: Database, project_ref: str, scope: str = TokenScope.READ, name: str | None = None
 ) -> tuple[str, ApiToken]:
     """``name`` says whose token it is (a shop, a service); the ledger names it with its id."""
     if scope not in SCOPES:
@@ -59,7 +60,7 @@ async def create(
         project = await find_project(session, project_ref)
         row = ApiToken(
             project_id=project.id,
-            scope=scope,
+            scope=TokenScope(scope),
             token_hash=_digest(token),
             created_at=utcnow(),
             name=name,

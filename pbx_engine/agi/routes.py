@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from panoramisk.fast_agi import Request
 
 from cards.db import Database
+from cards.domain import NumberRole
 from cards.errors import CardsError
 from cards.journal import STORAGE_ERRORS
 from cards.models import Number
@@ -52,7 +53,11 @@ class AgiRoutes:
         if caller is None:
             return {"MC_RESULT": "anonymous", "MC_PROMPT": PromptId.CLIR_REQUIRED}
         found = await routing.route(self.db, dialed, caller)
-        if found.number is None or found.number.role != "advisor" or found.settings is None:
+        if (
+            found.number is None
+            or found.number.role != NumberRole.ADVISOR
+            or found.settings is None
+        ):
             return {"MC_RESULT": "not_routed", "MC_PROMPT": PromptId.NUMBER_NOT_REACHABLE}
         if not found.accepts_caller:
             return {"MC_RESULT": "caller_refused", "MC_PROMPT": PromptId.NUMBER_NOT_REACHABLE}
@@ -98,7 +103,7 @@ class AgiRoutes:
         await _set(request, answer)
 
     async def _activation(self, caller: str | None, number: Number | None, digits: str) -> str:
-        if caller is None or number is None or number.role != "card":
+        if caller is None or number is None or number.role != NumberRole.CARD:
             return "refused"
         done = await activation.activate(
             self.db, number.project_id, caller, digits, secret=self.pin_secret

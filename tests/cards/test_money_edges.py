@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from cards.clock import utcnow
 from cards.db import Database
+from cards.domain import CustomerKind, EntryKind
 from cards.errors import (
     CardBlocked,
     CardExpired,
@@ -157,7 +158,7 @@ async def test_a_postpaid_customer_has_one_credit_line_for_all_its_cards(db: Dat
     eur = 10_000
     [first, second] = await project_with_cards(db, unit="money", value=10 * eur, count=2)
     await customers.create(
-        db, "astro", "Roth", customers.Kind.POSTPAID, credit_limit=100 * eur, threshold=30 * eur
+        db, "astro", "Roth", CustomerKind.POSTPAID, credit_limit=100 * eur, threshold=30 * eur
     )
     for card in (first, second):
         await customers.attach(db, card.serial, "Roth")
@@ -200,13 +201,13 @@ async def _customers(db: Database) -> list[Customer]:
 
 def test_every_ledger_kind_has_a_place_on_the_statement() -> None:
     """API credits and debits are kinds of their own: a statement must total them too."""
-    assert set(statements.GROUPS) == set(ledger.EntryKind)
+    assert set(statements.GROUPS) == set(EntryKind)
 
 
 async def _postpaid_pair(db: Database) -> list[NewCard]:
     cards = await project_with_cards(db, unit="money", value=10_000 * 10, count=2)
     await customers.create(
-        db, "astro", "Roth", customers.Kind.POSTPAID, credit_limit=1_000_000, threshold=200_000
+        db, "astro", "Roth", CustomerKind.POSTPAID, credit_limit=1_000_000, threshold=200_000
     )
     for card in cards:
         await customers.attach(db, card.serial, "Roth")
@@ -230,7 +231,7 @@ async def test_no_switch_to_prepaid_while_a_card_is_in_a_call(db: Database) -> N
     )
     assert auth.hold_id is not None
     with pytest.raises(Conflict, match="is in a call"):
-        await customers.switch(db, "astro", "Roth", customers.Kind.PREPAID)
+        await customers.switch(db, "astro", "Roth", CustomerKind.PREPAID)
 
 
 async def test_a_refund_pays_back_the_cards_own_money_only(db: Database) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from cards.db import Database
+from cards.domain import CustomerKind
 from cards.models import Reservation
 from cards.services import customers, ledger
-from cards.services.customers import Kind
 from pbx_engine.credit_watch import CreditWatcher
 from testbed.engine_world import World, eventually
 from testbed.flows import activate, call_entries, connect
@@ -97,7 +97,7 @@ async def test_every_engine_hears_which_card_changed(db: Database) -> None:
         # At once, before any NOTIFY could arrive (PostgreSQL's own echo may follow).
         assert heard[:1] == [frozenset({card.card_id})], "in-process notice after the commit"
         if db.is_sqlite:
-            await customers.create(db, "astro", "acme", Kind.PREPAID)
+            await customers.create(db, "astro", "acme", CustomerKind.PREPAID)
             await eventually(lambda: rechecks, what="a re-check of every live card")
     finally:
         task.cancel()

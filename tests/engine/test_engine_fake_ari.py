@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from cards.domain import CustomerKind
 from cards.services import activation, customers, ledger, reservations
-from cards.services.customers import Kind
 from testbed.astro import ADVISOR_NO, CARD_NO, FREEPHONE_NO
 from testbed.engine_world import CALLER, MOBILE_CALLER, World, eventually
 from testbed.flows import activate, call_entries, connect, records
@@ -114,8 +114,8 @@ async def test_anonymous_caller_hears_clir_required(world: World) -> None:
 async def test_a_postpaid_card_talks_into_its_credit_limit(world: World) -> None:
     """600 s on the card and a 120 s credit limit: the engine authorises 720 s with the same
     hold, ends the call there, and the card is 120 s below zero (the customer's to settle)."""
-    await customers.create(world.db, "astro", "Kanzlei Roth", Kind.POSTPAID, credit_limit=120,
-                           threshold=0)  # fmt: skip
+    await customers.create(world.db, "astro", "Kanzlei Roth", CustomerKind.POSTPAID,
+                           credit_limit=120, threshold=0)  # fmt: skip
     await customers.attach(world.db, world.card.serial, "Kanzlei Roth")
     await activate(world)
     answered = await connect(world)
