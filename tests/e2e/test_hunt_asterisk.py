@@ -14,8 +14,8 @@ from sqlalchemy import select
 from cards.models import CallAttempt, Reservation
 from cards.services import activation, advisors, hours, hunt_groups
 from testbed import rtp_pcap, sipp
-from testbed.astro import ADVISOR_NO, SECRET
-from testbed.e2e_world import e2e_world
+from testbed.astro import ADVISOR_NO
+from testbed.e2e_world import SECRET, e2e_world
 from testbed.postgres import free_port
 from tests.e2e.test_real_asterisk import event_ms, ledger_calls, media, records
 
