@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -11,12 +12,32 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+PRIVATE_PORTS = range(12_000, 20_000)
+"""Below Linux's ephemeral range (32768–60999) and the test Asterisks' RTP (20000–39999): no
+outgoing connection takes such a port between its pick and its bind (seen once: an e2e world's
+AGI port taken by a client socket in between)."""
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """A loopback port free for TCP and UDP now, never the same one twice in a process."""
+    for _ in range(500):
+        port = PRIVATE_PORTS[secrets.randbelow(len(PRIVATE_PORTS))]
+        if port in _handed_out or not _bindable(port):
+            continue
+        _handed_out.add(port)
         return port
+    raise RuntimeError(f"no free port in {PRIVATE_PORTS.start}-{PRIVATE_PORTS.stop - 1}")
+
+
+def _bindable(port: int) -> bool:
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
 
 
 def pg_bin() -> Path | None:
