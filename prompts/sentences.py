@@ -56,23 +56,27 @@ def warning_fragments(lead_s: int, lang: str) -> list[str]:
     """ "Hinweis: Ihr Guthaben reicht noch für zwei Minuten." for the lead the call really has:
     whole minutes from one minute on (rounded down: never more than there is), else seconds."""
     _check(PromptId.WARNING, lang)
-    if lead_s < 0:
-        raise ValueError("a warning lead cannot be negative")
-    count, one, many = (
-        (lead_s // 60, PromptId.MINUTE, PromptId.MINUTES)
-        if lead_s >= 60
-        else (lead_s, PromptId.SECOND, PromptId.SECONDS)
-    )
+    count, noun = _warning_lead(lead_s)
     numbers = [f"{NUMBER_DIR}/{f}" for f in number_fragments(count, lang, feminine_noun=True)]
-    return [PromptId.WARNING.value, *numbers, (one if count == 1 else many).value]
+    return [PromptId.WARNING.value, *numbers, noun.value]
 
 
 def warning_sentence(lead_s: int, lang: str) -> str:
     """The warning as text (``cardadmin prompts text warning --seconds N``)."""
-    count = lead_s // 60 if lead_s >= 60 else lead_s
-    parts = warning_fragments(lead_s, lang)
-    words = [PROMPTS[PromptId(parts[0])][lang], number_words(count, lang, feminine_noun=True)]
-    return " ".join([*words, PROMPTS[PromptId(parts[-1])][lang]]) + "."
+    _check(PromptId.WARNING, lang)
+    count, noun = _warning_lead(lead_s)
+    words = [PROMPTS[PromptId.WARNING][lang], number_words(count, lang, feminine_noun=True)]
+    return " ".join([*words, PROMPTS[noun][lang]]) + "."
+
+
+def _warning_lead(lead_s: int) -> tuple[int, PromptId]:
+    """Whole minutes from one minute on (rounded down), else seconds; and the noun for it."""
+    if lead_s < 0:
+        raise ValueError("a warning lead cannot be negative")
+    if lead_s >= 60:
+        count = lead_s // 60
+        return count, PromptId.MINUTE if count == 1 else PromptId.MINUTES
+    return lead_s, PromptId.SECOND if lead_s == 1 else PromptId.SECONDS
 
 
 def all_sounds(lang: str) -> dict[str, str]:

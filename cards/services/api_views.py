@@ -27,12 +27,11 @@ from cards.models import (
     Project,
     Reservation,
 )
-from cards.money_rules import CardState, state_of
 from cards.phone import to_e164
 from cards.services import ledger
-from cards.services.credit_line import spendable
 from cards.services.customers import after_charge
-from cards.services.ledger import held, locked_card
+from cards.services.ledger import locked_card
+from cards.services.reservations import available_now
 
 
 async def open_holds(db: Database) -> int:
@@ -79,11 +78,7 @@ async def _card_view(session: AsyncSession, card: Card) -> dict[str, Any]:
         "serial": card.serial,
         "unit": project.unit,
         "balance": card.balance,
-        "available": (
-            await spendable(session, card) - await held(session, card.id)
-            if state_of(card, utcnow()) is CardState.USABLE
-            else 0  # a blocked or expired card can spend nothing
-        ),
+        "available": await available_now(session, card),
         "status": card.status,
         "line": line,
         "last_topup_at": aware(last).isoformat() if last else None,

@@ -24,7 +24,7 @@ from cards.models import CallRecord, Card, FirstCaller, LinePrice, Number, Proje
 from cards.models import Tariff as TariffRow
 from cards.phone import to_e164
 from cards.services.activation import usable_refusal
-from cards.services.credit_line import line_left
+from cards.services.credit_line import spendable
 from cards.services.customers import after_charge
 from cards.services.holds import (
     floor_cost,
@@ -115,7 +115,7 @@ async def authorize(
             row = await session.get_one(TariffRow, tariff_id)
         tariff = rating_tariff(row, project.unit)
         cls = caller_class(caller, payphone=payphone)
-        credit = card.balance + await line_left(session, card, lock=True) - int(holding)
+        credit = await spendable(session, card, lock=True) - int(holding)
         affordable = affordable_seconds(tariff, cls, max(credit, 0))
         hold = quote(tariff, cls, affordable)
         price = tariff.rate_for(cls) if tariff.unit is Unit.MONEY else None
@@ -196,8 +196,8 @@ async def follow_credit(db: Database, hold_id: int, talked_s: int) -> int:
             return 0
         card = await locked_card(session, reservation.card_id)
         tariff, cls = hold_rating(reservation)
-        line = await line_left(session, card, lock=True)
-        credit = reservation.amount + card.balance + line - await held(session, card.id)
+        spent = await spendable(session, card, lock=True)
+        credit = reservation.amount + spent - await held(session, card.id)
         target = max(credit, floor_cost(reservation, talked_s))
         affordable = affordable_seconds(tariff, cls, max(target, 0))
         reservation.amount = quote(tariff, cls, affordable).cost

@@ -54,9 +54,14 @@ async def available(db: Database, card_id: int) -> int:
         card = await session.get(Card, card_id)
         if card is None:
             raise NotFound(f"no card with id {card_id}")
-        if state_of(card, utcnow()) is not CardState.USABLE:
-            return 0
-        return await spendable(session, card) - await held(session, card_id)
+        return await available_now(session, card)
+
+
+async def available_now(session: AsyncSession, card: Card) -> int:
+    """``available`` inside the caller's read, for a card it has loaded."""
+    if state_of(card, utcnow()) is not CardState.USABLE:
+        return 0
+    return await spendable(session, card) - await held(session, card.id)
 
 
 async def available_many(db: Database, card_ids: list[int]) -> dict[int, int]:

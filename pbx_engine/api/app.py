@@ -242,10 +242,6 @@ class Api:
     async def set_line_price(self, request: web.Request) -> web.Response:
         """The line's own tariff in the token's project (seed 004), audited to the token."""
         grant = await self._grant(request, write=True)
-        if request.content_type != "application/json":
-            raise ApiError(
-                415, "unsupported_media_type", "send the body as Content-Type: application/json"
-            )
         body = await _json(request)
         if set(body) != {"tariff"} or not isinstance(body["tariff"], str):
             raise ApiError(
@@ -320,10 +316,6 @@ class Api:
             idempotency_key(key)
         except CardsError as exc:
             raise ApiError(400, "idempotency_key", f"Idempotency-Key header: {exc}") from exc
-        if request.content_type != "application/json":
-            raise ApiError(
-                415, "unsupported_media_type", "send the body as Content-Type: application/json"
-            )
         body = await _json(request)
         unknown = set(body) - fields
         if unknown:
@@ -369,6 +361,11 @@ def _no_float(text: str) -> Any:
 
 
 async def _json(request: web.Request) -> dict[str, Any]:
+    """The request's body as a JSON object (415 unless it says it is JSON)."""
+    if request.content_type != "application/json":
+        raise ApiError(
+            415, "unsupported_media_type", "send the body as Content-Type: application/json"
+        )
     raw = await request.read()
     try:
         data = json.loads(raw, parse_float=_no_float)
