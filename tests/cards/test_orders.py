@@ -13,10 +13,11 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.domain import CardStatus, EntryKind, OrderStatus
 from cards.errors import CardBlocked, CardExpired, Conflict, DenominationNotAllowed, NotFound
-from cards.models import Card, LedgerEntry
+from cards.models import Card, LedgerEntry, Order
 from cards.services import order_moves, orders
 from cards.services.ledger import append, locked_card
 from cards.services.order_moves import ledger_key
+from cards.services.strict_audit import strict_audit
 from tests.cards.order_helpers import EUR, LINE, bound_card
 
 S = OrderStatus
@@ -208,3 +209,27 @@ async def test_orders_page_by_cursor(db: Database) -> None:
         page = await orders.list_orders(db, limit=2, after=page.next_after)
         seen += [v.reference for v in page.items]
     assert seen == made[::-1]
+
+
+@pytest.mark.books_broken
+async def test_the_strict_audit_sees_an_order_that_does_not_reconcile(db: Database) -> None:
+    card = await bound_card(db)
+    ref = await _order(db, card.serial, 15 * EUR)
+    await order_moves.mark_paid(db, await _order_transfer(db, card.serial), actor="alice")
+    await order_moves.authorize(db, ref, provider="webhook", authorization_id="A", actor="w")
+    await order_moves.credit(db, ref, actor="w")
+    assert await strict_audit(db) == []
+    async with db.transaction() as session:
+        await session.execute(update(Order).where(Order.reference == ref).values(credited=1))
+        stray = await locked_card(session, card.card_id)
+        await append(session, stray, EntryKind.ADJUST, 1, actor="x", reason="x",
+                     key="order:MC-NONE-NONE")  # fmt: skip
+    found = {b.invariant: b.subject for b in await strict_audit(db)}
+    assert found["an order's credit = its entries"] == ref
+    assert found["every order entry has its order"] == "MC-NONE-NONE"
+
+
+async def _order_transfer(db: Database, serial: str) -> str:
+    view = await orders.create_order(db, project="astro", serial=serial, amount=15 * EUR,
+                                     provider="transfer", actor="page")  # fmt: skip
+    return view.reference
