@@ -6,6 +6,7 @@ value is range-checked; credentials never travel in a URL.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from cards.db import check_url
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
 from cards.services.routing import CALLER_FORMATS
+from pbx_engine.payments.settings import PaymentSettings
+from pbx_engine.payments.settings import parse as parse_payments
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int | None = None
     """The balance API, /health and /metrics are served when a port is set."""
+    payments: PaymentSettings = dataclasses.field(default_factory=PaymentSettings)
+    """``[payments]``: online top-ups (its own nested tables, ``payments.settings``)."""
 
 
 # (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
@@ -72,6 +77,9 @@ def _read(path: Path) -> dict[tuple[str, str], Any]:
     sections = {section for section, _ in SCHEMA}
     values: dict[tuple[str, str], Any] = {}
     for section, body in raw.items():
+        if section == "payments":
+            values[("payments", "")] = parse_payments(body)
+            continue
         if section not in sections or not isinstance(body, dict):
             raise InvalidInput(f"config {path}: unknown section [{section}]")
         for key, value in body.items():
@@ -140,6 +148,7 @@ def load(path: Path | None) -> Settings:
         agi_port=got.get("agi.port"),
         api_host=got.get("api.host", "127.0.0.1"),
         api_port=got.get("api.port"),
+        payments=values.get(("payments", ""), PaymentSettings()),
     )
 
 
