@@ -72,6 +72,8 @@ class PaypalStandin:
     replies: dict[str, Answer] = field(default_factory=dict)
     """``PayPal-Request-Id`` → the first answer: a repeat gets it again and does nothing."""
     token: str = field(default_factory=lambda: "A21AA" + secrets.token_urlsafe(24))
+    on_approve: Callable[[], Awaitable[None]] | None = None
+    """Run while the payer is "at PayPal" (a test changes the world between order and return)."""
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -153,6 +155,8 @@ class PaypalStandin:
             target = f"{order.cancel_url}?{urlencode({'token': order.id})}"
         else:
             order.approved = True
+            if self.on_approve is not None:
+                await self.on_approve()
             target = (
                 f"{order.return_url}?{urlencode({'token': order.id, 'PayerID': 'QYR5Z8XDVJNXQ'})}"
             )

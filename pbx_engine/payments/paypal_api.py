@@ -57,10 +57,11 @@ class PaypalApi:
         now = time.monotonic_ns() // 1_000_000_000
         if self._token and self._token[1] > now:
             return self._token[0]
-        auth = aiohttp.BasicAuth(self.settings.client_id, self.settings.client_secret)
+        basic = aiohttp.encode_basic_auth(self.settings.client_id, self.settings.client_secret)
         body = await self._send(
-            "POST", "/v1/oauth2/token", auth=auth, data={"grant_type": "client_credentials"}
-        )
+            "POST", "/v1/oauth2/token", headers={"Authorization": basic},
+            data={"grant_type": "client_credentials"},
+        )  # fmt: skip
         token, ttl = body.get("access_token"), body.get("expires_in")
         if not isinstance(token, str) or type(ttl) is not int:
             raise ProviderUnavailable("PayPal's token answer has no access_token/expires_in")

@@ -27,6 +27,7 @@ class Payments:
     def __init__(self, db: Database, settings: PaymentSettings) -> None:
         self.db, self.settings = db, settings
         self._http: aiohttp.ClientSession | None = None
+        self._paypal: PaypalProvider | None = None
 
     def offered(self, project: str) -> tuple[str, ...]:
         """The providers the project's page may show, in the config's order."""
@@ -36,9 +37,11 @@ class Payments:
         paypal, public = self.settings.paypal, self.settings.public_url
         if paypal is None or public is None:
             raise NotFound("PayPal is not configured")
-        if self._http is None:
+        if self._paypal is None:
+            # One session and one API client: PayPal's token is fetched once, not per payment.
             self._http = aiohttp.ClientSession()
-        return PaypalProvider(self.db, PaypalApi(paypal, self._http), public)
+            self._paypal = PaypalProvider(self.db, PaypalApi(paypal, self._http), public)
+        return self._paypal
 
     def provider(self, project: str, name: str) -> Provider:
         if name not in self.offered(project):
