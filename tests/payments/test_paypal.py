@@ -98,3 +98,8 @@ async def test_a_return_with_a_wrong_token_is_refused(shop: Shop) -> None:
     )  # fmt: skip
     status = await hop(f"{shop.url}/pay/paypal/return/{view.reference}?token=FORGED")
     assert status == "404"
+
+
+async def test_a_return_for_a_reference_no_database_would_take_is_not_found(shop: Shop) -> None:
+    for reference in ("MC-%00", "MC-" + "A" * 40):
+        assert await hop(f"{shop.url}/pay/paypal/return/{reference}?token=X") == "404"
