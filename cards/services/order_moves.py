@@ -73,8 +73,9 @@ async def authorize(
         if order.authorization_id is not None:
             if order.authorization_id != authorization_id:
                 raise Conflict(f"order {order.reference} was authorized by another payment")
-            if already(order.status, Event.AUTHORIZE) or order.status is S.VOIDED:
-                return view_of(order, card, project)
+            # This authorization was taken: whatever followed (credit, capture, a void, a
+            # failed capture), its repeat moves nothing and answers the order as it is.
+            return view_of(order, card, project)
         order.status = next_state(order.status, Event.AUTHORIZE)
         order.authorization_id, order.authorized_at = authorization_id, moment
         refusal = refusal_of(card, moment)

@@ -149,6 +149,9 @@ async def test_capture_failure_takes_back_the_unused_rest_is_owed(db: Database) 
     assert await _balance(db, card.card_id) == 0
     repeat = await order_moves.capture_failed(db, ref, why="again", actor="w")
     assert repeat.taken_back == 15 * EUR and await _balance(db, card.card_id) == 0
+    late = await order_moves.authorize(db, ref, provider="webhook", authorization_id="A",
+                                       actor="w")  # fmt: skip
+    assert late.status is S.FAILED and await _balance(db, card.card_id) == 0
     with pytest.raises(Conflict):
         await order_moves.capture(db, ref, capture_id="late", actor="w")
 
