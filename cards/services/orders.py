@@ -213,8 +213,11 @@ async def create_order(
         if not settings.denominations:
             raise InvalidInput(f"project {row.name} has no denominations to sell online")
         check_topup(settings, amount, row.unit)
+        reference = new_reference()
+        while await session.scalar(select(Order.id).where(Order.reference == reference)):
+            reference = new_reference()  # one in 2^39 per order: drawn again, never reused
         order = Order(
-            reference=new_reference(), project_id=row.id, card_id=card.id, amount=amount,
+            reference=reference, project_id=row.id, card_id=card.id, amount=amount,
             provider=provider, status=OrderStatus.CREATED, actor=validate.label(actor, "actor"),
             created_at=now, credited=0, taken_back=0, receivable=0,
         )  # fmt: skip
