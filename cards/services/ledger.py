@@ -214,15 +214,19 @@ async def topup_locked(
     key: str | None = None,
     now: datetime | None = None,
     reason: str | None = None,
+    sold_at_order: bool = False,
 ) -> list[LedgerEntry]:
     """Inside the caller's transaction, the card locked: the state rule, the project's
     denominations and minimum, then the top-up and its bonus as an entry of its own (``reason``
-    prefixes the bonus's: an order's entries both name the order)."""
+    prefixes the bonus's: an order's entries both name the order). ``sold_at_order``: the
+    amount was checked against the denominations when the order was made, and the payer has
+    since paid it — an operator changing the denominations meanwhile must not strand the money."""
     moment = now or utcnow()
     check_move(card, Move.TOPUP, moment)
     project = await session.get_one(Project, card.project_id)
     settings = ProjectSettings.from_dict(project.settings)
-    check_topup(settings, amount, project.unit)
+    if not sold_at_order:
+        check_topup(settings, amount, project.unit)
     entries = [
         await append(
             session, card, EntryKind.TOPUP, amount, actor=actor, reason=reason, key=key, now=moment

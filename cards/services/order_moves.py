@@ -108,7 +108,7 @@ async def credit(
             return view_of(order, card, project)
         entries = await topup_locked(
             session, card, order.amount, actor=actor, key=ledger_key(order.reference),
-            now=moment, reason=f"order {order.reference} ({order.provider})",
+            now=moment, reason=f"order {order.reference} ({order.provider})", sold_at_order=True,
         )  # fmt: skip
         order.status = next_state(order.status, Event.CREDIT)
         order.credited = sum(e.amount for e in entries)

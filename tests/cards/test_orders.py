@@ -13,7 +13,7 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.domain import CardStatus, EntryKind, OrderStatus
 from cards.errors import CardBlocked, CardExpired, Conflict, DenominationNotAllowed, NotFound
-from cards.models import Card, LedgerEntry, Order
+from cards.models import Card, LedgerEntry, Order, Project
 from cards.services import order_moves, orders
 from cards.services.ledger import append, locked_card
 from cards.services.order_moves import ledger_key
@@ -122,6 +122,24 @@ async def test_reserve_credit_capture_and_every_repeat_moves_nothing(db: Databas
                                                    (EntryKind.BONUS, 5 * EUR)]  # fmt: skip
     assert all(ref in (e.reason or "") and e.actor == "webhook" for e in moved)
     assert moved[0].idempotency_key == ledger_key(ref)
+
+
+async def test_an_order_paid_after_its_denomination_was_dropped_is_credited(
+    db: Database,
+) -> None:
+    """The operator stops selling 50 EUR while a caller's 50 EUR order is being paid: the payer
+    paid what the page offered, so the credit is booked (nothing stranded as ``authorized``)."""
+    card = await bound_card(db)
+    ref = await _order(db, card.serial)
+    async with db.transaction() as session:
+        await session.execute(update(Project).values(settings={"denominations": [15 * EUR]}))
+    await order_moves.authorize(db, ref, provider="webhook", authorization_id="A1",
+                                actor="webhook")  # fmt: skip
+    view = await order_moves.credit(db, ref, actor="webhook")
+    assert (view.status, view.credited) == (S.CREDITED, 50 * EUR)  # today's settings: no bonus
+    assert await _balance(db, card.card_id) == 60 * EUR
+    with pytest.raises(DenominationNotAllowed):
+        await _order(db, card.serial)  # a new order follows the new denominations
 
 
 async def test_twenty_credits_at_once_credit_once(db: Database) -> None:
