@@ -113,10 +113,12 @@ _WHY = {"allowlist": "not in [api] allow", "connections": "too many connections 
 
 
 class ApiRunner(web.AppRunner):
+    """No lingering read after an answer: every body was read in time or is not coming."""
+
     def __init__(self, app: web.Application, limits: Limits, instruments: Instruments) -> None:
         super().__init__(
             app, access_log=None, keepalive_timeout=limits.idle_seconds,
-            shutdown_timeout=limits.shutdown_seconds,
+            shutdown_timeout=limits.shutdown_seconds, lingering_time=0,
         )  # fmt: skip
         self.limits, self.instruments = limits, instruments
 
