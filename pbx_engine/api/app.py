@@ -348,7 +348,7 @@ class Api:
             api_views.MoveRequest(
                 project_id=grant.project_id, serial=serial, kind=kind, body=body, key=key,
                 fingerprint=api_views.fingerprint(request.method, request.path, body),
-                actor=grant.actor,
+                actor=grant.actor, token_id=grant.token_id,
             ),
         )  # fmt: skip
         headers = {"Idempotent-Replayed": "true"} if moved.replayed else {}
