@@ -13,10 +13,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from cards.db import Database
 from pbx_engine.allowlist import Allowlist
+from pbx_engine.api import server
 from pbx_engine.api.limits import Limits
+from pbx_engine.api.metrics import Instruments
+from testbed.postgres import free_port
 from tests.api.conftest import start
 from tests.support.api_client import PROBLEM_KEYS, Server
 
@@ -218,3 +223,29 @@ async def test_one_access_log_line_a_request_names_the_token_never_its_secrets(
     assert all(line.endswith("ms") for line in lines)
     for secret in (api.write, api.read, "mct_wrong", api.serial, "030123456", api.pin):
         assert secret not in caplog.text
+
+
+async def test_a_handlers_crash_is_a_500_problem_logged_in_one_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def crash(_request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    app = web.Application()
+    app.router.add_get("/crash", crash)
+    instruments = Instruments(CollectorRegistry())
+    port = free_port()
+    runner = await server.serve(app, Limits(), instruments, "127.0.0.1", port)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/crash") as resp,
+        ):
+            status, kind, body = resp.status, resp.content_type, await resp.json(content_type=None)
+    finally:
+        await runner.cleanup()
+    assert (status, kind, body["code"]) == (500, "application/problem+json", "internal")
+    assert "a bug" not in body["detail"]
+    [line] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.getMessage() == "API: GET /crash failed: RuntimeError('a bug')"
+    assert line.exc_info is None
