@@ -202,12 +202,7 @@ class Api:
         return grant
 
     async def health(self, request: web.Request) -> web.Response:
-        try:
-            async with self.db.read() as session:
-                await session.execute(api_views.select_one())
-            database = True
-        except STORAGE_ERRORS:
-            database = False
+        database = await health.database_answers(self.db)
         pending = len(self.status.journal.pending())
         body = {
             "ari_connected": self.status.ari_connected(),
