@@ -48,6 +48,9 @@ def stack(api: Api) -> list[Middleware]:
             response = await handler(request)
             status = response.status
             return response
+        except asyncio.CancelledError:
+            status = 499  # the client went away (nginx's number): nothing was answered
+            raise
         finally:
             elapsed_ns = time.perf_counter_ns() - started
             route = route_of(request)
