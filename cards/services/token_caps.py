@@ -1,6 +1,6 @@
 """Per-token caps of the balance API: the most one move may be, and the most a token's moves
-may add up to in a UTC day; checked in the move's transaction with the token's row locked, so
-two requests at once cannot both pass."""
+may add up to in a UTC day; checked in the move's transaction, the daily one with the token's
+row locked, so two requests at once cannot both pass it."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ async def set_caps(
 async def check(
     session: AsyncSession, token_id: int, actor: str, amount: int, now: datetime | None = None
 ) -> None:
-    """Refuse ``amount`` past the token's caps; the token's row stays locked to the commit."""
-    row = await session.scalar(select(ApiToken).where(ApiToken.id == token_id).with_for_update())
+    """Refuse ``amount`` past the token's caps. Only a token with a daily cap has its row locked
+    to the commit (its moves queue one after another); others' moves stay parallel."""
+    row = await session.get(ApiToken, token_id)
     if row is None:
         return  # a move not through a token (tests, tools) has no caps
     if row.max_amount is not None and amount > row.max_amount:
@@ -52,6 +53,10 @@ async def check(
         )
     if row.max_amount_per_day is None:
         return
+    locked = select(ApiToken).where(ApiToken.id == token_id).with_for_update()
+    row = await session.scalar(locked.execution_options(populate_existing=True))
+    if row is None or row.max_amount_per_day is None:
+        return  # lifted between the two reads
     day = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
     moved = await session.scalar(
         select(func.coalesce(func.sum(func.abs(LedgerEntry.amount)), 0)).where(

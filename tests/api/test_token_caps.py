@@ -4,6 +4,8 @@ replay of a move made before the cap still replays."""
 
 from __future__ import annotations
 
+import asyncio
+
 from cards.db import Database
 from cards.services import token_caps
 from tests.api.conftest import EUR
@@ -45,3 +47,16 @@ async def test_a_token_over_its_caps_is_refused_with_a_code_of_its_own(
         "POST", path, api.write, {"amount": 50 * EUR}, **{"Idempotency-Key": "c-5"}
     )
     assert status == 201
+
+
+async def test_two_moves_at_once_cannot_both_pass_the_daily_cap(api: Server, db: Database) -> None:
+    await token_caps.set_caps(db, 1, None, 25 * EUR)
+    path = f"/v1/cards/{api.serial}/topups"
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", path, api.write, {"amount": 25 * EUR}, **{"Idempotency-Key": f"t-{i}"})
+            for i in range(4)
+        )
+    )
+    assert sorted(status for status, _ in answers) == [201, 422, 422, 422]
+    assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 35 * EUR
