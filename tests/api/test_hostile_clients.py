@@ -249,3 +249,18 @@ async def test_a_handlers_crash_is_a_500_problem_logged_in_one_line(
     [line] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert line.getMessage() == "API: GET /crash failed: RuntimeError('a bug')"
     assert line.exc_info is None
+
+
+async def test_a_thousand_deep_amount_is_a_400_problem_never_a_500(
+    api: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = b'{"amount": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    status, body = await api.call(
+        "POST", f"/v1/cards/{api.serial}/topups", api.write, deep, **{"Idempotency-Key": "d-1"}
+    )
+    assert (status, body["code"]) == (400, "bad_json")
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    metrics = (await api.call("GET", "/metrics", None))[1]
+    assert (
+        'minutecard_api_requests_total{route="/v1/cards/{serial}/topups",status="400"}' in metrics
+    )
