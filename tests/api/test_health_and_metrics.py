@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 
 from cards.db import Database
 from cards.journal import Journal
+from cards.migrate import upgrade
 from pbx_engine.api.app import Api, Status, serve
-from testbed.postgres import free_port
+from testbed.postgres import PrivatePostgres, free_port
 from tests.support.api_client import Server
 
 
@@ -70,3 +72,45 @@ async def test_metrics_and_liveness_answer_while_the_database_is_away(tmp_path: 
     assert "minutecard_settle_retries_total 7.0" in metrics[1]
     assert (ready[0], ready[1]["components"]["database"]["ok"]) == (503, False)
     assert live == 200
+
+
+async def test_metrics_say_the_database_went_away_and_came_back(
+    own_postgres: PrivatePostgres, tmp_path: Path
+) -> None:
+    """A real PostgreSQL stopped under a serving API: /metrics keeps answering 200 with
+    ``minutecard_database_up 0`` (it was 503 exactly then), ready is 503, live 200; back: 1."""
+    conn = await asyncpg.connect(own_postgres.admin_url)
+    await conn.execute("CREATE DATABASE metrics")
+    await conn.close()
+    db = Database(own_postgres.url("metrics"))
+    await upgrade(db)
+    status = Status(lambda: True, lambda: 1, lambda: 0, Journal(tmp_path / "j.jsonl"))
+    port = free_port()
+    runner = await serve(Api(db, status), "127.0.0.1", port)
+    base = f"http://127.0.0.1:{port}"
+
+    async def scrape() -> tuple[int, str, int, int]:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/metrics") as resp:
+                metrics = (resp.status, await resp.text())
+            async with session.get(f"{base}/health/ready") as resp:
+                ready = resp.status
+            async with session.get(f"{base}/health/live") as resp:
+                live = resp.status
+        return metrics[0], metrics[1], ready, live
+
+    try:
+        up = await scrape()
+        own_postgres.halt()
+        try:
+            away = await scrape()
+        finally:
+            own_postgres.resume()
+        back = await scrape()
+    finally:
+        await runner.cleanup()
+        await db.close()
+    assert (up[0], up[2:]) == (200, (200, 200)) and "minutecard_database_up 1.0" in up[1]
+    assert (away[0], away[2:]) == (200, (503, 200))
+    assert "minutecard_database_up 0.0" in away[1] and "minutecard_live_calls 1.0" in away[1]
+    assert "minutecard_database_up 1.0" in back[1]
