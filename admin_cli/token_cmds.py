@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from admin_cli.errors import parse_count, parse_or_fail
@@ -9,7 +11,7 @@ from admin_cli.output import emit_record, emit_rows, json_option
 from admin_cli.runner import run_with_db
 from cards.clock import aware
 from cards.models import ApiToken
-from cards.services import tokens
+from cards.services import token_caps, tokens
 
 
 def token_dict(row: ApiToken) -> dict[str, object]:
@@ -18,11 +20,27 @@ def token_dict(row: ApiToken) -> dict[str, object]:
         "project_id": row.project_id,
         "scope": row.scope,
         "name": row.name,
+        "max_amount": row.max_amount,
+        "max_amount_per_day": row.max_amount_per_day,
         "created_at": aware(row.created_at).isoformat(timespec="seconds"),
         "revoked_at": aware(row.revoked_at).isoformat(timespec="seconds")
         if row.revoked_at
         else None,
     }
+
+
+def cap_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--max-amount and --max-per-day, in the API's unit (1/10,000 EUR or card seconds)."""
+    per_day = click.option(
+        "--max-per-day", type=click.IntRange(min=1), default=None,
+        help="the most its top-ups, credits and debits may add up to in a UTC day",
+    )  # fmt: skip
+    per_request = click.option(
+        "--max-amount", type=click.IntRange(min=1), default=None,
+        help="the most one top-up, credit or debit may move (the API's unit: 1/10,000 EUR "
+        "or card seconds)",
+    )  # fmt: skip
+    return per_request(per_day(command))
 
 
 @click.group("token")
@@ -40,12 +58,38 @@ def token_group() -> None:
     help="read: balances and records; write: also top-ups",
 )
 @click.option("--name", help="whose token it is, e.g. the shop; the ledger names it")
+@cap_options
 @json_option
-def token_create(project: str, scope: str, name: str | None, as_json: bool) -> None:
+def token_create(
+    project: str,
+    scope: str,
+    name: str | None,
+    max_amount: int | None,
+    max_per_day: int | None,
+    as_json: bool,
+) -> None:
     """Create a token; it is shown once, here (only its hash is kept)."""
-    token, row = run_with_db(lambda db: tokens.create(db, project, scope, name))
+    token, row = run_with_db(
+        lambda db: tokens.create(
+            db, project, scope, name, max_amount=max_amount, max_amount_per_day=max_per_day
+        )
+    )
     record = {**token_dict(row), "token": token}
     emit_record(record, as_json=as_json, title="token (shown once)")
+
+
+@token_group.command("caps")
+@click.argument("token_id")
+@cap_options
+@json_option
+def token_caps_cmd(
+    token_id: str, max_amount: int | None, max_per_day: int | None, as_json: bool
+) -> None:
+    """Set a token's caps (both; one left out is lifted). An API move past one is refused with
+    422 token_cap_per_request or token_cap_per_day."""
+    number = parse_or_fail(parse_count, token_id, "TOKEN_ID")
+    row = run_with_db(lambda db: token_caps.set_caps(db, number, max_amount, max_per_day))
+    emit_record(token_dict(row), as_json=as_json)
 
 
 @token_group.command("list")

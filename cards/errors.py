@@ -64,3 +64,15 @@ class CardBlocked(Refused):
     """The card is blocked: neither its holder nor a shop may load or spend it."""
 
     code = "card_blocked"
+
+
+class TokenCapPerRequest(Refused):
+    """An API move over its token's ``max_amount``."""
+
+    code = "token_cap_per_request"
+
+
+class TokenCapPerDay(Refused):
+    """An API move that would take its token past ``max_amount_per_day`` (UTC day)."""
+
+    code = "token_cap_per_day"

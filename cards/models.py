@@ -232,6 +232,10 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     name: Mapped[str | None] = mapped_column(String(50), default=None)
     """Whose token it is (a shop, a service): the ledger's actor names it."""
+    max_amount: Mapped[int | None] = mapped_column(Money, default=None)
+    """The most one top-up, credit or debit through this token may move (None: no cap)."""
+    max_amount_per_day: Mapped[int | None] = mapped_column(Money, default=None)
+    """The most its moves may add up to in a UTC day (None: no cap)."""
 
 
 class ApiReplay(Base):

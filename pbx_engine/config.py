@@ -18,6 +18,7 @@ from cards.db import check_url
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
 from cards.services.routing import CALLER_FORMATS
+from pbx_engine.allowlist import Allowlist, check_exposure
 from pbx_engine.payments.settings import PaymentSettings
 from pbx_engine.payments.settings import parse as parse_payments
 
@@ -45,9 +46,15 @@ class Settings:
     """The balance API, /health and /metrics are served when a port is set."""
     payments: PaymentSettings = dataclasses.field(default_factory=PaymentSettings)
     """``[payments]``: online top-ups (its own nested tables, ``payments.settings``)."""
+    api_shutdown_seconds: int = 5
+    """At shutdown the API's requests in flight get this long, then they are cancelled."""
+    agi_allow: Allowlist | None = None
+    api_allow: Allowlist | None = None
+    """Peer networks that may connect; needed when the host is not a loopback address."""
 
 
-# (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
+# (section, key) → (environment variable, kind); kind is "str", "networks" (CIDRs) or (min, max)
+# for whole numbers.
 SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("ari", "url"): ("MINUTECARD_ARI_URL", "str"),
     ("ari", "user"): ("MINUTECARD_ARI_USER", "str"),
@@ -65,6 +72,9 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
     ("api", "host"): ("MINUTECARD_API_HOST", "str"),
     ("api", "port"): ("MINUTECARD_API_PORT", (1, 65_535)),
+    ("api", "shutdown_seconds"): ("MINUTECARD_API_SHUTDOWN_SECONDS", (0, 3_600)),
+    ("agi", "allow"): ("MINUTECARD_AGI_ALLOW", "networks"),
+    ("api", "allow"): ("MINUTECARD_API_ALLOW", "networks"),
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -115,6 +125,8 @@ def load(path: Path | None) -> Settings:
             if not isinstance(value, str):
                 raise InvalidInput(f"{name} must be text")
             got[name] = value
+        elif kind == "networks":
+            got[name] = _networks(name, value)
         else:
             got[name] = _whole(name, value, kind)  # type: ignore[arg-type]
     if not got.get("ari.password"):
@@ -131,6 +143,9 @@ def load(path: Path | None) -> Settings:
     log_level = got.get("engine.log_level", "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise InvalidInput(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    agi_host, api_host = got.get("agi.host", "127.0.0.1"), got.get("api.host", "127.0.0.1")
+    check_exposure("agi", agi_host, got.get("agi.allow"))
+    check_exposure("api", api_host, got.get("api.allow"))
     return Settings(
         ari_url=ari_url,
         ari_user=got.get("ari.user", "minutecard"),
@@ -144,12 +159,23 @@ def load(path: Path | None) -> Settings:
         checkpoint_seconds=got.get("engine.checkpoint_seconds", 5),
         journal=got.get("engine.journal"),
         max_calls=got.get("engine.max_calls", 0),
-        agi_host=got.get("agi.host", "127.0.0.1"),
+        agi_host=agi_host,
         agi_port=got.get("agi.port"),
-        api_host=got.get("api.host", "127.0.0.1"),
+        api_host=api_host,
         api_port=got.get("api.port"),
         payments=values.get(("payments", ""), PaymentSettings()),
+        api_shutdown_seconds=got.get("api.shutdown_seconds", 5),
+        agi_allow=got.get("agi.allow"),
+        api_allow=got.get("api.allow"),
     )
+
+
+def _networks(name: str, value: Any) -> Allowlist:
+    """A TOML list of CIDRs, or (from the environment) the same separated by commas."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise InvalidInput(f'{name} must be a list of networks, e.g. ["192.0.2.10/32"]')
+    return Allowlist.parse(name, items)
 
 
 def _url(name: str, url: str) -> str:

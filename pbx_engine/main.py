@@ -24,6 +24,7 @@ from pbx_engine.agi.app import AgiApp
 from pbx_engine.agi.routes import AgiRoutes
 from pbx_engine.api import app as api
 from pbx_engine.api.app import Status
+from pbx_engine.api.limits import Limits
 from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
@@ -146,7 +147,8 @@ async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asynci
         return None
     routes = AgiRoutes(db, engine.settler, settings.pin_secret, settings.caller_format)
     host, port = settings.agi_host, settings.agi_port
-    return await _listen("FastAGI", host, port, agi.serve(AgiApp(routes.table()), host, port))
+    app = AgiApp(routes.table(), settings.agi_allow)
+    return await _listen("FastAGI", host, port, agi.serve(app, host, port))
 
 
 async def _start_api(
@@ -171,9 +173,12 @@ async def _start_api(
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
     )
+    limits = Limits(shutdown_seconds=settings.api_shutdown_seconds, allow=settings.api_allow)
     host, port = settings.api_host, settings.api_port
     routes = [PaymentRoutes(payments).add_to]
-    return await _listen("the API", host, port, api.serve(api.Api(db, status), host, port, routes))
+    return await _listen(
+        "the API", host, port, api.serve(api.Api(db, status, limits), host, port, routes)
+    )
 
 
 async def _listen(what: str, host: str, port: int, serving: Awaitable[T]) -> T:

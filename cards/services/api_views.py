@@ -28,7 +28,7 @@ from cards.models import (
     Reservation,
 )
 from cards.phone import to_e164
-from cards.services import ledger
+from cards.services import ledger, token_caps
 from cards.services.customers import after_charge
 from cards.services.ledger import locked_card
 from cards.services.reservations import available_now
@@ -109,6 +109,8 @@ class MoveRequest:
     key: str
     fingerprint: str
     actor: str
+    token_id: int = 0
+    """The token whose caps apply (0: none)."""
 
 
 async def move(db: Database, request: MoveRequest) -> Moved:
@@ -127,6 +129,9 @@ async def move(db: Database, request: MoveRequest) -> Moved:
             session.add(row)
             await session.flush()
             card = await _card(session, request.project_id, request.serial)
+            await token_caps.check(
+                session, request.token_id, request.actor, int(request.body["amount"])
+            )
             card = await locked_card(session, card.id)
             entries = await _entries(session, card, request)
             answer = {

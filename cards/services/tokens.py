@@ -17,6 +17,7 @@ from cards.domain import TokenScope
 from cards.errors import InvalidInput, NotFound
 from cards.models import ApiToken
 from cards.services.projects import find_project
+from cards.services.token_caps import valid_cap
 
 SCOPES = tuple(s.value for s in TokenScope)
 NAME_MAX = 50
@@ -48,9 +49,18 @@ def _digest(token: str) -> str:
 
 
 async def create(
-    db: Database, project_ref: str, scope: str = TokenScope.READ, name: str | None = None
+    db: Database,
+    project_ref: str,
+    scope: str = TokenScope.READ,
+    name: str | None = None,
+    *,
+    max_amount: int | None = None,
+    max_amount_per_day: int | None = None,
 ) -> tuple[str, ApiToken]:
-    """``name`` says whose token it is (a shop, a service); the ledger names it with its id."""
+    """``name`` says whose token it is (a shop, a service); the ledger names it with its id.
+    The caps (None: none) are ``token_caps``'s."""
+    max_amount = valid_cap(max_amount, "max amount")
+    max_amount_per_day = valid_cap(max_amount_per_day, "max amount per day")
     if scope not in SCOPES:
         raise InvalidInput(f"scope must be read or write, got {scope[:10]!r}")
     if name is not None:
@@ -64,6 +74,8 @@ async def create(
             token_hash=_digest(token),
             created_at=utcnow(),
             name=name,
+            max_amount=max_amount,
+            max_amount_per_day=max_amount_per_day,
         )
         session.add(row)
         await session.flush()

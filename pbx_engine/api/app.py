@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
@@ -32,11 +32,19 @@ from cards.errors import (
 from cards.journal import STORAGE_ERRORS, Journal
 from cards.services import advisors, api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
+from pbx_engine.api import health, middleware, server
+from pbx_engine.api.limits import Limits
+from pbx_engine.api.metrics import Instruments, Totals
+from pbx_engine.api.middleware import GRANT
 from pbx_engine.api.orders_routes import OrderRoutes
+from pbx_engine.api.problem import problem as _error
+from pbx_engine.api.throttle import AuthThrottle
 
 MAX_BODY = 64 * 1024
 OPENAPI = Path(__file__).with_name("openapi.json")
 LAG_PROBE_S = 0.5
+METRICS_DB_TIMEOUT_S = 1
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -59,26 +67,6 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-PROBLEM = "application/problem+json"
-TITLES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Content", 503: "Service Unavailable",
-}  # fmt: skip
-
-
-def _error(status: int, code: str, message: str) -> web.Response:
-    """An RFC 9457 problem: ``type`` names the code, ``detail`` says it for people."""
-    body = {
-        "type": f"urn:minutecard:problem:{code}",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": message,
-        "code": code,
-    }
-    return web.json_response(body, status=status, content_type=PROBLEM)
-
-
 def _status_of(exc: CardsError) -> int:
     """404 unknown; 409 a contradicting write (a reused key); 400 a value the domain does not
     take; 422 a well-formed request the card's state or the project's rules refuse."""
@@ -96,27 +84,20 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
 class Api:
-    def __init__(self, db: Database, status: Status) -> None:
+    def __init__(self, db: Database, status: Status, limits: Limits = DEFAULT_LIMITS) -> None:
         self.db, self.status = db, status
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "minutecard_api_requests", "API requests", ["route", "status"], registry=self.registry
-        )
+        self.instruments = Instruments(self.registry)
+        self.requests = self.instruments.requests
         gauges: dict[str, tuple[str, Callable[[], float]]] = {
             "minutecard_live_calls": ("calls the engine holds now", status.live_calls),
             "minutecard_ari_connected": (
                 "1 while the ARI WebSocket is up",
                 lambda: int(status.ari_connected()),
             ),
-            "minutecard_settle_retries": ("settles retried since start", status.settle_retries),
             "minutecard_journal_pending": (
                 "settlements waiting in the journal",
                 lambda: len(status.journal.pending()),
-            ),
-            "minutecard_billed_seconds": ("seconds billed since start", status.billed_seconds),
-            "minutecard_ari_connects": (
-                "ARI WebSocket connects since start (more than 1: reconnects)",
-                status.ari_connects,
             ),
             "minutecard_event_loop_lag_ms": ("how late a 0.5 s sleep woke, last", self._lag),
         }
@@ -125,6 +106,26 @@ class Api:
         self.open_holds = Gauge("minutecard_open_holds", "holds of live calls (database)",
                                 registry=self.registry)  # fmt: skip
         self.registry.register(_Outcomes(status))
+        self.registry.register(
+            Totals(
+                {
+                    "minutecard_settle_retries": (
+                        "settles retried since start",
+                        status.settle_retries,
+                    ),
+                    "minutecard_billed_seconds": (
+                        "seconds billed since start",
+                        status.billed_seconds,
+                    ),
+                    "minutecard_ari_connects": (
+                        "ARI WebSocket connects since start (more than 1: reconnects)",
+                        status.ari_connects,
+                    ),
+                }
+            )
+        )
+        self.limits = limits
+        self.throttle = AuthThrottle(limits.auth_failures, limits.auth_window_seconds)
         self.lag_ms = 0.0
 
     def _lag(self) -> float:
@@ -145,9 +146,12 @@ class Api:
         task.cancel()
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._errors])
+        app = web.Application(
+            client_max_size=MAX_BODY, middlewares=[*middleware.stack(self), self._errors]
+        )
         app.cleanup_ctx.append(self._watch_lag)
         app.router.add_get("/health", self.health)
+        health.add_routes(app, self.db, self.status)
         app.router.add_get("/metrics", self.metrics)
         app.router.add_get("/v1/openapi.json", self.openapi)
         app.router.add_get("/v1/cards/{serial}", self.card)
@@ -194,17 +198,13 @@ class Api:
         grant = await tokens.authenticate(self.db, token.strip()) if scheme == "Bearer" else None
         if grant is None:
             raise ApiError(401, "unauthorized", "a valid bearer token is needed")
+        request[GRANT] = grant  # the access log names the token by its id
         if write and not grant.writes:
             raise ApiError(403, "forbidden", "this token may only read")
         return grant
 
     async def health(self, request: web.Request) -> web.Response:
-        try:
-            async with self.db.read() as session:
-                await session.execute(api_views.select_one())
-            database = True
-        except STORAGE_ERRORS:
-            database = False
+        database = await health.database_answers(self.db)
         pending = len(self.status.journal.pending())
         body = {
             "ari_connected": self.status.ari_connected(),
@@ -216,7 +216,14 @@ class Api:
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
-        self.open_holds.set(await api_views.open_holds(self.db))
+        """From memory; the database's one value is refreshed when it answers in time (the
+        moment it does not is when an operator reads this)."""
+        try:
+            async with asyncio.timeout(METRICS_DB_TIMEOUT_S):
+                self.open_holds.set(await api_views.open_holds(self.db))
+            self.instruments.database_up.set(1)
+        except (*STORAGE_ERRORS, TimeoutError):
+            self.instruments.database_up.set(0)
         return web.Response(
             body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
@@ -299,7 +306,9 @@ class Api:
     async def _login(self, request: web.Request, *, logged_in: bool) -> web.Response:
         grant = await self._grant(request, write=True)
         name = request.match_info["name"]
-        row = await advisors.set_login(self.db, grant.project_id, name, logged_in, actor="api")
+        row = await advisors.set_login(
+            self.db, grant.project_id, name, logged_in, actor=grant.actor
+        )
         return web.json_response(advisors.advisor_view(row, utcnow()))
 
     async def topup(self, request: web.Request) -> web.Response:
@@ -336,7 +345,7 @@ class Api:
             api_views.MoveRequest(
                 project_id=grant.project_id, serial=serial, kind=kind, body=body, key=key,
                 fingerprint=api_views.fingerprint(request.method, request.path, body),
-                actor=grant.actor,
+                actor=grant.actor, token_id=grant.token_id,
             ),
         )  # fmt: skip
         headers = {"Idempotent-Replayed": "true"} if moved.replayed else {}
@@ -387,7 +396,4 @@ async def serve(
     app = api.app()
     for add in more:
         add(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
+    return await server.serve(app, api.limits, api.instruments, host, port)

@@ -13,6 +13,7 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import cardbatch, projects, tokens
 from pbx_engine.api.app import Api, Status, serve
+from pbx_engine.api.limits import Limits
 from testbed.postgres import free_port
 from tests.cards.helpers import project_with_cards
 from tests.support.api_client import Server
@@ -21,7 +22,13 @@ EUR = 10_000
 SHOP = {"denominations": [15 * EUR, 25 * EUR, 50 * EUR]}
 
 
-async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Server, Any]:
+MANY_FAILURES = Limits(auth_failures=1_000_000)
+"""These servers take wrong tokens on purpose, many; the throttle has tests of its own."""
+
+
+async def start(
+    db: Database, tmp_path: Path, ari_up: list[bool], limits: Limits = MANY_FAILURES
+) -> tuple[Server, Any]:
     [card] = await project_with_cards(db, unit="money", value=10 * EUR, settings=SHOP)
     await projects.create_project(db, "other", "money")
     [other_card] = await cardbatch.create_cards(db, "other", 1, 10 * EUR, secret=b"x" * 20)
@@ -33,7 +40,7 @@ async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Serve
         outcomes=lambda: {"hangup": 2},
     )  # fmt: skip
     port = free_port()
-    runner = await serve(Api(db, status), "127.0.0.1", port)
+    runner = await serve(Api(db, status, limits), "127.0.0.1", port)
     server = Server(
         f"http://127.0.0.1:{port}", write, read, other, card.serial, other_card.serial, ari_up
     )

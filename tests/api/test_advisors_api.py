@@ -62,6 +62,6 @@ async def test_an_advisor_logs_out_and_in_with_a_write_token(api: Server, db: Da
     assert (status, body["name"], body["state"]) == (200, "Anna", "available")
     history = await reports.history(db, project_ref="astro")
     assert [(h.action, h.actor) for h in history if h.action.startswith("advisor_log")] == [
-        ("advisor_logout", "api"),
-        ("advisor_login", "api"),
+        ("advisor_logout", "api token 1"),
+        ("advisor_login", "api token 1"),
     ]

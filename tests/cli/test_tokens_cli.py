@@ -35,3 +35,19 @@ def test_a_token_is_shown_once_and_revoked_at_once(cli_env: str, capsys, tmp_pat
     assert "no token 99" in refused(capsys, "token", "revoke", "99")
     assert "0-9" in refused(capsys, "token", "revoke", "١")
     refused(capsys, "token", "create", "--project", "astro", "--scope", "admin")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_tokens_caps_are_set_at_creation_and_changed_later(
+    cli_env: str, capsys, tmp_path: Path
+) -> None:
+    setup_money_project(capsys, tmp_path)
+    made = json.loads(ok(capsys, "token", "create", "--project", "astro", "--scope", "write",
+                         "--max-amount", "500000", "--max-per-day", "1000000",
+                         "--json"))  # fmt: skip
+    assert (made["max_amount"], made["max_amount_per_day"]) == (500_000, 1_000_000)
+    changed = json.loads(ok(capsys, "token", "caps", str(made["id"]), "--max-per-day", "5",
+                            "--json"))  # fmt: skip
+    assert (changed["max_amount"], changed["max_amount_per_day"]) == (None, 5)
+    refused(capsys, "token", "caps", str(made["id"]), "--max-amount", "0")
+    assert "no token 99" in refused(capsys, "token", "caps", "99", "--max-amount", "5")

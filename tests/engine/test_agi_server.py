@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from panoramisk.fast_agi import Request
 
 from pbx_engine.agi import app as agi
 from pbx_engine.agi.reader import BadRequest, read_headers
+from pbx_engine.allowlist import Allowlist
 from testbed.engine_world import World, eventually
 from testbed.flows import activate, connect
 from testbed.postgres import free_port
@@ -94,3 +96,36 @@ async def test_abusive_peers_do_not_stop_a_live_ari_call(world: World, tmp_path:
     finally:
         server.close()
     assert ran == []
+
+
+async def test_a_peer_outside_agi_allow_is_closed_unread(caplog: pytest.LogCaptureFixture) -> None:
+    """FastAGI has no authentication: 127.0.0.2 is outside an allowlist of 127.0.0.1 and gets
+    nothing, not even the route's first command; 127.0.0.1 is served."""
+    ran: list[str] = []
+
+    async def route(request: Request) -> None:
+        ran.append(request.headers["agi_uniqueid"])
+        request.writer.write(b"SET VARIABLE MC_RESULT ok\n")
+
+    port = free_port()
+    allow = Allowlist.parse("agi.allow", ["127.0.0.1/32"])
+    server = await agi.serve(agi.AgiApp({"settle": route}, allow), "127.0.0.1", port)
+    request = b"agi_network_script: settle\nagi_uniqueid: %s\n\n"
+
+    async def from_(source: str, uniqueid: bytes) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+        try:
+            writer.write(request % uniqueid)
+            return await asyncio.wait_for(reader.read(), 10)
+        except ConnectionResetError:
+            return b""
+        finally:
+            writer.close()
+
+    try:
+        assert await from_("127.0.0.2", b"2.1") == b""
+        assert await from_("127.0.0.1", b"1.1") == b"SET VARIABLE MC_RESULT ok\n"
+    finally:
+        server.close()
+    assert ran == ["1.1"]
+    assert "closed unread: not in [agi] allow" in caplog.text

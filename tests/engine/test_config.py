@@ -70,3 +70,43 @@ def test_the_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         300,
         "national",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('[api]\nhost = "0.0.0.0"\n', "[api] host = '0.0.0.0' is not a loopback address"),
+        ('[agi]\nhost = "192.0.2.7"\n', "[agi] host = '192.0.2.7' is not a loopback address"),
+        ('[agi]\nhost = "0.0.0.0"\nallow = ["192.0.2.300/32"]\n', "is not a network"),
+        ('[agi]\nhost = "0.0.0.0"\nallow = ["192.0.2.1/24"]\n', "host bits set"),
+        ('[agi]\nhost = "0.0.0.0"\nallow = []\n', "name at least one network"),
+    ],
+)
+def test_off_loopback_needs_an_allowlist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, says: str
+) -> None:
+    monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
+    with pytest.raises(InvalidInput) as refused:
+        load(write(tmp_path, '[ari]\npassword = "p"\n' + text))
+    assert says in str(refused.value)
+
+
+def test_an_allowlist_from_the_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
+    monkeypatch.setenv("MINUTECARD_API_ALLOW", "127.0.0.0/8, 192.0.2.0/24")
+    path = write(
+        tmp_path,
+        '[ari]\npassword = "p"\n[agi]\nhost = "0.0.0.0"\nallow = ["192.0.2.10/32"]\n'
+        '[api]\nhost = "::"\nshutdown_seconds = 2\n',
+    )
+    settings = load(path)
+    assert settings.agi_allow is not None and settings.api_allow is not None
+    assert str(settings.agi_allow) == "192.0.2.10/32"
+    assert settings.api_allow.permits("192.0.2.99") and settings.api_allow.permits(
+        "::ffff:127.0.0.2"
+    )
+    assert not settings.api_allow.permits("198.51.100.1")
+    assert settings.api_shutdown_seconds == 2
+    assert load(write(tmp_path, '[ari]\npassword = "p"\n')).api_shutdown_seconds == 5
