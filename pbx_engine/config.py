@@ -40,6 +40,8 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int | None = None
     """The balance API, /health and /metrics are served when a port is set."""
+    api_public_url: str | None = None
+    """Where clients reach the API (behind a proxy); the served OpenAPI names it as its server."""
 
 
 # (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
@@ -60,6 +62,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
     ("api", "host"): ("MINUTECARD_API_HOST", "str"),
     ("api", "port"): ("MINUTECARD_API_PORT", (1, 65_535)),
+    ("api", "public_url"): ("MINUTECARD_API_PUBLIC_URL", "str"),
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -140,6 +143,9 @@ def load(path: Path | None) -> Settings:
         agi_port=got.get("agi.port"),
         api_host=got.get("api.host", "127.0.0.1"),
         api_port=got.get("api.port"),
+        api_public_url=_url("api.public_url", got["api.public_url"])
+        if "api.public_url" in got
+        else None,
     )
 
 

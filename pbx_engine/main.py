@@ -24,6 +24,7 @@ from pbx_engine.agi.app import AgiApp
 from pbx_engine.agi.routes import AgiRoutes
 from pbx_engine.api import app as api
 from pbx_engine.api.app import Status
+from pbx_engine.api.openapi_doc import server_url
 from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
@@ -162,7 +163,8 @@ async def _start_api(
         ari_connects=lambda: ari.connects,
     )
     host, port = settings.api_host, settings.api_port
-    return await _listen("the API", host, port, api.serve(api.Api(db, status), host, port))
+    url = server_url(settings.api_public_url, host, port)
+    return await _listen("the API", host, port, api.serve(api.Api(db, status, url), host, port))
 
 
 async def _listen(what: str, host: str, port: int, serving: Awaitable[T]) -> T:
