@@ -31,6 +31,7 @@ from pbx_engine.config import Settings, load
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from pbx_engine.stale_sweeper import StaleSweeper
+from pbx_engine.webhook_sender import WebhookSender
 
 log = logging.getLogger("minutecard")
 T = TypeVar("T")
@@ -100,13 +101,15 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         )
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         sweeper = StaleSweeper(db, engine.clock, settings.checkpoint_seconds)
+        sender = WebhookSender(db, engine.clock)
         agi_server = await _start_agi(settings, db, engine)
-        api_runner = await _start_api(settings, db, engine, ari, journal)
+        api_runner = await _start_api(settings, db, engine, ari, journal, sender)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
             asyncio.create_task(watcher.run(), name="credit"),
             asyncio.create_task(engine.settler.replay_forever(), name="journal"),
             asyncio.create_task(sweeper.run(), name="stale holds"),
+            asyncio.create_task(sender.run(), name="webhooks"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
@@ -146,8 +149,9 @@ async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asynci
 
 
 async def _start_api(
-    settings: Settings, db: Database, engine: Engine, ari: AriClient, journal: Journal
-) -> web.AppRunner | None:
+    settings: Settings, db: Database, engine: Engine, ari: AriClient, journal: Journal,
+    sender: WebhookSender,
+) -> web.AppRunner | None:  # fmt: skip
     """The balance API, /health and /metrics, when a port is set: served at once, also while
     ARI is unreachable (/health says so)."""
     if settings.api_port is None:
@@ -161,6 +165,7 @@ async def _start_api(
         outcomes=lambda: engine.settler.outcomes,
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
+        webhooks=sender,
     )
     host, port = settings.api_host, settings.api_port
     url = server_url(settings.api_public_url, host, port)

@@ -34,6 +34,7 @@ from cards.validate import PG_INTEGER_MAX, idempotency_key
 from pbx_engine.api import openapi_doc
 from pbx_engine.api.card_routes import CardRoutes
 from pbx_engine.api.pagination import PAGE_PARAMS, page_of
+from pbx_engine.webhook_sender import DeliveryOutcomes, WebhookSender
 
 MAX_BODY = 64 * 1024
 LAG_PROBE_S = 0.5
@@ -51,6 +52,7 @@ class Status:
     outcomes: Callable[[], Mapping[str, int]] = dict
     billed_seconds: Callable[[], int] = int
     ari_connects: Callable[[], int] = int
+    webhooks: WebhookSender | None = None
 
 
 class ApiError(Exception):
@@ -125,6 +127,7 @@ class Api:
         self.open_holds = Gauge("minutecard_open_holds", "holds of live calls (database)",
                                 registry=self.registry)  # fmt: skip
         self.registry.register(_Outcomes(status))
+        self.registry.register(DeliveryOutcomes(status.webhooks))
         self.lag_ms = 0.0
 
     def _lag(self) -> float:
