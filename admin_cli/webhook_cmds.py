@@ -45,9 +45,9 @@ def webhook_add(
     actor: str, as_json: bool,
 ) -> None:  # fmt: skip
     """Send the project's EVENTS to URL, signed with the secret (shown once, here)."""
-    kinds = webhooks.parse_events(events)
 
     async def action(db: Database) -> webhooks.NewWebhook:
+        kinds = webhooks.parse_events(events)
         unit = (await projects.get_project(db, project)).unit
         threshold = parse_amount(low_balance, unit) if low_balance is not None else None
         return await webhooks.add(

@@ -23,10 +23,11 @@ from pbx_engine.clock import Clock
 
 log = logging.getLogger("minutecard.webhooks")
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 16
 BASE_S = 10
 CAP_S = 3600
-"""Waits of about 10 s, 20 s, 40 s … never over an hour; the 8th failure is the last."""
+"""Waits of about 10 s, 20 s, 40 s … never over an hour: a shop away for about 7 hours still
+gets the event; the 16th failure is the last."""
 POLL_MS = 1000
 TIMEOUT_S = 10
 SIGNATURE = "Minutecard-Signature"
