@@ -244,8 +244,8 @@ async def topup_locked(
             )
         )
     data = {
-        "serial": card.serial, "amount": amount, "bonus": bonus_amount, "balance": card.balance,
-        "unit": project.unit, "reference": key,
+        "serial": card.serial, "entry_id": entries[0].id, "amount": amount, "bonus": bonus_amount,
+        "balance": card.balance, "unit": project.unit, "reference": key,
     }  # fmt: skip
     await outbox.emit(session, card.project_id, outbox.TOPUP_CREDITED, data, moment)
     return entries

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from cards.db import Database
 from cards.errors import DenominationNotAllowed
 from cards.models import WebhookDelivery
 from cards.services import adjustments, cardbatch, ledger, projects, webhooks
 from cards.services.outbox import EVENTS
+from cards.services.strict_audit import strict_audit
 from testbed.astro import SECRET
 from tests.cards.helpers import project_with_cards
 from tests.support.settlements import bill_call
@@ -29,8 +30,12 @@ async def events(db: Database) -> list[tuple[str, dict[str, Any]]]:
 
 async def shop(db: Database, settings: dict[str, Any] | None = None) -> int:
     [card] = await project_with_cards(db, unit="money", value=10 * EUR, settings=settings)
-    await webhooks.add(db, "astro", URL, list(EVENTS), actor="anna", low_balance=5 * EUR)
+    await shop_hook(db)
     return card.card_id
+
+
+async def shop_hook(db: Database) -> None:
+    await webhooks.add(db, "astro", URL, list(EVENTS), actor="anna", low_balance=5 * EUR)
 
 
 async def test_a_topup_writes_its_event_with_the_move(db: Database) -> None:
@@ -81,3 +86,17 @@ async def test_a_call_ended_event_carries_its_billed_seconds_and_charge(db: Data
     [(_, data)] = [e for e in await events(db) if e[0] == "call.ended"]
     assert (data["call_id"], data["serial"], data["billed_seconds"]) == ("call-7", card.serial, 120)
     assert data["charge"] == 2 * 19_900
+
+
+@pytest.mark.books_broken
+async def test_the_strict_audit_finds_a_topup_its_webhook_never_heard_of(db: Database) -> None:
+    [card] = await project_with_cards(db, unit="money", value=10 * EUR)
+    await ledger.topup(db, card.card_id, 15 * EUR, actor="anna")  # before any webhook: not its
+    await shop_hook(db)
+    await ledger.topup(db, card.card_id, 15 * EUR, actor="anna")
+    assert await strict_audit(db) == []
+    async with db.transaction() as session:
+        await session.execute(delete(WebhookDelivery))
+    [breach] = await strict_audit(db)
+    assert breach.invariant == "a top-up is announced to each webhook subscribed then"
+    assert breach.subject == "webhook 1"
