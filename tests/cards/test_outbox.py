@@ -3,11 +3,13 @@ to the project's subscribers only; a low balance once per crossing; exhausted at
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
 
+from cards.clock import utcnow
 from cards.db import Database
 from cards.errors import DenominationNotAllowed
 from cards.models import WebhookDelivery
@@ -93,7 +95,8 @@ async def test_the_strict_audit_finds_a_topup_its_webhook_never_heard_of(db: Dat
     [card] = await project_with_cards(db, unit="money", value=10 * EUR)
     await ledger.topup(db, card.card_id, 15 * EUR, actor="anna")  # before any webhook: not its
     await shop_hook(db)
-    await ledger.topup(db, card.card_id, 15 * EUR, actor="anna")
+    later = utcnow() + timedelta(minutes=2)
+    await ledger.topup(db, card.card_id, 15 * EUR, actor="anna", now=later)
     assert await strict_audit(db) == []
     async with db.transaction() as session:
         await session.execute(delete(WebhookDelivery))
