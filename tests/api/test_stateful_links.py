@@ -25,8 +25,9 @@ CHECKS = [
     checks.response_headers_conformance,
     checks.response_schema_conformance,
 ]
-STEPS = 150
-"""Scenarios, each of up to ``stateful_step_count`` calls: about 20 s here on both databases."""
+STEPS = 100
+"""Scenarios of up to 10 calls (about 1,000 requests): 32-40 s a database on this 2-core box at
+load 10; 150 took 18 s idle."""
 
 
 def machine(url: str, token: str, seen: list[tuple[str, int]]) -> type[APIStateMachine]:
@@ -53,8 +54,8 @@ def machine(url: str, token: str, seen: list[tuple[str, int]]) -> type[APIStateM
 async def test_the_stateful_phase_over_the_links_finds_no_violation(
     api: Server, db: Database
 ) -> None:
-    """The document's links are followed (a card listed is read, topped up, refunded, blocked,
-    unblocked); any undocumented status, body or header fails; the books still hold."""
+    """The document's links are followed (a card listed is read, its ledger, top-ups, refunds,
+    blocks on it); any undocumented status, body or header fails; the books still hold."""
     await cardbatch.create_cards(db, "astro", 3, 20 * EUR, secret=SECRET, label="fair")
     run = settings(
         max_examples=STEPS, stateful_step_count=10, deadline=None, derandomize=True,
@@ -63,11 +64,10 @@ async def test_the_stateful_phase_over_the_links_finds_no_violation(
     # The machine speaks plain blocking HTTP: it runs in a thread while this loop serves.
     seen: list[tuple[str, int]] = []
     await asyncio.to_thread(lambda: machine(api.url, api.write, seen).run(settings=run))
-    followed = {
-        ("GET /v1/cards", 200), ("GET /v1/cards/{serial}", 200),
-        ("GET /v1/cards/{serial}/transactions", 200), ("POST /v1/cards/{serial}/block", 200),
-    }  # fmt: skip
+    followed = {("GET /v1/cards/{serial}", 200), ("GET /v1/cards/{serial}/transactions", 200)}
     assert followed <= set(seen), sorted(set(seen))  # links led to real cards, not only 404s
+    writes = {op for op, status in seen if op.startswith("POST /v1/cards/") and status != 404}
+    assert len(writes) >= 3, sorted(set(seen))  # and writes reached them (2xx or their 4xx rules)
     status, page = await api.call("GET", "/v1/cards?limit=500", api.read)
     assert status == 200 and len(page["items"]) == 4
     assert await strict_audit.strict_audit(db) == []
