@@ -23,13 +23,19 @@ PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 _SUBSCRIBERS = select(Webhook.id, Webhook.events, Webhook.low_balance).where(
     Webhook.project_id == bindparam("w_project")
 )
+HOOKS = "minutecard.webhooks"
+"""``session.info`` key of the subscribers this transaction read."""
 _DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[assignment]
 _ADD = insert(_DELIVERIES)
 
 
 async def _subscribers(session: AsyncSession, project_id: int) -> list[tuple[int, str, int | None]]:
-    rows = await session.execute(_SUBSCRIBERS, {"w_project": project_id})
-    return [(hook_id, events, low) for hook_id, events, low in rows.all()]
+    """Read once per transaction and project: a settle asks for the charge and the record."""
+    known: dict[int, list[tuple[int, str, int | None]]] = session.info.setdefault(HOOKS, {})
+    if project_id not in known:
+        rows = await session.execute(_SUBSCRIBERS, {"w_project": project_id})
+        known[project_id] = [(hook_id, events, low) for hook_id, events, low in rows.all()]
+    return known[project_id]
 
 
 async def _add(
