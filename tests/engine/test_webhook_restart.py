@@ -1,22 +1,30 @@
 """A real ``cardengine`` killed with SIGKILL while a webhook delivery waits for its retry loses
-nothing: the restarted engine delivers it once the shop is back (issue 25 item 5)."""
+nothing: the restarted engine delivers it once the shop is back; a sender that dies stops the
+engine with its cause (issue 25 item 5)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 from sqlalchemy import select, update
 
 from cards.clock import utcnow
 from cards.db import Database
 from cards.models import Card, WebhookDelivery
 from cards.services import tokens, webhooks
+from pbx_engine import main as engine_main
+from pbx_engine.config import load
+from pbx_engine.webhook_sender import WebhookSender
+from testbed.engine_world import eventually
+from testbed.fake_ari import FakeAri, FakeClock
 from testbed.postgres import free_port
 from tests.engine.test_cardengine_run import CARDENGINE, _astro_database, _config, _env
 from tests.engine.test_webhook_sender import SECRET, Receiver
@@ -99,3 +107,27 @@ async def test_a_killed_engine_delivers_after_its_restart(tmp_path: Path) -> Non
         row = (await session.scalars(select(WebhookDelivery))).one()
     assert (row.state, row.attempts) == ("delivered", 2)
     await db.close()
+
+
+async def test_a_dying_webhook_sender_stops_the_engine_with_its_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Supervised as every engine task: a sender bug is not a silent stop of all deliveries."""
+    url = await _astro_database(tmp_path)
+    fake = FakeAri(FakeClock())
+    await fake.start()
+
+    async def dies(self: WebhookSender) -> None:
+        await eventually(lambda: fake.connects == 1, what="engine connected")
+        raise RuntimeError("sender broke")
+
+    monkeypatch.setattr(WebhookSender, "run", dies)
+    for name, value in _env(url, tmp_path).items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.INFO, logger="minutecard")
+    try:
+        code = await asyncio.wait_for(engine_main.serve(load(_config(tmp_path, fake.url))), 30)
+    finally:
+        await fake.stop()
+    assert code == 1
+    assert "the webhooks task died: RuntimeError('sender broke')" in caplog.records[-1].getMessage()
