@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "token": ("token_cmds", "token_group", "Bearer tokens of the balance API."),
     "topup": ("card_cmds", "topup", "Credit AMOUNT to a card (25, 25 €, 25,00; minutes)."),
     "transactions": ("card_cmds", "transactions", "Ledger of a card or of a caller line."),
+    "webhook": ("webhook_cmds", "webhook_group", "Outgoing webhooks to the shop, deliveries."),
 }
 """name → (module in admin_cli, attribute, the one line ``cardadmin --help`` shows)."""
 

@@ -441,3 +441,51 @@ class PaymentEvent(Base):
     event_id: Mapped[str] = mapped_column(String(120))
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
     at: Mapped[datetime]
+
+
+class Webhook(Base):
+    """A shop's endpoint for a project's events (``cardadmin webhook add``); the secret signs
+    every delivery, so it is kept as given (shown once when generated)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[str] = mapped_column(String(200))
+    """Comma-separated event types (``cards.services.outbox.EVENTS``)."""
+    secret: Mapped[str] = mapped_column(String(200))
+    low_balance: Mapped[int | None] = mapped_column(Money, default=None)
+    """``card.low_balance`` fires when a balance falls from at least this to below it."""
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """The transactional outbox: one event for one webhook, written with the money move that
+    caused it; the sender's state (attempts, next try) is kept here, so a restart resumes."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(12))
+    """``pending`` (due at ``next_at``), ``delivered`` or ``dead``."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class WebhookAttempt(Base):
+    """Every try to deliver: the receiver's status (None: no answer), how long, what failed."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    status: Mapped[int | None] = mapped_column(Integer)
+    ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200))

@@ -51,6 +51,8 @@ class Settings:
     agi_allow: Allowlist | None = None
     api_allow: Allowlist | None = None
     """Peer networks that may connect; needed when the host is not a loopback address."""
+    api_public_url: str | None = None
+    """Where clients reach the API (behind a proxy); the served OpenAPI names it as its server."""
 
 
 # (section, key) → (environment variable, kind); kind is "str", "networks" (CIDRs) or (min, max)
@@ -75,6 +77,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("api", "shutdown_seconds"): ("MINUTECARD_API_SHUTDOWN_SECONDS", (0, 3_600)),
     ("agi", "allow"): ("MINUTECARD_AGI_ALLOW", "networks"),
     ("api", "allow"): ("MINUTECARD_API_ALLOW", "networks"),
+    ("api", "public_url"): ("MINUTECARD_API_PUBLIC_URL", "str"),
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -167,6 +170,9 @@ def load(path: Path | None) -> Settings:
         api_shutdown_seconds=got.get("api.shutdown_seconds", 5),
         agi_allow=got.get("agi.allow"),
         api_allow=got.get("api.allow"),
+        api_public_url=_url("api.public_url", got["api.public_url"])
+        if "api.public_url" in got
+        else None,
     )
 
 

@@ -25,6 +25,7 @@ from pbx_engine.agi.routes import AgiRoutes
 from pbx_engine.api import app as api
 from pbx_engine.api.app import Status
 from pbx_engine.api.limits import Limits
+from pbx_engine.api.openapi_doc import server_url
 from pbx_engine.ari.client import AriAuthError, AriClient
 from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
@@ -33,6 +34,7 @@ from pbx_engine.engine import Engine, EngineConfig
 from pbx_engine.payments.routes import PaymentRoutes
 from pbx_engine.payments.service import Payments
 from pbx_engine.stale_sweeper import StaleSweeper
+from pbx_engine.webhook_sender import WebhookSender
 
 log = logging.getLogger("minutecard")
 T = TypeVar("T")
@@ -103,14 +105,16 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         sweeper = StaleSweeper(db, engine.clock, settings.checkpoint_seconds)
         payments = Payments(db, settings.payments)
+        sender = WebhookSender(db, engine.clock)
         agi_server = await _start_agi(settings, db, engine)
-        api_runner = await _start_api(settings, db, engine, ari, journal, payments)
+        api_runner = await _start_api(settings, db, engine, ari, journal, payments, sender)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
             asyncio.create_task(watcher.run(), name="credit"),
             asyncio.create_task(engine.settler.replay_forever(), name="journal"),
             asyncio.create_task(sweeper.run(), name="stale holds"),
             asyncio.create_task(payments.sweep_forever(), name="unpaid orders"),
+            asyncio.create_task(sender.run(), name="webhooks"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
@@ -158,6 +162,7 @@ async def _start_api(
     ari: AriClient,
     journal: Journal,
     payments: Payments,
+    sender: WebhookSender,
 ) -> web.AppRunner | None:
     """The balance API, /health and /metrics, when a port is set: served at once, also while
     ARI is unreachable (/health says so)."""
@@ -172,12 +177,14 @@ async def _start_api(
         outcomes=lambda: engine.settler.outcomes,
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
+        webhooks=sender,
     )
     limits = Limits(shutdown_seconds=settings.api_shutdown_seconds, allow=settings.api_allow)
     host, port = settings.api_host, settings.api_port
     routes = [PaymentRoutes(payments).add_to]
+    url = server_url(settings.api_public_url, host, port)
     return await _listen(
-        "the API", host, port, api.serve(api.Api(db, status, limits), host, port, routes)
+        "the API", host, port, api.serve(api.Api(db, status, limits, url), host, port, routes)
     )
 
 

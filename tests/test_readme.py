@@ -95,6 +95,14 @@ async def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     assert '"ari_connected": true' in text  # /health through the engine's own API
     assert '"balance": 575000' in text  # 10 + 25 − 1.50 − 1.00 (refund) + 25 EUR (the API)
     assert "Sie haben noch einundzwanzig Minuten Guthaben." in text
+    # docs/api.md's pages and card steps: a page of the kiosk cards, a second ledger page
+    # reached by its cursor, block, unblock and a refund with the shop's key on its entry.
+    assert text.count('"next_after": "') >= 2 and '"label": "kiosk 3"' in text
+    assert '"status": "blocked"' in text and '"status": "active"' in text
+    assert (
+        '"kind": "refund", "amount": -10000' in text
+        and '"idempotency_key": "shop-refund-12"' in text
+    )
     # The month, in the month it runs in: set-up 59 + minimum usage 2 EUR, cards and minutes
     # loaded announced (10 + 26.50 EUR), as docs/operating.md says.
     [month] = {started, f"{datetime.now(UTC):%Y-%m}"} & set(re.findall(r"berger-(\S+)\.pdf", text))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,7 +19,6 @@ from cards.domain import EntryKind, HoldState
 from cards.errors import IdempotencyKeyReused, NotFound
 from cards.models import (
     ApiReplay,
-    CallRecord,
     Card,
     LedgerEntry,
     LineBinding,
@@ -29,6 +27,7 @@ from cards.models import (
 )
 from cards.phone import to_e164
 from cards.services import ledger, token_caps
+from cards.services.card_life import refund_locked
 from cards.services.customers import after_charge
 from cards.services.ledger import locked_card
 from cards.services.reservations import available_now
@@ -85,7 +84,7 @@ async def _card_view(session: AsyncSession, card: Card) -> dict[str, Any]:
     }
 
 
-MOVES = ("topup", "credit", "debit")
+MOVES = ("topup", "credit", "debit", "refund")
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,8 @@ class Moved:
 @dataclass(frozen=True)
 class MoveRequest:
     """A top-up (``amount``), or a credit or debit (``amount`` and ``reason``: other services
-    selling goods on the same account), as the API received it."""
+    selling goods on the same account), or a refund (``amount`` and ``reason``: paid back to
+    the holder, by the operator's rules), as the API received it."""
 
     project_id: int
     serial: str
@@ -136,10 +136,7 @@ async def move(db: Database, request: MoveRequest) -> Moved:
             entries = await _entries(session, card, request)
             answer = {
                 "card": await _card_view(session, card),
-                "entries": [
-                    {"kind": e.kind, "amount": e.amount, "balance_after": e.balance_after}
-                    for e in entries
-                ],
+                "entries": [entry_view(e, request.project_id) for e in entries],
             }
             row.status, row.body = 201, answer
             return Moved(201, answer)
@@ -156,6 +153,13 @@ async def _entries(session: AsyncSession, card: Card, request: MoveRequest) -> l
     amount = int(request.body["amount"])
     if request.kind == "topup":
         return await ledger.topup_locked(session, card, amount, actor=request.actor, key=ledger_key)
+    if request.kind == "refund":
+        reason = str(request.body["reason"])
+        return [
+            await refund_locked(
+                session, card, amount, reason=reason, actor=request.actor, key=ledger_key
+            )
+        ]
     kind = EntryKind.CREDIT if request.kind == "credit" else EntryKind.DEBIT
     signed = amount if kind is EntryKind.CREDIT else -amount
     reason = validate.reason(str(request.body["reason"]))
@@ -165,6 +169,25 @@ async def _entries(session: AsyncSession, card: Card, request: MoveRequest) -> l
     if signed < 0:
         await after_charge(session, card, entry.at)  # a postpaid card may pass its threshold
     return [entry]
+
+
+def entry_view(entry: LedgerEntry, project_id: int) -> dict[str, Any]:
+    """A ledger entry with its id and what identifies the request that moved it: the shop's own
+    ``Idempotency-Key`` for an entry its API request moved (its bonus too), and ``reference``,
+    the ledger's key in its namespace (``api:…``, ``cli:…``, ``call:<call id>``)."""
+    key = entry.idempotency_key
+    own = f"api:{project_id}:"
+    shop_key = key.removeprefix(own).removesuffix(" bonus") if key and key.startswith(own) else None
+    return {
+        "id": entry.id,
+        "at": aware(entry.at).isoformat(),
+        "kind": entry.kind,
+        "amount": entry.amount,
+        "balance_after": entry.balance_after,
+        "reason": entry.reason,
+        "idempotency_key": shop_key,
+        "reference": key,
+    }
 
 
 async def _replay(session: AsyncSession, request: MoveRequest) -> Moved | None:
@@ -195,7 +218,7 @@ async def _card(session: AsyncSession, project_id: int, serial: str) -> Card:
     return card
 
 
-async def _card_id(db: Database, project_id: int, serial: str) -> int:
+async def card_id_of(db: Database, project_id: int, serial: str) -> int:
     async with db.read() as session:
         return (await _card(session, project_id, serial)).id
 
@@ -212,59 +235,3 @@ async def line_view(db: Database, project_id: int, line: str) -> dict[str, Any]:
     if serial is None:
         raise NotFound(f"no card bound to {e164}")
     return await card_view(db, project_id, serial)
-
-
-async def card_transactions(db: Database, project_id: int, serial: str) -> list[dict[str, Any]]:
-    card_id = await _card_id(db, project_id, serial)
-    async with db.read() as session:
-        entries = (
-            await session.scalars(
-                select(LedgerEntry).where(LedgerEntry.card_id == card_id).order_by(LedgerEntry.id)
-            )
-        ).all()
-    return [
-        {
-            "at": aware(e.at).isoformat(),
-            "kind": e.kind,
-            "amount": e.amount,
-            "balance_after": e.balance_after,
-            "reason": e.reason,
-        }
-        for e in entries
-    ]
-
-
-async def call_records(
-    db: Database,
-    project_id: int,
-    *,
-    caller: str | None = None,
-    serial: str | None = None,
-    since: datetime | None = None,
-    limit: int = 1000,
-) -> list[dict[str, Any]]:
-    query = select(CallRecord).where(CallRecord.project_id == project_id)
-    if caller is not None:
-        query = query.where(CallRecord.caller == to_e164(caller))
-    if serial is not None:
-        query = query.where(CallRecord.card_id == await _card_id(db, project_id, serial))
-    if since is not None:
-        query = query.where(CallRecord.arrived_at >= since)
-    async with db.read() as session:
-        rows = (await session.scalars(query.order_by(CallRecord.id).limit(limit))).all()
-    return [
-        {
-            "call_id": r.call_id,
-            "caller": r.caller,
-            "dialed": r.dialed,
-            "arrived_at": aware(r.arrived_at).isoformat(),
-            "charge_start_at": aware(r.charge_start_at).isoformat() if r.charge_start_at else None,
-            "ended_at": aware(r.ended_at).isoformat(),
-            "billed_seconds": r.billed_seconds,
-            "cost": r.cost,
-            "charged": r.charged,
-            "hangup_cause": r.hangup_cause,
-            "hangup_side": r.hangup_side,
-        }
-        for r in rows
-    ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
 from cards.amounts import show_amount
@@ -35,30 +36,45 @@ async def refund(
 ) -> LedgerEntry:
     """Pay ``amount`` back to the customer: a ``refund`` entry takes it from the balance (never
     below what live calls can have talked, as any debit)."""
+    async with db.transaction() as session:
+        card = await find_card(session, card_ref, lock=True)
+        return await refund_locked(session, card, amount, reason=reason, actor=actor, now=now)
+
+
+async def refund_locked(
+    session: AsyncSession,
+    card: Card,
+    amount: int,
+    *,
+    reason: str,
+    actor: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> LedgerEntry:
+    """``refund`` inside the caller's transaction, the card locked (the API's refund: its
+    idempotency row and the entry commit together); ``key`` is the entry's ledger key."""
     reason = validate.reason(reason)
     validate.whole(amount, "refund")
     if amount <= 0:
         raise InvalidInput("a refund must be more than zero")
     moment = now or utcnow()
-    async with db.transaction() as session:
-        card = await find_card(session, card_ref, lock=True)
-        check_move(card, Move.REFUND, moment)
-        if amount > card.balance:  # a refund pays back the card's own money, never a credit line
-            unit = (await session.get_one(Project, card.project_id)).unit
-            raise Insufficient(
-                f"card {card.serial} holds {show_amount(max(card.balance, 0), unit)}: "
-                "a refund cannot pay out more"
-            )
-        await check_debit(session, card, amount, moment, "refunded")
-        unit = (await session.get_one(Project, card.project_id)).unit
-        entry = await append(
-            session, card, EntryKind.REFUND, -amount, actor=actor, reason=reason, now=moment
+    check_move(card, Move.REFUND, moment)
+    unit = (await session.get_one(Project, card.project_id)).unit
+    if amount > card.balance:  # a refund pays back the card's own money, never a credit line
+        raise Insufficient(
+            f"card {card.serial} holds {show_amount(max(card.balance, 0), unit)}: "
+            "a refund cannot pay out more"
         )
-        await note(
-            session, actor=actor, action="refund", project_id=card.project_id, card=card,
-            subject=f"refund {show_amount(amount, unit)}", reason=reason, now=moment,
-        )  # fmt: skip
-        return entry
+    await check_debit(session, card, amount, moment, "refunded")
+    entry = await append(
+        session, card, EntryKind.REFUND, -amount, actor=actor, reason=reason, key=key,
+        now=moment,
+    )  # fmt: skip
+    await note(
+        session, actor=actor, action="refund", project_id=card.project_id, card=card,
+        subject=f"refund {show_amount(amount, unit)}", reason=reason, now=moment,
+    )  # fmt: skip
+    return entry
 
 
 async def expire(

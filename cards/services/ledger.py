@@ -26,6 +26,7 @@ from cards.errors import (
 )
 from cards.models import Card, LedgerEntry, Project, Reservation
 from cards.money_rules import Move, check_move
+from cards.services import outbox
 from cards.services.credit_line import spendable
 from cards.services.holds import SHORTEN_NOTICE_S, floor_cost
 from cards.settings import ProjectSettings
@@ -101,7 +102,7 @@ _MOVE = (
     update(_CARDS)
     .where(_CARDS.c.id == bindparam("b_card"))
     .values(balance=_CARDS.c.balance + bindparam("b_amount", type_=_CARDS.c.balance.type))
-    .returning(_CARDS.c.balance, _CARDS.c.customer_id)
+    .returning(_CARDS.c.balance, _CARDS.c.customer_id, _CARDS.c.project_id, _CARDS.c.serial)
 )
 _ENTRY = insert(_LEDGER).returning(_LEDGER.c.id)
 """Built once, run as Core: every call's settle moves a balance, and the ORM's unit of work cost
@@ -121,7 +122,7 @@ async def post(
 ) -> tuple[LedgerEntry, int | None]:
     """Move the balance by ``amount`` and append its entry: the one place a balance changes.
     The caller holds the card's lock (or its hold's). Returns the entry and the card's customer."""
-    balance, customer = (
+    balance, customer, project_id, serial = (
         await session.execute(_MOVE, {"b_card": card_id, "b_amount": amount})
     ).one()
     values = {
@@ -136,6 +137,10 @@ async def post(
     }
     entry_id = (await session.execute(_ENTRY, values)).scalar_one()
     await mark_changed(session, card_id)
+    if amount < 0:  # its webhook events commit or roll back with the move
+        await outbox.balance_moved(
+            session, project_id, serial, balance - amount, balance, values["at"]
+        )
     return LedgerEntry(id=entry_id, **values), customer
 
 
@@ -247,6 +252,11 @@ async def topup_locked(
                 now=moment,
             )
         )
+    data = {
+        "serial": card.serial, "entry_id": entries[0].id, "amount": amount, "bonus": bonus_amount,
+        "balance": card.balance, "unit": project.unit, "reference": key,
+    }  # fmt: skip
+    await outbox.emit(session, card.project_id, outbox.TOPUP_CREDITED, data, moment)
     return entries
 
 

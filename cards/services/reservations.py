@@ -20,6 +20,7 @@ from cards.domain import EntryKind, HoldState
 from cards.errors import Conflict, NotFound
 from cards.models import CallRecord, Card, Reservation
 from cards.money_rules import CardState, state_of
+from cards.services import outbox
 from cards.services.credit_line import line_left, spendable
 from cards.services.holds import rating_of
 from cards.services.ledger import held, post
@@ -152,6 +153,7 @@ async def add_record(
         "hangup_side": outcome.hangup_side,
     }
     record_id = (await session.execute(_RECORD, values)).scalar_one()
+    await outbox.call_ended(session, values)  # in the settle's transaction, as the charge
     return CallRecord(id=record_id, **values)
 
 

@@ -9,7 +9,6 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -30,18 +29,20 @@ from cards.errors import (
     NotFound,
 )
 from cards.journal import STORAGE_ERRORS, Journal
-from cards.services import advisors, api_views, line_prices, tokens
+from cards.services import advisors, api_lists, api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
-from pbx_engine.api import health, middleware, server
+from pbx_engine.api import health, middleware, openapi_doc, server
+from pbx_engine.api.card_routes import CardRoutes
 from pbx_engine.api.limits import Limits
 from pbx_engine.api.metrics import Instruments, Totals
 from pbx_engine.api.middleware import GRANT
 from pbx_engine.api.orders_routes import OrderRoutes
+from pbx_engine.api.pagination import PAGE_PARAMS, page_of
 from pbx_engine.api.problem import problem as _error
 from pbx_engine.api.throttle import AuthThrottle
+from pbx_engine.webhook_sender import DeliveryOutcomes, WebhookSender
 
 MAX_BODY = 64 * 1024
-OPENAPI = Path(__file__).with_name("openapi.json")
 LAG_PROBE_S = 0.5
 METRICS_DB_TIMEOUT_S = 1
 DEFAULT_LIMITS = Limits()
@@ -59,6 +60,7 @@ class Status:
     outcomes: Callable[[], Mapping[str, int]] = dict
     billed_seconds: Callable[[], int] = int
     ari_connects: Callable[[], int] = int
+    webhooks: WebhookSender | None = None
 
 
 class ApiError(Exception):
@@ -84,8 +86,10 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
 class Api:
-    def __init__(self, db: Database, status: Status, limits: Limits = DEFAULT_LIMITS) -> None:
-        self.db, self.status = db, status
+    def __init__(
+        self, db: Database, status: Status, limits: Limits = DEFAULT_LIMITS, server_url: str = ""
+    ) -> None:
+        self.db, self.status, self.server_url = db, status, server_url
         self.registry = CollectorRegistry()
         self.instruments = Instruments(self.registry)
         self.requests = self.instruments.requests
@@ -126,6 +130,7 @@ class Api:
         )
         self.limits = limits
         self.throttle = AuthThrottle(limits.auth_failures, limits.auth_window_seconds)
+        self.registry.register(DeliveryOutcomes(status.webhooks))
         self.lag_ms = 0.0
 
     def _lag(self) -> float:
@@ -164,6 +169,7 @@ class Api:
         app.router.add_delete("/v1/lines/{line}/price", self.clear_line_price)
         app.router.add_get("/v1/calls", self.calls)
         app.router.add_get("/v1/live-calls", self.live_calls)
+        CardRoutes(self.db, self._grant, self._move, _json).add(app)
         app.router.add_get("/v1/advisors", self.advisor_list)
         app.router.add_post("/v1/advisors/{name}/login", self.advisor_login)
         app.router.add_post("/v1/advisors/{name}/logout", self.advisor_logout)
@@ -234,14 +240,22 @@ class Api:
         return web.json_response(view)
 
     async def openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=OPENAPI.read_text(), content_type="application/json")
+        url = self.server_url or f"{request.scheme}://{request.host}"
+        return web.Response(text=openapi_doc.served(url), content_type="application/json")
 
     async def transactions(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)
         serial = request.match_info["serial"]
-        return web.json_response(
-            await api_views.card_transactions(self.db, grant.project_id, serial)
+        unknown = set(request.query) - PAGE_PARAMS
+        if unknown:
+            raise ApiError(
+                400, "unknown_field", f"unknown parameters: {', '.join(sorted(unknown))}"
+            )
+        page = page_of(request.query, f"transactions {serial}")
+        rows = await api_lists.transactions(
+            self.db, grant.project_id, serial, page.after_id, page.limit
         )
+        return web.json_response(page.answer(rows.items, rows.ids))
 
     async def line(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)
@@ -272,7 +286,7 @@ class Api:
     async def calls(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)
         query = request.query
-        unknown = set(query) - {"caller", "card", "since"}
+        unknown = set(query) - {"caller", "card", "since"} - PAGE_PARAMS
         if unknown:
             raise ApiError(
                 400, "unknown_field", f"unknown parameters: {', '.join(sorted(unknown))}"
@@ -283,11 +297,10 @@ class Api:
                 since = datetime.strptime(query["since"], "%Y-%m-%d").replace(tzinfo=UTC)
             except ValueError as exc:
                 raise ApiError(400, "since", "since: a date as YYYY-MM-DD") from exc
-        records = await api_views.call_records(
-            self.db, grant.project_id, caller=query.get("caller"), serial=query.get("card"),
-            since=since,
-        )  # fmt: skip
-        return web.json_response(records)
+        where = api_lists.CallFilter(query.get("caller"), query.get("card"), since)
+        page = page_of(query, "calls " + json.dumps([where.caller, where.serial, str(since)]))
+        rows = await api_lists.calls(self.db, grant.project_id, where, page.after_id, page.limit)
+        return web.json_response(page.answer(rows.items, rows.ids))
 
     async def live_calls(self, request: web.Request) -> web.Response:
         grant = await self._grant(request)

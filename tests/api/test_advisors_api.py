@@ -13,7 +13,7 @@ from cards.clock import utcnow
 from cards.db import Database
 from cards.models import Advisor
 from cards.services import advisors, reports
-from pbx_engine.api.app import OPENAPI
+from pbx_engine.api.openapi_doc import OPENAPI
 from testbed.astro import SECRET
 from tests.api.test_openapi_conformance import resolved
 from tests.support.api_client import Server

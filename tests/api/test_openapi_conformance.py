@@ -13,7 +13,7 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pbx_engine.api.app import OPENAPI
+from pbx_engine.api.openapi_doc import OPENAPI
 from tests.support.api_client import Server
 
 DOC: dict[str, Any] = json.loads(OPENAPI.read_text())
