@@ -15,10 +15,10 @@ from cards.amounts import show_amount
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
-from cards.models import Advisor, HuntMember, Project
+from cards.models import Advisor, HuntMember, Project, Tariff
 from cards.pins import check_secret, hash_pin, new_pin
 from cards.services.operator_log import note
-from cards.services.projects import find_project, settings_of
+from cards.services.projects import find_project, find_tariff, settings_of
 
 _EXTENSION = re.compile(r"[0-9]{1,8}", re.ASCII)
 PIN_DOMAIN = "advisor:"
@@ -60,6 +60,8 @@ class Issued:
     advisor: Advisor
     project: Project
     pin: str | None = None
+    tariff: str | None = None
+    """The name of the advisor's own tariff, if it has one."""
 
 
 async def _fresh_pin(session: AsyncSession, project: Project, secret: bytes) -> tuple[str, str]:
@@ -86,10 +88,17 @@ async def _unique(session: AsyncSession, advisor: Advisor) -> None:
             raise Conflict(f"another advisor of this project has this {what}")
 
 
-def describe(advisor: Advisor) -> str:
+def describe(advisor: Advisor, tariff: str | None = None) -> str:
     ext = f", extension {advisor.extension}" if advisor.extension else ""
+    own = f", tariff {tariff}" if tariff else ""
     payout = show_amount(advisor.payout_rate, "money")
-    return f"advisor {advisor.name}: {advisor.dial_string}, payout {payout}/min{ext}"
+    return f"advisor {advisor.name}: {advisor.dial_string}, payout {payout}/min{ext}{own}"
+
+
+async def _tariff_name(session: AsyncSession, advisor: Advisor) -> str | None:
+    if advisor.tariff_id is None:
+        return None
+    return await session.scalar(select(Tariff.name).where(Tariff.id == advisor.tariff_id))
 
 
 async def add_advisor(
@@ -101,10 +110,13 @@ async def add_advisor(
     secret: bytes,
     payout: int = 0,
     ext: str | None = None,
+    tariff: str | None = None,
     actor: str = "cardadmin",
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Issued:
+    """Add an advisor, logged in; ``tariff``: one of the project's tariffs, rating the calls
+    this advisor answers (seed 004's price per offer)."""
     moment = now or utcnow()
     row = Advisor(
         name=validate.name(name, "advisor name"),
@@ -120,15 +132,17 @@ async def add_advisor(
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         row.project_id = project.id
+        if tariff is not None:
+            row.tariff_id = (await find_tariff(session, project, tariff)).id
         await _unique(session, row)
         pin, row.pin_hash = await _fresh_pin(session, project, secret)
         session.add(row)
         await session.flush()
         await note(
             session, actor=actor, action="advisor_add", project_id=project.id,
-            subject=describe(row), reason=reason, now=moment,
+            subject=describe(row, tariff), reason=reason, now=moment,
         )  # fmt: skip
-        return Issued(row, project, pin)
+        return Issued(row, project, pin, tariff)
 
 
 async def find_advisor(session: AsyncSession, project: Project, name: str) -> Advisor:
@@ -140,11 +154,17 @@ async def find_advisor(session: AsyncSession, project: Project, name: str) -> Ad
     return row
 
 
-async def list_advisors(db: Database, project_ref: str | int) -> tuple[Project, list[Advisor]]:
+async def list_advisors(db: Database, project_ref: str | int) -> list[Issued]:
+    """Every advisor of the project, each with its own tariff's name."""
     async with db.read() as session:
         project = await find_project(session, project_ref)
-        query = select(Advisor).where(Advisor.project_id == project.id).order_by(Advisor.id)
-        return project, list((await session.scalars(query)).all())
+        query = (
+            select(Advisor, Tariff.name)
+            .outerjoin(Tariff, Tariff.id == Advisor.tariff_id)
+            .where(Advisor.project_id == project.id)
+            .order_by(Advisor.id)
+        )
+        return [Issued(a, project, None, name) for a, name in await session.execute(query)]
 
 
 async def list_for_project(db: Database, project_id: int) -> list[Advisor]:
@@ -157,7 +177,8 @@ async def list_for_project(db: Database, project_id: int) -> list[Advisor]:
 async def get_advisor(db: Database, project_ref: str | int, name: str) -> Issued:
     async with db.read() as session:
         project = await find_project(session, project_ref)
-        return Issued(await find_advisor(session, project, name), project)
+        row = await find_advisor(session, project, name)
+        return Issued(row, project, None, await _tariff_name(session, row))
 
 
 @dataclass(frozen=True)
@@ -169,6 +190,8 @@ class Change:
     ext: str | None = None
     """An extension, or "" to take it away."""
     new_pin: bool = False
+    tariff: str | None = None
+    """One of the project's tariffs, or "" to take the advisor's own tariff away."""
 
 
 async def set_advisor(
@@ -182,7 +205,9 @@ async def set_advisor(
     reason: str | None = None,
 ) -> Issued:
     if change == Change():
-        raise InvalidInput("nothing to change: give a new dial string, payout, extension or PIN")
+        raise InvalidInput(
+            "nothing to change: give a new dial string, payout, extension, tariff or PIN"
+        )
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         row = await find_advisor(session, project, name)
@@ -192,6 +217,9 @@ async def set_advisor(
             row.payout_rate = payout_rate(change.payout)
         if change.ext is not None:
             row.extension = extension(change.ext) if change.ext else None
+        if change.tariff is not None:
+            own = await find_tariff(session, project, change.tariff) if change.tariff else None
+            row.tariff_id = None if own is None else own.id
         await _unique(session, row)
         pin = None
         if change.new_pin:
@@ -199,12 +227,13 @@ async def set_advisor(
                 raise InvalidInput("a new PIN needs the PIN secret")
             pin, row.pin_hash = await _fresh_pin(session, project, secret)
         await session.flush()
-        subject = describe(row) + (", new PIN" if pin else "")
+        tariff = await _tariff_name(session, row)
+        subject = describe(row, tariff) + (", new PIN" if pin else "")
         await note(
             session, actor=actor, action="advisor_set", project_id=project.id,
             subject=subject, reason=reason,
         )  # fmt: skip
-        return Issued(row, project, pin)
+        return Issued(row, project, pin, tariff)
 
 
 async def remove_advisor(
@@ -225,7 +254,7 @@ async def remove_advisor(
             raise Conflict(f"advisor {row.name} rings in a number's group: take it out first")
         await note(
             session, actor=actor, action="advisor_remove", project_id=project.id,
-            subject=describe(row), reason=reason,
+            subject=describe(row, await _tariff_name(session, row)), reason=reason,
         )  # fmt: skip
         await session.delete(row)
         return row.name
