@@ -94,7 +94,13 @@ async def test_an_extension_picks_its_advisor_whose_dearer_tariff_rates_the_call
         # 12 card seconds at Ben's 2 a second: his BYE comes 6 s after his leg entered the
         # bridge (12 s at the line's tariff).
         late_us = bye_after_credit_us(world, ben, "-advisor", 6)
-        print(f"\nchoice: Ben's BYE {late_us / 1000} ms after bridge + 6 s")
+        # Ben's answered leg waited (uncharged) while the caller heard the new minutes.
+        waited = sipp.after_ms(max(event_ms(world, "ChannelEnteredBridge", "")), 0)
+        waited_ms = (waited - ben.times("SIP/2.0 200 OK")[0]) // timedelta(milliseconds=1)
+        print(
+            f"\nchoice: 200 OK → bridge {waited_ms} ms; BYE {late_us / 1000} ms after bridge + 6 s"
+        )
+        assert 1_000 < waited_ms < 5_000
         assert 0 <= late_us < 50_000
         [entry] = await ledger_calls(world)
         assert entry.amount == -CREDIT
