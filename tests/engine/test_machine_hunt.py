@@ -333,3 +333,24 @@ def test_a_rating_that_cannot_be_done_drops_the_advisor_and_charges_nothing() ->
     assert settle.record.charge_start_ms is None and settle.record.talk_s == 0
     assert settle.record.cause is Cause.SERVICE_UNAVAILABLE
     assert d.machine.state is State.CLOSING and not d.of(cmd.Bridge)
+
+
+def test_an_advisor_tariff_charging_after_its_announcement_announces_its_price_in_the_bridge() -> (
+    None
+):
+    d = hunting(credit_s=600)
+    offer(d, DEAR_ANNA)
+    d.send(ev.AdvisorAnswered("c1-advisor", d.now))
+    out = d.send(ev.AdvisorRated(True, 501, d.now, 29_900, after_announcement=True))
+    assert "tariff" not in d.one(cmd.Play, out).sounds  # its price is said in the bridge
+    d.played()
+    out = d.bridge()
+    play = d.one(cmd.Play, out)
+    assert play.bridge == "c1-bridge" and play.sounds[0] == "tariff"
+    assert "num/n2" in play.sounds and "num/n99" in play.sounds  # 2,99 EUR a minute
+    assert d.machine.state is State.ANNOUNCING_TARIFF
+    d.played()
+    started = d.now
+    assert d.machine.state is State.TALKING
+    out = d.advance(501_000)
+    assert d.one(cmd.Settle, out).record.charge_start_ms == started
