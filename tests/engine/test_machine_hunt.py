@@ -335,9 +335,7 @@ def test_a_rating_that_cannot_be_done_drops_the_advisor_and_charges_nothing() ->
     assert d.machine.state is State.CLOSING and not d.of(cmd.Bridge)
 
 
-def test_an_advisor_tariff_charging_after_its_announcement_announces_its_price_in_the_bridge() -> (
-    None
-):
+def test_an_advisor_tariff_charging_after_its_announcement_says_its_price_in_the_bridge() -> None:
     d = hunting(credit_s=600)
     offer(d, DEAR_ANNA)
     d.send(ev.AdvisorAnswered("c1-advisor", d.now))
