@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cards.models import CallAttempt, Tariff
@@ -141,8 +142,9 @@ async def test_a_cheap_advisor_who_is_busy_leaves_the_call_at_the_standard_tarif
         assert record.tariff_id == await tariff_id(world, "standard")
 
 
-async def test_a_logged_out_extension_says_so_and_the_group_takes_the_call(
-    e2e_sounds: Path, tmp_path: Path
+@pytest.mark.parametrize("typed", ["11#", "99#"], ids=["logged-out", "unknown"])
+async def test_a_logged_out_or_unknown_extension_says_so_and_the_group_takes_the_call(
+    e2e_sounds: Path, tmp_path: Path, typed: str
 ) -> None:
     async with e2e_world(tmp_path, e2e_sounds, credit_seconds=CREDIT, warning_lead=3) as world:
         await activation.activate(world.db, "astro", CALLER, world.card.pin, secret=SECRET)
@@ -154,7 +156,7 @@ async def test_a_logged_out_extension_says_so_and_the_group_takes_the_call(
                                     extensions=True)  # fmt: skip
         await hunt_groups.set_group(world.db, ADVISOR_NO, ["Anna", "Ben"], "ordered", timing)
         caller, _ = await world.call(ADVISOR_NO, CALLER, pcap_seconds=40, advisor=None,
-                                     digits={CHOICE_AT_MS: "11#"}, name="loggedout")  # fmt: skip
+                                     digits={CHOICE_AT_MS: typed}, name="unavailable")  # fmt: skip
         ben = await asyncio.wait_for(uas["Ben"], 20)
         assert caller.returncode == 0 and ben.returncode == 0, (caller.stderr, ben.stderr)
         heard = media(world)
@@ -162,7 +164,7 @@ async def test_a_logged_out_extension_says_so_and_the_group_takes_the_call(
         assert "sound:minutecard/de/extension_unavailable" in heard[offer + 1 :]
         assert await outcomes(world) == [("Ben", "answered")]  # Anna is logged out: never rung
         late_us = bye_after_credit_us(world, ben, "-advisor", CREDIT)
-        print(f"\nlogged-out extension: Ben's BYE {late_us / 1000} ms after bridge + 12 s")
+        print(f"\nextension {typed}: Ben's BYE {late_us / 1000} ms after bridge + 12 s")
         assert 0 <= late_us < 50_000
         [entry] = await ledger_calls(world)
         assert entry.amount == -CREDIT
