@@ -1,6 +1,7 @@
-"""The caller's choice and an advisor's own tariff (issue 23) on a real Asterisk 16 with SIPp: the
-caller types an advisor's extension and # over RFC 2833; the advisor who answers rates the call.
-Judged from outside the engine — SIPp's message times, Asterisk's event stamps, the ledger."""
+"""The caller's choice and an advisor's own tariff (issue 23) on a real Asterisk (22, and 16.28
+with MINUTECARD_ASTERISK=16) with SIPp: the caller types an advisor's extension and # over RFC
+2833; the advisor who answers rates the call. Judged from outside the engine — SIPp's message
+times, Asterisk's event stamps, the ledger."""
 
 from __future__ import annotations
 
