@@ -179,10 +179,10 @@ def _login_command(logged_in: bool) -> click.Command:
     @reason_option
     @json_option
     def command(name: str, project: str, actor: str, reason: str | None, as_json: bool) -> None:
-        row = run_with_db(
+        done = run_with_db(
             lambda db: advisors.set_login(db, project, name, logged_in, actor=actor, reason=reason)
         )
-        emit_record(advisor_dict(row, as_json=as_json), as_json=as_json, title=f"logged {word}")
+        emit_record(issued_dict(done, as_json=as_json), as_json=as_json, title=f"logged {word}")
 
     command.help = (
         "Log an advisor in: offered calls from now on (an audited change)."

@@ -167,11 +167,16 @@ async def list_advisors(db: Database, project_ref: str | int) -> list[Issued]:
         return [Issued(a, project, None, name) for a, name in await session.execute(query)]
 
 
-async def list_for_project(db: Database, project_id: int) -> list[Advisor]:
-    """The API's read: a token knows its project by id."""
+async def list_for_project(db: Database, project_id: int) -> list[tuple[Advisor, str | None]]:
+    """The API's read (a token knows its project by id): each advisor and its own tariff."""
     async with db.read(snapshot=False) as session:
-        query = select(Advisor).where(Advisor.project_id == project_id).order_by(Advisor.id)
-        return list((await session.scalars(query)).all())
+        query = (
+            select(Advisor, Tariff.name)
+            .outerjoin(Tariff, Tariff.id == Advisor.tariff_id)
+            .where(Advisor.project_id == project_id)
+            .order_by(Advisor.id)
+        )
+        return [(a, name) for a, name in await session.execute(query)]
 
 
 async def get_advisor(db: Database, project_ref: str | int, name: str) -> Issued:
@@ -265,10 +270,10 @@ async def api_view(
 ) -> list[dict[str, object]]:
     """``GET /v1/advisors``: every advisor of the token's project with its live state."""
     moment = now or utcnow()
-    return [advisor_view(a, moment) for a in await list_for_project(db, project_id)]
+    return [advisor_view(a, moment, t) for a, t in await list_for_project(db, project_id)]
 
 
-def advisor_view(a: Advisor, now: datetime) -> dict[str, object]:
+def advisor_view(a: Advisor, now: datetime, tariff: str | None) -> dict[str, object]:
     """One advisor as the API shows it (OpenAPI schema ``Advisor``)."""
     return {
         "name": a.name,
@@ -276,6 +281,7 @@ def advisor_view(a: Advisor, now: datetime) -> dict[str, object]:
         "state": live_state(a, now),
         "payout_rate": a.payout_rate,
         "calls_taken": a.calls_taken,
+        "tariff": tariff,
     }
 
 
@@ -287,7 +293,7 @@ async def set_login(
     *,
     actor: str = "cardadmin",
     reason: str | None = None,
-) -> Advisor:
+) -> Issued:
     """Log an advisor in or out: only logged-in advisors are offered calls (a call ringing or
     talking now goes on). State survives an engine restart: it is in the database."""
     async with db.transaction() as session:
@@ -301,4 +307,4 @@ async def set_login(
                 subject=f"advisor {row.name} logged {'in' if logged_in else 'out'}",
                 reason=reason,
             )  # fmt: skip
-        return row
+        return Issued(row, project, None, await _tariff_name(session, row))
