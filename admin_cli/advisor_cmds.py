@@ -29,8 +29,13 @@ def advisor_dict(a: Advisor, *, as_json: bool) -> dict[str, object]:
     }
 
 
+def issued_dict(issued: advisors.Issued, *, as_json: bool) -> dict[str, object]:
+    """An advisor with the name of its own tariff (None: the number's tariffs rate its calls)."""
+    return {**advisor_dict(issued.advisor, as_json=as_json), "tariff": issued.tariff}
+
+
 def _show(issued: advisors.Issued, *, as_json: bool, title: str) -> None:
-    record = advisor_dict(issued.advisor, as_json=as_json)
+    record = issued_dict(issued, as_json=as_json)
     if issued.pin is not None:
         record["login_pin"] = issued.pin  # shown this once: only its keyed hash is kept
     emit_record(record, as_json=as_json, title=title)
@@ -51,6 +56,7 @@ def advisor_group() -> None:
 @click.option("--dial", "dial_string", required=True, help="dial string, e.g. PJSIP/advisor1")
 @click.option("--payout", default="0", show_default=True, help="EUR per talked minute")
 @click.option("--extension", help="digits a caller may type to reach this advisor")
+@click.option("--tariff", help="a tariff of the project rating the calls this advisor answers")
 @actor_option
 @reason_option
 @json_option
@@ -60,6 +66,7 @@ def advisor_add(
     dial_string: str,
     payout: str,
     extension: str | None,
+    tariff: str | None,
     actor: str,
     reason: str | None,
     as_json: bool,
@@ -76,6 +83,7 @@ def advisor_add(
             secret=pin_key,
             payout=rate,
             ext=extension,
+            tariff=tariff,
             actor=actor,
             reason=reason,
         )
@@ -88,10 +96,10 @@ def advisor_add(
 @json_option
 def advisor_list(project: str, as_json: bool) -> None:
     """Every advisor of a project with its live state."""
-    _, rows = run_with_db(lambda db: advisors.list_advisors(db, project))
+    rows = run_with_db(lambda db: advisors.list_advisors(db, project))
     emit_rows(
-        [advisor_dict(a, as_json=as_json) for a in rows],
-        ["name", "dial_string", "extension", "payout_per_minute", "state"],
+        [issued_dict(a, as_json=as_json) for a in rows],
+        ["name", "dial_string", "extension", "payout_per_minute", "tariff", "state"],
         as_json=as_json,
         title="advisors",
     )
@@ -114,6 +122,7 @@ def advisor_show(name: str, project: str, as_json: bool) -> None:
 @click.option("--payout", help="a new payout in EUR per talked minute")
 @click.option("--extension", help='a new extension ("" takes it away)')
 @click.option("--new-pin", is_flag=True, help="make a new login PIN (shown once)")
+@click.option("--tariff", help='a tariff rating the calls it answers ("" takes it away)')
 @actor_option
 @reason_option
 @json_option
@@ -124,12 +133,13 @@ def advisor_set(
     payout: str | None,
     extension: str | None,
     new_pin: bool,
+    tariff: str | None,
     actor: str,
     reason: str | None,
     as_json: bool,
 ) -> None:
     """Change an advisor (an audited change)."""
-    change = advisors.Change(dial_string, _payout(payout), extension, new_pin)
+    change = advisors.Change(dial_string, _payout(payout), extension, new_pin, tariff)
     pin_key = secret() if new_pin else None
     issued = run_with_db(
         lambda db: advisors.set_advisor(
@@ -169,10 +179,10 @@ def _login_command(logged_in: bool) -> click.Command:
     @reason_option
     @json_option
     def command(name: str, project: str, actor: str, reason: str | None, as_json: bool) -> None:
-        row = run_with_db(
+        done = run_with_db(
             lambda db: advisors.set_login(db, project, name, logged_in, actor=actor, reason=reason)
         )
-        emit_record(advisor_dict(row, as_json=as_json), as_json=as_json, title=f"logged {word}")
+        emit_record(issued_dict(done, as_json=as_json), as_json=as_json, title=f"logged {word}")
 
     command.help = (
         "Log an advisor in: offered calls from now on (an audited change)."

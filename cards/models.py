@@ -325,6 +325,9 @@ class Advisor(Base):
     pin_hash: Mapped[str] = mapped_column(String(64))
     payout_rate: Mapped[int] = mapped_column(Money, default=0)
     extension: Mapped[str | None] = mapped_column(String(8), default=None)
+    tariff_id: Mapped[int | None] = mapped_column(ForeignKey("tariffs.id"), default=None)
+    """The advisor's own tariff (seed 004's price per offer): it rates the calls the advisor
+    answers in place of the number's standard tariff; None: the number's tariffs."""
     logged_in: Mapped[bool] = mapped_column(Boolean, default=True)
     state: Mapped[str] = mapped_column(String(8), default="idle")
     call_id: Mapped[str | None] = mapped_column(String(120), default=None)

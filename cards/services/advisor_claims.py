@@ -26,6 +26,12 @@ class Candidate:
     advisor_id: int
     name: str
     dial_string: str
+    tariff_id: int | None = None
+    """The advisor's own tariff: the call is rated anew with it if this advisor answers."""
+
+
+def _candidate(a: Advisor) -> Candidate:
+    return Candidate(a.id, a.name, a.dial_string, a.tariff_id)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ async def _claim_extension(
     )
     if getattr(result, "rowcount", 0) != 1:
         return None
-    return Candidate(advisor.id, advisor.name, advisor.dial_string)
+    return _candidate(advisor)
 
 
 async def _claim_in_group(
@@ -155,7 +161,7 @@ async def _claim_in_group(
                 taken.add(advisor_id)
         if claimed:
             group.last_offered = claimed[-1].id
-            return tuple(Candidate(a.id, a.name, a.dial_string) for a in claimed)
+            return tuple(_candidate(a) for a in claimed)
 
 
 async def answered(

@@ -15,10 +15,10 @@ from cards.amounts import show_amount
 from cards.clock import aware, utcnow
 from cards.db import Database
 from cards.errors import Conflict, InvalidInput, NotFound
-from cards.models import Advisor, HuntMember, Project
+from cards.models import Advisor, HuntMember, Project, Tariff
 from cards.pins import check_secret, hash_pin, new_pin
 from cards.services.operator_log import note
-from cards.services.projects import find_project, settings_of
+from cards.services.projects import find_project, find_tariff, settings_of
 
 _EXTENSION = re.compile(r"[0-9]{1,8}", re.ASCII)
 PIN_DOMAIN = "advisor:"
@@ -60,6 +60,8 @@ class Issued:
     advisor: Advisor
     project: Project
     pin: str | None = None
+    tariff: str | None = None
+    """The name of the advisor's own tariff, if it has one."""
 
 
 async def _fresh_pin(session: AsyncSession, project: Project, secret: bytes) -> tuple[str, str]:
@@ -86,10 +88,17 @@ async def _unique(session: AsyncSession, advisor: Advisor) -> None:
             raise Conflict(f"another advisor of this project has this {what}")
 
 
-def describe(advisor: Advisor) -> str:
+def describe(advisor: Advisor, tariff: str | None = None) -> str:
     ext = f", extension {advisor.extension}" if advisor.extension else ""
+    own = f", tariff {tariff}" if tariff else ""
     payout = show_amount(advisor.payout_rate, "money")
-    return f"advisor {advisor.name}: {advisor.dial_string}, payout {payout}/min{ext}"
+    return f"advisor {advisor.name}: {advisor.dial_string}, payout {payout}/min{ext}{own}"
+
+
+async def _tariff_name(session: AsyncSession, advisor: Advisor) -> str | None:
+    if advisor.tariff_id is None:
+        return None
+    return await session.scalar(select(Tariff.name).where(Tariff.id == advisor.tariff_id))
 
 
 async def add_advisor(
@@ -101,10 +110,13 @@ async def add_advisor(
     secret: bytes,
     payout: int = 0,
     ext: str | None = None,
+    tariff: str | None = None,
     actor: str = "cardadmin",
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Issued:
+    """Add an advisor, logged in; ``tariff``: one of the project's tariffs, rating the calls
+    this advisor answers (seed 004's price per offer)."""
     moment = now or utcnow()
     row = Advisor(
         name=validate.name(name, "advisor name"),
@@ -120,15 +132,17 @@ async def add_advisor(
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         row.project_id = project.id
+        if tariff is not None:
+            row.tariff_id = (await find_tariff(session, project, tariff)).id
         await _unique(session, row)
         pin, row.pin_hash = await _fresh_pin(session, project, secret)
         session.add(row)
         await session.flush()
         await note(
             session, actor=actor, action="advisor_add", project_id=project.id,
-            subject=describe(row), reason=reason, now=moment,
+            subject=describe(row, tariff), reason=reason, now=moment,
         )  # fmt: skip
-        return Issued(row, project, pin)
+        return Issued(row, project, pin, tariff)
 
 
 async def find_advisor(session: AsyncSession, project: Project, name: str) -> Advisor:
@@ -140,24 +154,36 @@ async def find_advisor(session: AsyncSession, project: Project, name: str) -> Ad
     return row
 
 
-async def list_advisors(db: Database, project_ref: str | int) -> tuple[Project, list[Advisor]]:
+async def list_advisors(db: Database, project_ref: str | int) -> list[Issued]:
+    """Every advisor of the project, each with its own tariff's name."""
     async with db.read() as session:
         project = await find_project(session, project_ref)
-        query = select(Advisor).where(Advisor.project_id == project.id).order_by(Advisor.id)
-        return project, list((await session.scalars(query)).all())
+        query = (
+            select(Advisor, Tariff.name)
+            .outerjoin(Tariff, Tariff.id == Advisor.tariff_id)
+            .where(Advisor.project_id == project.id)
+            .order_by(Advisor.id)
+        )
+        return [Issued(a, project, None, name) for a, name in await session.execute(query)]
 
 
-async def list_for_project(db: Database, project_id: int) -> list[Advisor]:
-    """The API's read: a token knows its project by id."""
+async def list_for_project(db: Database, project_id: int) -> list[tuple[Advisor, str | None]]:
+    """The API's read (a token knows its project by id): each advisor and its own tariff."""
     async with db.read(snapshot=False) as session:
-        query = select(Advisor).where(Advisor.project_id == project_id).order_by(Advisor.id)
-        return list((await session.scalars(query)).all())
+        query = (
+            select(Advisor, Tariff.name)
+            .outerjoin(Tariff, Tariff.id == Advisor.tariff_id)
+            .where(Advisor.project_id == project_id)
+            .order_by(Advisor.id)
+        )
+        return [(a, name) for a, name in await session.execute(query)]
 
 
 async def get_advisor(db: Database, project_ref: str | int, name: str) -> Issued:
     async with db.read() as session:
         project = await find_project(session, project_ref)
-        return Issued(await find_advisor(session, project, name), project)
+        row = await find_advisor(session, project, name)
+        return Issued(row, project, None, await _tariff_name(session, row))
 
 
 @dataclass(frozen=True)
@@ -169,6 +195,8 @@ class Change:
     ext: str | None = None
     """An extension, or "" to take it away."""
     new_pin: bool = False
+    tariff: str | None = None
+    """One of the project's tariffs, or "" to take the advisor's own tariff away."""
 
 
 async def set_advisor(
@@ -182,7 +210,9 @@ async def set_advisor(
     reason: str | None = None,
 ) -> Issued:
     if change == Change():
-        raise InvalidInput("nothing to change: give a new dial string, payout, extension or PIN")
+        raise InvalidInput(
+            "nothing to change: give a new dial string, payout, extension, tariff or PIN"
+        )
     async with db.transaction() as session:
         project = await find_project(session, project_ref)
         row = await find_advisor(session, project, name)
@@ -192,6 +222,9 @@ async def set_advisor(
             row.payout_rate = payout_rate(change.payout)
         if change.ext is not None:
             row.extension = extension(change.ext) if change.ext else None
+        if change.tariff is not None:
+            own = await find_tariff(session, project, change.tariff) if change.tariff else None
+            row.tariff_id = None if own is None else own.id
         await _unique(session, row)
         pin = None
         if change.new_pin:
@@ -199,12 +232,13 @@ async def set_advisor(
                 raise InvalidInput("a new PIN needs the PIN secret")
             pin, row.pin_hash = await _fresh_pin(session, project, secret)
         await session.flush()
-        subject = describe(row) + (", new PIN" if pin else "")
+        tariff = await _tariff_name(session, row)
+        subject = describe(row, tariff) + (", new PIN" if pin else "")
         await note(
             session, actor=actor, action="advisor_set", project_id=project.id,
             subject=subject, reason=reason,
         )  # fmt: skip
-        return Issued(row, project, pin)
+        return Issued(row, project, pin, tariff)
 
 
 async def remove_advisor(
@@ -225,7 +259,7 @@ async def remove_advisor(
             raise Conflict(f"advisor {row.name} rings in a number's group: take it out first")
         await note(
             session, actor=actor, action="advisor_remove", project_id=project.id,
-            subject=describe(row), reason=reason,
+            subject=describe(row, await _tariff_name(session, row)), reason=reason,
         )  # fmt: skip
         await session.delete(row)
         return row.name
@@ -236,10 +270,10 @@ async def api_view(
 ) -> list[dict[str, object]]:
     """``GET /v1/advisors``: every advisor of the token's project with its live state."""
     moment = now or utcnow()
-    return [advisor_view(a, moment) for a in await list_for_project(db, project_id)]
+    return [advisor_view(a, moment, t) for a, t in await list_for_project(db, project_id)]
 
 
-def advisor_view(a: Advisor, now: datetime) -> dict[str, object]:
+def advisor_view(a: Advisor, now: datetime, tariff: str | None) -> dict[str, object]:
     """One advisor as the API shows it (OpenAPI schema ``Advisor``)."""
     return {
         "name": a.name,
@@ -247,6 +281,7 @@ def advisor_view(a: Advisor, now: datetime) -> dict[str, object]:
         "state": live_state(a, now),
         "payout_rate": a.payout_rate,
         "calls_taken": a.calls_taken,
+        "tariff": tariff,
     }
 
 
@@ -258,7 +293,7 @@ async def set_login(
     *,
     actor: str = "cardadmin",
     reason: str | None = None,
-) -> Advisor:
+) -> Issued:
     """Log an advisor in or out: only logged-in advisors are offered calls (a call ringing or
     talking now goes on). State survives an engine restart: it is in the database."""
     async with db.transaction() as session:
@@ -272,4 +307,4 @@ async def set_login(
                 subject=f"advisor {row.name} logged {'in' if logged_in else 'out'}",
                 reason=reason,
             )  # fmt: skip
-        return row
+        return Issued(row, project, None, await _tariff_name(session, row))

@@ -21,7 +21,10 @@ async def run(
                 db, call_id, c.dialed, c.tried, extension=c.extension, now=when(now_ms)
             )
             return ev.AdvisorsOffered(
-                tuple(ev.Offered(o.advisor_id, o.name, o.dial_string) for o in offer.candidates),
+                tuple(
+                    ev.Offered(o.advisor_id, o.name, o.dial_string, o.tariff_id)
+                    for o in offer.candidates
+                ),
                 offer.ring_timeout_s,
                 offer.overall_timeout_s,
                 offer.wrapup_s,

@@ -13,7 +13,7 @@ import aiohttp
 from cards.db import Database
 from cards.errors import CardsError
 from cards.journal import STORAGE_ERRORS
-from cards.services import activation, advisor_login, calls, routing
+from cards.services import activation, advisor_login, advisor_rating, calls, routing
 from pbx_engine.adapter import hunting
 from pbx_engine.adapter.registry import Registry
 from pbx_engine.adapter.translate import ADVISOR_ARG
@@ -117,6 +117,16 @@ class CommandRunner:
             case cmd.FollowCredit():
                 seconds = await calls.follow_credit(self.db, c.hold_id, c.talked_s)
                 return ev.HoldMoved(seconds, self.clock.now_ms())
+            case cmd.RateForAdvisor():
+                rated = await advisor_rating.rate_for_advisor(self.db, c.hold_id, c.advisor_id)
+                log.info(
+                    "call %s: advisor %d's tariff: %s, %d s affordable", call_id, c.advisor_id,
+                    "rates the call" if rated.changed else "not applied", rated.affordable_s,
+                )  # fmt: skip
+                return ev.AdvisorRated(
+                    rated.changed, rated.affordable_s, self.clock.now_ms(),
+                    rated.price_per_minute, rated.after_announcement,
+                )  # fmt: skip
             case cmd.Checkpoint():
                 self.checkpoints.add(call_id, c)
             case cmd.Settle():

@@ -62,6 +62,8 @@ class AgiRoutes:
         if not found.accepts_caller:
             return {"MC_RESULT": "caller_refused", "MC_PROMPT": PromptId.NUMBER_NOT_REACHABLE}
         base = {"MC_LANG": found.lang, "MC_PROJECT": str(found.number.project_id)}
+        if found.closed:  # outside the opening hours (issue 23): nothing is held
+            return base | {"MC_RESULT": "closed", "MC_PROMPT": PromptId.CLOSED}
         if found.card_id is None:
             return base | {"MC_RESULT": "not_activated", "MC_PROMPT": PromptId.NOT_ACTIVATED}
         auth = await calls.authorize(

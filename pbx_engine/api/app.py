@@ -319,10 +319,10 @@ class Api:
     async def _login(self, request: web.Request, *, logged_in: bool) -> web.Response:
         grant = await self._grant(request, write=True)
         name = request.match_info["name"]
-        row = await advisors.set_login(
+        done = await advisors.set_login(
             self.db, grant.project_id, name, logged_in, actor=grant.actor
         )
-        return web.json_response(advisors.advisor_view(row, utcnow()))
+        return web.json_response(advisors.advisor_view(done.advisor, utcnow(), done.tariff))
 
     async def topup(self, request: web.Request) -> web.Response:
         return await self._move(request, "topup", {"amount"})

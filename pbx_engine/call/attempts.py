@@ -26,6 +26,8 @@ class Attempt:
     outcome: str | None = None
     """None while it rings; ``answered``, ``cancelled`` or the engine's cause of a failure."""
     ended_ms: int | None = None
+    tariff_id: int | None = None
+    """The advisor's own tariff, rating the call if this attempt is answered."""
 
     def end(self, outcome: str, at_ms: int) -> None:
         self.outcome, self.ended_ms = outcome, at_ms

@@ -141,6 +141,15 @@ class AdvisorTalking:
 
 
 @dataclass(frozen=True)
+class RateForAdvisor:
+    """The answering advisor has a tariff of its own: rate the hold with it (one transaction,
+    the card's credit checked anew): AdvisorRated."""
+
+    hold_id: int
+    advisor_id: int
+
+
+@dataclass(frozen=True)
 class ReleaseAdvisors:
     """Attempts that ended unanswered: their advisors may be offered other calls at once."""
 
@@ -184,6 +193,7 @@ Command = (
     | Settle
     | ClaimAdvisors
     | AdvisorTalking
+    | RateForAdvisor
     | ReleaseAdvisors
     | RecordAttempts
     | Finished

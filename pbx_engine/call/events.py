@@ -47,6 +47,8 @@ class Offered:
     advisor_id: int
     name: str
     dial_string: str
+    tariff_id: int | None = None
+    """The advisor's own tariff: if it answers, the call is rated anew (RATING_ADVISOR)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,18 @@ class Authorized:
     hold_id: int | None
     affordable_s: int
     refusal: Cause | None = None
+    price_per_minute: int | None = None
+    after_announcement: bool = False
+
+
+@dataclass(frozen=True)
+class AdvisorRated:
+    """The hold once the answering advisor is known: ``changed``, it rates with the advisor's
+    own tariff now and covers ``affordable_s`` (0: no billable step of it); else unchanged."""
+
+    changed: bool
+    affordable_s: int
+    at_ms: int
     price_per_minute: int | None = None
     after_announcement: bool = False
 
@@ -173,6 +187,7 @@ Event = (
     | LoginToggled
     | Authorized
     | AdvisorsOffered
+    | AdvisorRated
     | AdvisorAnswered
     | EnteredBridge
     | Hangup
@@ -192,6 +207,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LoginToggled,
     Authorized,
     AdvisorsOffered,
+    AdvisorRated,
     AdvisorAnswered,
     EnteredBridge,
     Hangup,

@@ -108,7 +108,15 @@ def on_offered(ctx: CallContext, event: ev.AdvisorsOffered) -> Next:
     for c in event.candidates:
         channel = hunt.leg(ctx.call_id)
         hunt.attempts.append(
-            Attempt(c.advisor_id, c.name, c.dial_string, channel, event.at_ms, timeout_s)
+            Attempt(
+                c.advisor_id,
+                c.name,
+                c.dial_string,
+                channel,
+                event.at_ms,
+                timeout_s,
+                tariff_id=c.tariff_id,
+            )
         )
     return State.DIALING
 
@@ -152,6 +160,8 @@ def on_advisor_answered(ctx: CallContext, event: ev.AdvisorAnswered) -> Next:
     ctx.legs.advisor, ctx.legs.answered_ms = event.channel, event.at_ms
     if attempt.advisor_id is not None:
         ctx.emit(cmd.AdvisorTalking(attempt.advisor_id))
+    if attempt.tariff_id is not None:
+        return State.RATING_ADVISOR  # its own tariff rates the call: the hold first
     return State.BRIDGING
 
 

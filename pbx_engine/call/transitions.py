@@ -22,9 +22,9 @@ The flows (docs/engine.md "The call machine" has the picture)::
                   │  │                                                             │
                   └──┼─────────────────────────────────────────────────────────────┘
                      ↓ (advisor number, card bound or activated inline)
-               AUTHORIZING → ANNOUNCING → DIALING → BRIDGING → [ANNOUNCING_TARIFF] → TALKING
-                                  │         ↑ ↓                                         ↓ ↑
-                                  └─→ [CHOOSING] → HUNTING (a group: whom next)       WARNED
+           AUTHORIZING → ANNOUNCING → DIALING → [RATING_ADVISOR] → BRIDGING → [ANNOUNCING_TARIFF]
+                              │         ↑ ↓                                       ↓
+                              └─→ [CHOOSING] → HUNTING (whom next)       TALKING ⇄ WARNED
     Refusals and failures go to CLOSING (a last prompt, then hang up); the end of a call that
     talked goes to FAREWELL (the caller hears why) or straight to DONE (the caller is gone).
     A login number (issue 23) collects a PIN too; ACTIVATING then logs its advisor in or out.
@@ -33,6 +33,8 @@ The flows (docs/engine.md "The call machine" has the picture)::
     The advisor leg is a list of attempts (``attempts.Hunt``): a failed attempt (busy, no
     answer within the ring timeout, congestion, unreachable) goes back to HUNTING until the
     group or the overall timeout is exhausted; ring time is never charged.
+    RATING_ADVISOR: the advisor who answered has a tariff of its own; the hold is rated anew
+    with it (and the caller hears what it affords) before the bridge.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from pbx_engine.call import flow_advisor as adv
 from pbx_engine.call import flow_common as com
 from pbx_engine.call import flow_hunt as hunt
 from pbx_engine.call import flow_pin as pin
+from pbx_engine.call import flow_rating as rate
 from pbx_engine.call.context import CallContext
 from pbx_engine.call.types import Next
 from pbx_engine.call.types import State as S
@@ -198,11 +201,18 @@ TABLE: dict[S, Rows] = {
         **_prewait(S.HUNTING),
     },
     S.DIALING: {
-        **on(ev.AdvisorAnswered, hunt.on_advisor_answered, S.DIALING, S.BRIDGING),
+        **on(ev.AdvisorAnswered, hunt.on_advisor_answered, S.DIALING, S.RATING_ADVISOR, S.BRIDGING),
         **on(ev.Hangup, hunt.on_dialing_hangup, S.DIALING, S.HUNTING, S.DONE, S.CLOSING),
         **on(ev.CommandFailed, hunt.on_dial_failed, S.DIALING, S.HUNTING, S.CLOSING),
         **on(ev.Shutdown, hunt.on_dialing_shutdown, S.DONE),
         **_credit(S.DIALING),
+    },
+    S.RATING_ADVISOR: {
+        **on(ev.AdvisorRated, rate.on_advisor_rated, S.RATING_ADVISOR, S.BRIDGING, S.CLOSING),
+        **on(ev.PlaybackFinished, rate.on_rating_announced, S.RATING_ADVISOR, S.BRIDGING),
+        **on(ev.CommandFailed, rate.on_rating_failed, S.RATING_ADVISOR, S.BRIDGING, S.CLOSING),
+        **_credit(S.RATING_ADVISOR),
+        **_prewait(S.RATING_ADVISOR),
     },
     S.BRIDGING: {
         **on(
@@ -259,6 +269,7 @@ ENTRY: dict[S, Callable[[CallContext], None]] = {
     S.CHOOSING: hunt.enter_choosing,
     S.HUNTING: hunt.enter_hunting,
     S.DIALING: hunt.enter_dialing,
+    S.RATING_ADVISOR: rate.enter_rating_advisor,
     S.BRIDGING: adv.enter_bridging,
     S.ANNOUNCING_TARIFF: adv.enter_announcing_tariff,
     S.TALKING: adv.enter_talking,
@@ -287,6 +298,7 @@ IGNORED: dict[S, frozenset[type[ev.Event]]] = {
     S.CHOOSING: frozenset(),
     S.HUNTING: _LATE,
     S.DIALING: _LATE,
+    S.RATING_ADVISOR: frozenset({ev.Digit, ev.TimerFired, ev.AdvisorAnswered}),
     S.BRIDGING: _LATE | {ev.AdvisorAnswered},
     S.ANNOUNCING_TARIFF: frozenset({ev.Digit, ev.TimerFired, ev.EnteredBridge}),
     S.TALKING: frozenset({ev.Digit, ev.PlaybackFinished, ev.EnteredBridge}),

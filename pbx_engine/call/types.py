@@ -17,6 +17,7 @@ class State(StrEnum):
     CHOOSING = "choosing"
     HUNTING = "hunting"
     DIALING = "dialing"
+    RATING_ADVISOR = "rating_advisor"
     BRIDGING = "bridging"
     ANNOUNCING_TARIFF = "announcing_tariff"
     TALKING = "talking"

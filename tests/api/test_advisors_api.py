@@ -12,8 +12,9 @@ from sqlalchemy import update
 from cards.clock import utcnow
 from cards.db import Database
 from cards.models import Advisor
-from cards.services import advisors, reports
+from cards.services import advisors, projects, reports
 from pbx_engine.api.openapi_doc import OPENAPI
+from rating import Increments
 from testbed.astro import SECRET
 from tests.api.test_openapi_conformance import resolved
 from tests.support.api_client import Server
@@ -22,8 +23,12 @@ SCHEMA = resolved(json.loads(OPENAPI.read_text())["components"]["schemas"]["Advi
 
 
 async def test_each_live_state_is_read_by_its_own_project_only(api: Server, db: Database) -> None:
+    await projects.set_tariff(db, "astro", "astrologie", increments=Increments(60, 1),
+                              rates={"fixed": 29_900})  # fmt: skip
     for name in ("Anna", "Ben", "Cleo", "Dora", "Emil"):
-        await advisors.add_advisor(db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET)
+        own = "astrologie" if name == "Cleo" else None
+        await advisors.add_advisor(db, "astro", name, f"PJSIP/{name.lower()}", secret=SECRET,
+                                   tariff=own)  # fmt: skip
     await advisors.add_advisor(db, "other", "Olga", "PJSIP/olga", secret=b"x" * 20)
     later = utcnow() + timedelta(minutes=5)
     async with db.transaction() as session:
@@ -45,6 +50,7 @@ async def test_each_live_state_is_read_by_its_own_project_only(api: Server, db: 
         ("Dora", "talking"),
         ("Emil", "wrap_up"),
     ]
+    assert [a["tariff"] for a in body] == [None, None, "astrologie", None, None]
     status, other = await api.call("GET", "/v1/advisors", api.other)
     assert (status, [a["name"] for a in other]) == (200, ["Olga"])
     assert (await api.call("GET", "/v1/advisors", None))[0] == 401
@@ -59,7 +65,7 @@ async def test_an_advisor_logs_out_and_in_with_a_write_token(api: Server, db: Da
     assert (await api.call("POST", "/v1/advisors/Anna/login", api.other))[0] == 404
     assert (await api.call("POST", "/v1/advisors/Zoe/login", api.write))[0] == 404
     status, body = await api.call("POST", "/v1/advisors/%20Anna/login", api.write)
-    assert (status, body["name"], body["state"]) == (200, "Anna", "available")
+    assert (status, body["name"], body["state"], body["tariff"]) == (200, "Anna", "available", None)
     history = await reports.history(db, project_ref="astro")
     assert [(h.action, h.actor) for h in history if h.action.startswith("advisor_log")] == [
         ("advisor_logout", "api token 1"),

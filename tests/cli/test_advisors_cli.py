@@ -159,3 +159,25 @@ def test_opening_hours_are_set_shown_and_cleared(capsys, tmp_path) -> None:
     assert "HH:MM" in refused(capsys, "hours", "set", "089 12345671", "--week", "mon 9-5")
     assert "any time" in ok(capsys, "hours", "clear", "089 12345671")
     assert "any time" in refused(capsys, "hours", "show", "089 12345671")
+
+
+def test_an_advisor_carries_a_tariff_of_its_own_and_gives_it_back(capsys, tmp_path) -> None:
+    setup_money_project(capsys, tmp_path)
+    ok(capsys, "tariff", "set", "--project", "astro", "--name", "astrologie",
+       "--increments", "60/1", "--price", "2,99")  # fmt: skip
+    anna = add(capsys, "Anna", "--dial", "PJSIP/anna", "--tariff", "astrologie")
+    assert anna["tariff"] == "astrologie"
+    listed = json.loads(ok(capsys, "advisor", "list", "--project", "astro", "--json"))
+    assert [(a["name"], a["tariff"]) for a in listed] == [("Anna", "astrologie")]
+    err = refused(capsys, "advisor", "set", "Anna", "--project", "astro", "--tariff", "gold")
+    assert "no tariff 'gold'" in err
+    cleared = json.loads(
+        ok(capsys, "advisor", "set", "Anna", "--project", "astro", "--tariff", "", "--json")
+    )
+    assert cleared["tariff"] is None
+    history = json.loads(ok(capsys, "history", "--project", "astro", "--json"))
+    lines = [h["what"] for h in history if h["action"] in ("advisor_add", "advisor_set")]
+    assert lines == [
+        "advisor Anna: PJSIP/anna, payout 0.00 EUR/min, tariff astrologie",
+        "advisor Anna: PJSIP/anna, payout 0.00 EUR/min",
+    ]

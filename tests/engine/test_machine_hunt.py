@@ -287,3 +287,68 @@ def test_an_extension_nobody_free_has_says_so_while_the_group_rings() -> None:
     out = d.send(ev.AdvisorsOffered((ANNA,), 15, 60, 0, d.now, extension_missed=True))
     assert [p.sounds for p in d.of(cmd.Play, out)] == [("extension_unavailable",)]
     assert d.one(cmd.Dial, out).destination == "PJSIP/anna"
+
+
+DEAR_ANNA = ev.Offered(1, "Anna", "PJSIP/anna", tariff_id=7)
+
+
+def test_an_advisor_with_its_own_tariff_rates_the_call_before_the_bridge() -> None:
+    d = hunting(credit_s=600)
+    offer(d, DEAR_ANNA)
+    out = d.send(ev.AdvisorAnswered("c1-advisor", d.now))
+    assert d.one(cmd.RateForAdvisor, out) == cmd.RateForAdvisor(42, 1)
+    assert not d.of(cmd.Bridge, out) and d.machine.state is State.RATING_ADVISOR
+    out = d.send(ev.AdvisorRated(True, 200, d.now, price_per_minute=None))
+    assert d.one(cmd.Play, out).sounds[:2] == ("remaining", "num/n3")  # 200 s: 3 minutes
+    assert not d.of(cmd.Bridge, out)
+    out = d.played()
+    assert d.one(cmd.Bridge, out).channels == ("chan-caller", "c1-advisor")
+    d.bridge()
+    bridged = d.now
+    out = d.advance(200_000)
+    settle = d.one(cmd.Settle, out)
+    assert (settle.record.charge_start_ms, settle.record.talk_s) == (bridged, 200)
+    assert settle.record.ended_ms == bridged + 200_000  # the advisor's tariff's end, not 600 s
+
+
+def test_an_unchanged_rating_bridges_at_once_with_the_hold_as_it_was() -> None:
+    d = hunting(credit_s=600)
+    offer(d, DEAR_ANNA)
+    d.send(ev.AdvisorAnswered("c1-advisor", d.now))
+    out = d.send(ev.AdvisorRated(False, 0, d.now))
+    assert d.one(cmd.Bridge, out) and not d.of(cmd.Play, out)
+    d.bridge()
+    assert d.machine.ctx.money.affordable_s == 600
+
+
+def test_a_rating_that_cannot_be_done_drops_the_advisor_and_charges_nothing() -> None:
+    d = hunting(credit_s=600)
+    offer(d, DEAR_ANNA)
+    out = d.send(ev.AdvisorAnswered("c1-advisor", d.now))
+    failed = ev.CommandFailed(d.one(cmd.RateForAdvisor, out), "database down", d.now)
+    out = d.send(failed)
+    assert cmd.HangupChannel("c1-advisor") in out
+    assert d.one(cmd.Play, out).sounds == ("service_unavailable",)
+    settle = d.one(cmd.Settle, out)
+    assert settle.record.charge_start_ms is None and settle.record.talk_s == 0
+    assert settle.record.cause is Cause.SERVICE_UNAVAILABLE
+    assert d.machine.state is State.CLOSING and not d.of(cmd.Bridge)
+
+
+def test_an_advisor_tariff_charging_after_its_announcement_says_its_price_in_the_bridge() -> None:
+    d = hunting(credit_s=600)
+    offer(d, DEAR_ANNA)
+    d.send(ev.AdvisorAnswered("c1-advisor", d.now))
+    out = d.send(ev.AdvisorRated(True, 501, d.now, 29_900, after_announcement=True))
+    assert "tariff" not in d.one(cmd.Play, out).sounds  # its price is said in the bridge
+    d.played()
+    out = d.bridge()
+    play = d.one(cmd.Play, out)
+    assert play.bridge == "c1-bridge" and play.sounds[0] == "tariff"
+    assert "num/n2" in play.sounds and "num/n99" in play.sounds  # 2,99 EUR a minute
+    assert d.machine.state is State.ANNOUNCING_TARIFF
+    d.played()
+    started = d.now
+    assert d.machine.state is State.TALKING
+    out = d.advance(501_000)
+    assert d.one(cmd.Settle, out).record.charge_start_ms == started

@@ -20,6 +20,7 @@ SAMPLES: dict[type[ev.Event], ev.Event] = {
     ev.LoginToggled: ev.LoginToggled("invalid"),
     ev.Authorized: ev.Authorized(None, 0),
     ev.AdvisorsOffered: ev.AdvisorsOffered((), 20, 120, 0, 0),
+    ev.AdvisorRated: ev.AdvisorRated(False, 0, 0),
     ev.AdvisorAnswered: ev.AdvisorAnswered("other-advisor", 0),
     ev.EnteredBridge: ev.EnteredBridge("chan", "other-bridge", 0),
     ev.Hangup: ev.Hangup("chan", 0),

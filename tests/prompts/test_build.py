@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from prompts.build import build_language
 from prompts.catalogue import PROMPTS, PromptId
 from prompts.sentences import all_sounds
 
+FRAME = 160  # 20 ms at 8 kHz
 RAW_8K = ["-t", "raw", "-r", "8000", "-e", "signed-integer", "-b", "16", "-c", "1"]
 
 
@@ -44,6 +46,24 @@ def stat(path: Path) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in rows}
 
 
+def speech_shape(data: bytes) -> tuple[float, int]:
+    """The share of 20 ms frames whose peak passes 2 % of full scale, and the longest run of
+    quieter frames between the first and the last such frame, in ms."""
+    samples = array.array("h", data)
+    loud = [
+        max(abs(x) for x in samples[i : i + FRAME]) > 655
+        for i in range(0, len(samples) - FRAME + 1, FRAME)
+    ]
+    if True not in loud:
+        return 0.0, 0
+    first, last = loud.index(True), len(loud) - 1 - loud[::-1].index(True)
+    run = longest = 0
+    for frame in loud[first : last + 1]:
+        run = 0 if frame else run + 1
+        longest = max(longest, run)
+    return sum(loud) / len(loud), longest * 20
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_sound_is_built_and_plausible(built: Path, lang: str) -> None:
     for rel, text in all_sounds(lang).items():
@@ -53,7 +73,12 @@ def test_every_sound_is_built_and_plausible(built: Path, lang: str) -> None:
         seconds_x1000 = len(data) * 1000 // (2 * 8000)
         # espeak-ng at 150 wpm says 8–20 characters a second; at 22 kHz the same file would
         # read almost three times longer and fail the upper bound.
-        assert 150 <= seconds_x1000 <= 250 + 130 * len(text), (rel, text, seconds_x1000)
+        # Below 40 ms a character (espeak-ng's fastest here is 50) a render was cut short.
+        assert 40 * len(text) <= seconds_x1000 <= 250 + 130 * len(text), (rel, seconds_x1000)
+        voiced, pause_ms = speech_shape(data)
+        # Speech, not a click or a stall: most 20 ms frames carry sound, and no pause inside is
+        # longer than a second (espeak-ng's pauses between sentences are 0.1-0.7 s).
+        assert voiced >= 0.5 and pause_ms <= 1_000, (rel, voiced, pause_ms)
         # Normalised to -3 dBFS before the final resampling: loud, never clipped, never silent.
         peak = Decimal(stat(path)["Maximum amplitude"])
         assert Decimal("0.3") < peak < 1, (rel, peak)
