@@ -25,10 +25,17 @@ ROOT_22 = Path(
 # Asterisk does and are never seen outside it, so a crash or SIGKILL leaves no mount behind.
 # The temporary directory is bound at its own path: the private configs, logs and built prompts
 # live there and keep the paths the host gave them.
+# The host's /etc/hosts is bound in too (mmdebstrap makes a root without one): for every RTP
+# stream bound to 0.0.0.0 Asterisk looks up its own host name (main/acl.c, ast_find_ourip) and,
+# when that fails, A.ROOT-SERVERS.NET, on PJSIP's one SIP thread. Without the file both went to
+# DNS; a query left unanswered stalled all SIP for the resolver's 5 s timeout (every call, native
+# Dial included, answered 5-15 s late at 20 calls; docs/benchmarks.md, "Both Asterisk versions").
 _CHROOT = """set -e
 r=$1; t=$2; shift 2
 mount --rbind /proc "$r/proc"
 mount --rbind /dev "$r/dev"
+[ -e "$r/etc/hosts" ] || : > "$r/etc/hosts"
+mount --bind /etc/hosts "$r/etc/hosts"
 mkdir -p "$r$t"
 mount --bind "$t" "$r$t"
 exec chroot "$r" /usr/sbin/asterisk "$@"
