@@ -71,13 +71,16 @@ class World:
 
 
 @asynccontextmanager
-async def running_engine(url: str, tmp_path: Path, *, credit: int = 600) -> AsyncIterator[World]:
+async def running_engine(
+    url: str, tmp_path: Path, *, credit: int = 600, version: str = "16.28.0-fake"
+) -> AsyncIterator[World]:
     """The engine's tasks as ``cardengine run`` starts them (events, credit watch, journal
-    replay every 50 ms), on a fresh astro project in ``url``."""
+    replay every 50 ms), on a fresh astro project in ``url``; ``version``: the Asterisk the
+    fake says it is."""
     db = Database(url)
     card = await astro_project(db, secret=SECRET, credit=credit)
     clock = FakeClock()
-    fake = FakeAri(clock)
+    fake = FakeAri(clock, version=version)
     await fake.start()
     async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
         engine = Engine(client, db, clock, engine_config(tmp_path))
