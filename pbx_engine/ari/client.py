@@ -127,7 +127,10 @@ class AriClient:
         self, method: str, path: str, *, via: aiohttp.ClientSession | None = None, **params: Any
     ) -> Any:
         query = [(k, str(v)) for k, v in params.items() if v is not None]
-        if self._ws is not None:
+        # Hang-ups keep their own HTTP connections (``via``) on 22 too: whether Asterisk answers
+        # a WebSocket's requests one after another was not measured, and one due now must not
+        # wait behind plays Asterisk is slow to answer under overload.
+        if self._ws is not None and via is None:
             status, body = await self._over_ws(self._ws, method, path, query)
         else:
             session = via or self.session
