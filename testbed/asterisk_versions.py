@@ -38,7 +38,7 @@ mount --rbind /dev "$r/dev"
 mount --bind /etc/hosts "$r/etc/hosts"
 mkdir -p "$r$t"
 mount --bind "$t" "$r$t"
-exec chroot "$r" /usr/sbin/asterisk "$@"
+exec chroot "$r" "$@"
 """
 
 
@@ -79,9 +79,15 @@ class AsteriskVersion:
     def command(self, *args: str) -> list[str]:
         if self.root is None:
             return [self._system_binary() or "asterisk", *args]
+        return self.in_root("/usr/sbin/asterisk", *args)
+
+    def in_root(self, *argv: str) -> list[str]:
+        """A program run where that Asterisk runs: its root, with the binds it gets."""
+        if self.root is None:
+            return list(argv)
         tmp = str(Path(tempfile.gettempdir()).resolve())
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", _CHROOT,
-                "asterisk", str(self.root), tmp, *args]  # fmt: skip
+                "asterisk", str(self.root), tmp, *argv]  # fmt: skip
 
     def describe(self) -> str:
         """The exact version, e.g. ``Asterisk 22.10.1+dfsg+~cs6.17.60671434-1``."""
