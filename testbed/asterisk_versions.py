@@ -25,13 +25,20 @@ ROOT_22 = Path(
 # Asterisk does and are never seen outside it, so a crash or SIGKILL leaves no mount behind.
 # The temporary directory is bound at its own path: the private configs, logs and built prompts
 # live there and keep the paths the host gave them.
+# The host's /etc/hosts is bound in too (mmdebstrap makes a root without one): for every RTP
+# stream bound to 0.0.0.0 Asterisk looks up its own host name (main/acl.c, ast_find_ourip) and,
+# when that fails, A.ROOT-SERVERS.NET, on PJSIP's one SIP thread. Without the file both went to
+# DNS; a query left unanswered stalled all SIP for the resolver's 5 s timeout (every call, native
+# Dial included, answered 5-15 s late at 20 calls; docs/benchmarks.md, "Both Asterisk versions").
 _CHROOT = """set -e
 r=$1; t=$2; shift 2
 mount --rbind /proc "$r/proc"
 mount --rbind /dev "$r/dev"
+[ -e "$r/etc/hosts" ] || : > "$r/etc/hosts"
+mount --bind /etc/hosts "$r/etc/hosts"
 mkdir -p "$r$t"
 mount --bind "$t" "$r$t"
-exec chroot "$r" /usr/sbin/asterisk "$@"
+exec chroot "$r" "$@"
 """
 
 
@@ -72,9 +79,15 @@ class AsteriskVersion:
     def command(self, *args: str) -> list[str]:
         if self.root is None:
             return [self._system_binary() or "asterisk", *args]
+        return self.in_root("/usr/sbin/asterisk", *args)
+
+    def in_root(self, *argv: str) -> list[str]:
+        """A program run where that Asterisk runs: its root, with the binds it gets."""
+        if self.root is None:
+            return list(argv)
         tmp = str(Path(tempfile.gettempdir()).resolve())
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", _CHROOT,
-                "asterisk", str(self.root), tmp, *args]  # fmt: skip
+                "asterisk", str(self.root), tmp, *argv]  # fmt: skip
 
     def describe(self) -> str:
         """The exact version, e.g. ``Asterisk 22.10.1+dfsg+~cs6.17.60671434-1``."""

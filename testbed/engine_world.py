@@ -79,13 +79,15 @@ async def running_engine(
     credit: int = 600,
     unit: str = "minutes",
     settings: dict[str, Any] | None = None,
+    version: str = "16.28.0-fake",
 ) -> AsyncIterator[World]:
     """The engine's tasks as ``cardengine run`` starts them (events, credit watch, journal
-    replay every 50 ms), on a fresh astro project in ``url``."""
+    replay every 50 ms), on a fresh astro project in ``url``; ``version``: the Asterisk the
+    fake says it is."""
     db = Database(url)
     card = await astro_project(db, secret=SECRET, credit=credit, unit=unit, settings=settings)
     clock = FakeClock()
-    fake = FakeAri(clock)
+    fake = FakeAri(clock, version=version)
     await fake.start()
     async with AriClient(fake.url, USER, PASSWORD, "minutecard") as client:
         engine = Engine(client, db, clock, engine_config(tmp_path))

@@ -1,7 +1,8 @@
 """An in-process fake of Asterisk's ARI (REST + events WebSocket) with a controllable clock.
 
 The only allowed fake: it records every REST request, lets a test push events, drop and restore
-the WebSocket, and answers the calls the engine makes the way Asterisk 16 does.
+the WebSocket, and answers the calls the engine makes the way Asterisk 16 does (and, as 22
+does, requests sent over the event WebSocket).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import WSMsgType, web
 
@@ -74,6 +76,7 @@ class Request:
     path: str
     params: dict[str, str]
     at_ms: int
+    over_ws: bool = False
 
 
 @dataclass
@@ -89,6 +92,8 @@ class FakeAri:
     """Send ChannelEnteredBridge for addChannel, as Asterisk does (off when replaying)."""
     refuse_ws: bool = False
     connects: int = 0
+    version: str = "16.28.0-fake"
+    """What GET /asterisk/info says: the client sends requests over the WebSocket from 22.10."""
     allowed: set[str] | None = None
     """Event types the app asked for (PUT …/eventFilter); the rest are not sent, as in Asterisk."""
     _ws: list[web.WebSocketResponse] = field(default_factory=list)
@@ -132,6 +137,9 @@ class FakeAri:
         async for message in ws:
             if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
                 break
+            frame = json.loads(message.data) if message.type == WSMsgType.TEXT else {}
+            if frame.get("type") == "RESTRequest":
+                await self._rest_over_ws(ws, frame)
         if ws in self._ws:
             self._ws.remove(ws)
         return ws
@@ -152,41 +160,67 @@ class FakeAri:
     # ---- REST -------------------------------------------------------------------------------
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        path = "/" + request.match_info["tail"]
-        params = dict(request.query)
-        self.requests.append(Request(request.method, path, params, self.clock.now))
+        body = await request.json() if request.can_read_body else None
+        status, payload = await self._answer(
+            Request(request.method, "/" + request.match_info["tail"], dict(request.query),
+                    self.clock.now),
+            body,
+        )  # fmt: skip
+        if payload is None:
+            return web.Response(status=status)
+        return web.json_response(payload, status=status)
+
+    async def _rest_over_ws(self, ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
+        uri = urlsplit("/" + frame["uri"])
+        status, payload = await self._answer(
+            Request(frame["method"], uri.path, dict(parse_qsl(uri.query)), self.clock.now, True),
+            None,
+        )
+        if self.allowed is not None and "RESTResponse" not in self.allowed:
+            return  # Asterisk 22.10.1's event filter holds back the answer too
+        answer = {
+            "type": "RESTResponse",
+            "request_id": frame.get("request_id", ""),
+            "status_code": status,
+            "message_body": "" if payload is None else json.dumps(payload),
+        }
+        await ws.send_str(json.dumps(answer))
+
+    async def _answer(self, request: Request, body: Any) -> tuple[int, Any]:
+        """The status and JSON payload (None: no body) Asterisk gives to one request."""
+        self.requests.append(request)
+        path, params, method = request.path, request.params, request.method
         parts = path.strip("/").split("/")
-        method = request.method
         if parts[0] == "applications" and parts[2:] == ["eventFilter"] and method == "PUT":
-            self.allowed = {entry["type"] for entry in (await request.json())["allowed"]}
-            return web.json_response({"name": parts[1], "events_allowed": []})
+            self.allowed = {entry["type"] for entry in body["allowed"]}
+            return 200, {"name": parts[1], "events_allowed": []}
         if path == "/asterisk/info":
-            return web.json_response({"system": {"version": "16.28.0-fake"}})
+            return 200, {"system": {"version": self.version}}
         if path == "/channels" and method == "GET":
-            return web.json_response(list(self.channels.values()))
+            return 200, list(self.channels.values())
         if parts[0] == "channels" and len(parts) >= 2:
             channel = parts[1]
             if len(parts) == 2 and method == "POST":
                 app_data = f"{params.get('app', '')},{params.get('appArgs', '')}"
                 self.channels[channel] = self._channel(channel, "", "", "Down", app_data)
                 self.channels[channel]["endpoint"] = params.get("endpoint")
-                return web.json_response(self.channels[channel])
+                return 200, self.channels[channel]
             if channel not in self.channels:
-                return web.json_response({"message": "Channel not found"}, status=404)
+                return 404, {"message": "Channel not found"}
             if len(parts) == 2 and method == "DELETE":
                 await self._hangup(channel, 16)
-                return web.Response(status=204)
+                return 204, None
             if parts[2] == "play":
                 await self._maybe_finish(parts[3])
-                return web.json_response({"id": parts[3]}, status=201)
-            return web.Response(status=204)
+                return 201, {"id": parts[3]}
+            return 204, None
         if parts[0] == "bridges" and len(parts) >= 2:
             bridge = parts[1]
             if len(parts) == 2 and method == "POST":
                 self.bridges[bridge] = []
             elif len(parts) == 2 and method == "DELETE":
                 if self.bridges.pop(bridge, None) is None:
-                    return web.json_response({"message": "Bridge not found"}, status=404)
+                    return 404, {"message": "Bridge not found"}
             elif parts[2] == "addChannel":
                 for channel in params["channel"].split(","):
                     self.bridges[bridge].append(channel)
@@ -201,11 +235,11 @@ class FakeAri:
                     )
             elif parts[2] == "play":
                 await self._maybe_finish(parts[3])
-                return web.json_response({"id": parts[3]}, status=201)
-            return web.Response(status=204)
+                return 201, {"id": parts[3]}
+            return 204, None
         if parts[0] == "playbacks" and method == "DELETE":
-            return web.Response(status=204)
-        return web.json_response({"message": "not in the fake"}, status=404)
+            return 204, None
+        return 404, {"message": "not in the fake"}
 
     async def _maybe_finish(self, playback_id: str) -> None:
         if self.auto_playback:

@@ -26,7 +26,13 @@ MODES = ("engine-sqlite", "engine-pg", "bare", "native")
 
 
 async def bench(
-    calls: list[int], seconds: int, modes: list[str], out: Path, keep: bool, profile: bool
+    calls: list[int],
+    seconds: int,
+    modes: list[str],
+    out: Path,
+    keep: bool,
+    profile: bool,
+    note: str | None,
 ) -> dict:
     root = Path(tempfile.mkdtemp(prefix="minutecard-load-"))
     sounds = build_sounds(root / "sounds")
@@ -58,6 +64,8 @@ async def bench(
         "new_calls_per_second": RATE_PER_S,
         "runs": runs,
     }
+    if note:
+        result["note"] = note
     out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
@@ -71,13 +79,16 @@ async def bench(
     "--keep", is_flag=True, help="keep the work directory (SIPp logs, the engine's log, configs)"
 )
 @click.option("--profile", is_flag=True, help="run the engine under cProfile (use with --keep)")
-def main(calls: str, seconds: int, modes: str, out: Path, keep: bool, profile: bool) -> None:
+@click.option("--note", help="a sentence kept in the result, e.g. what else ran on the box")
+def main(
+    calls: str, seconds: int, modes: str, out: Path, keep: bool, profile: bool, note: str | None
+) -> None:
     counts = [int(c) for c in calls.split(",")]
     chosen = modes.split(",")
     unknown = set(chosen) - set(MODES)
     if unknown:
         raise click.BadParameter(f"unknown modes: {sorted(unknown)}")
-    asyncio.run(bench(counts, seconds, chosen, out, keep, profile))
+    asyncio.run(bench(counts, seconds, chosen, out, keep, profile, note))
 
 
 if __name__ == "__main__":

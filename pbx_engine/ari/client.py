@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import random
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
@@ -24,6 +26,10 @@ log = logging.getLogger("minutecard.ari")
 BACKOFF_START_MS = 100
 BACKOFF_MAX_MS = 1_000
 HEARTBEAT_S = 5
+REQUEST_TIMEOUT_S = 10
+REST_OVER_WS_FROM = (22, 10)
+"""ARI REST over the event WebSocket (``RESTRequest`` / ``RESTResponse`` frames) from this
+Asterisk on: 22.10.1 is the oldest release checked here; an older one is asked over HTTP."""
 REST_CONNECTIONS = 100
 """Keep-alive connections for prompts, dialling and bridges (aiohttp's default), the event
 WebSocket included. Asterisk's ``http.conf`` ``sessionlimit`` must exceed this and the next."""
@@ -85,6 +91,13 @@ class AriClient:
         self.connects = 0
         self.on_raw: Callable[[dict[str, Any]], None] | None = None
         """Sees every raw event before parsing (the recorder of replay fixtures)."""
+        self.rest_over_ws: bool | None = None
+        """None: REST over the event WebSocket where the Asterisk has it (REST_OVER_WS_FROM),
+        else HTTP; False: always HTTP."""
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        """The event WebSocket while requests travel over it."""
+        self._answers: dict[str, asyncio.Future[tuple[int, str]]] = {}
+        self._request_ids = itertools.count(1)
 
     async def __aenter__(self) -> AriClient:
         self._session = self._new_session(REST_CONNECTIONS)
@@ -95,7 +108,7 @@ class AriClient:
         return aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=connections),
             headers=self._auth_header,
-            timeout=aiohttp.ClientTimeout(total=10),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
         )
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -114,20 +127,77 @@ class AriClient:
         self, method: str, path: str, *, via: aiohttp.ClientSession | None = None, **params: Any
     ) -> Any:
         query = [(k, str(v)) for k, v in params.items() if v is not None]
-        session = via or self.session
-        async with session.request(method, f"{self.base}{path}", params=query) as resp:
-            body = await resp.text()
-            if resp.status >= 300:
-                message = body
-                with contextlib.suppress(ValueError, AttributeError):
-                    message = json.loads(body).get("message", body)
-                raise AriError(resp.status, f"{method} {path}: {message}")
-            return json.loads(body) if body else None
+        # Hang-ups keep their own HTTP connections (``via``) on 22 too: whether Asterisk answers
+        # a WebSocket's requests one after another was not measured, and one due now must not
+        # wait behind plays Asterisk is slow to answer under overload.
+        if self._ws is not None and via is None:
+            status, body = await self._over_ws(self._ws, method, path, query)
+        else:
+            session = via or self.session
+            async with session.request(method, f"{self.base}{path}", params=query) as resp:
+                status, body = resp.status, await resp.text()
+        if status >= 300:
+            message = body
+            with contextlib.suppress(ValueError, AttributeError):
+                message = json.loads(body).get("message", body)
+            raise AriError(status, f"{method} {path}: {message}")
+        return json.loads(body) if body else None
 
-    async def _filter_events(self) -> None:
+    async def _over_ws(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+    ) -> tuple[int, str]:
+        """One request as a ``RESTRequest`` frame; its ``RESTResponse`` comes among the events
+        and ``events()`` hands it over. Times out as an HTTP request does."""
+        request_id = str(next(self._request_ids))
+        uri = path.lstrip("/") + (f"?{urlencode(query)}" if query else "")
+        answer: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+        self._answers[request_id] = answer
+        frame = {"type": "RESTRequest", "request_id": request_id, "method": method, "uri": uri}
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                try:
+                    await ws.send_str(json.dumps(frame))
+                except ConnectionResetError as exc:  # the WebSocket is closing under us
+                    raise aiohttp.ClientConnectionError(str(exc)) from exc
+                return await answer
+        finally:
+            self._answers.pop(request_id, None)
+
+    def _answered(self, raw: dict[str, Any]) -> None:
+        answer = self._answers.get(str(raw.get("request_id")))
+        if answer is not None and not answer.done():
+            answer.set_result((int(raw.get("status_code", 500)), raw.get("message_body") or ""))
+
+    def _ws_gone(self) -> None:
+        """Requests waiting on the WebSocket fail as on a lost HTTP connection; new ones use
+        HTTP until the next WebSocket is up."""
+        self._ws = None
+        for answer in self._answers.values():
+            if not answer.done():
+                answer.set_exception(aiohttp.ClientConnectionError("ARI WebSocket closed"))
+
+    async def _offers_rest_over_ws(self) -> bool:
+        if self.rest_over_ws is False:
+            return False
+        try:
+            version = str((await self.asterisk_info())["system"]["version"])
+        except (TimeoutError, aiohttp.ClientError, AriError, KeyError, TypeError) as exc:
+            log.warning("Asterisk's version unknown (%s): REST over HTTP", exc)
+            return False
+        found = re.match(r"(\d+)\.(\d+)", version)
+        return found is not None and (int(found[1]), int(found[2])) >= REST_OVER_WS_FROM
+
+    async def _filter_events(self, *, rest_over_ws: bool) -> None:
         """Ask Asterisk for the event types the engine reads: a call brings ~70 events, most of
-        them ChannelVarset and Dial; unread ones cost Asterisk and us CPU for nothing."""
-        allowed = [{"type": kind} for kind in USED_TYPES]
+        them ChannelVarset and Dial; unread ones cost Asterisk and us CPU for nothing. The
+        filter holds back ``RESTResponse`` frames too (22.10.1): allowed when requests travel
+        over the WebSocket."""
+        kinds = (*USED_TYPES, "RESTResponse") if rest_over_ws else USED_TYPES
+        allowed = [{"type": kind} for kind in kinds]
         try:
             async with self.session.put(
                 f"{self.base}/applications/{self.app}/eventFilter", json={"allowed": allowed}
@@ -218,7 +288,11 @@ class AriClient:
                     ws_url, params={"app": self.app}, heartbeat=HEARTBEAT_S
                 ) as ws:
                     log.info("ARI events connected (app %s)", self.app)
-                    await self._filter_events()
+                    rest_over_ws = await self._offers_rest_over_ws()
+                    await self._filter_events(rest_over_ws=rest_over_ws)
+                    if rest_over_ws:
+                        self._ws = ws
+                        log.info("ARI requests travel over the event WebSocket")
                     self.connected = True
                     self.connects += 1
                     delay_ms = BACKOFF_START_MS
@@ -231,6 +305,9 @@ class AriClient:
                             raw = json.loads(message.data)
                         except ValueError:
                             log.debug("non-JSON frame dropped")
+                            continue
+                        if raw.get("type") == "RESTResponse":
+                            self._answered(raw)
                             continue
                         if self.on_raw is not None:
                             self.on_raw(raw)
@@ -246,6 +323,8 @@ class AriClient:
                 log.warning("ARI events at %s refused: %s %s", self.host, exc.status, exc.message)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 log.warning("ARI events at %s unreachable: %s", self.host, str(exc) or repr(exc))
+            finally:
+                self._ws_gone()  # also when the reader stops iterating
             if self.connected:
                 self.connected = False
                 yield Disconnected()
