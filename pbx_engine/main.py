@@ -29,6 +29,7 @@ from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
+from pbx_engine.pressure import ShedLimits, probe_loop_lag
 from pbx_engine.stale_sweeper import StaleSweeper
 
 log = logging.getLogger("minutecard")
@@ -94,9 +95,11 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
                 caller_format=settings.caller_format,
                 checkpoint_ms=settings.checkpoint_seconds * 1000,
                 max_calls=settings.max_calls,
+                shed=ShedLimits(settings.shed_loop_lag_ms, settings.shed_ari_answer_ms),
                 journal=journal,
             ),
         )
+        ari.on_answer_ms = engine.pressure.ari_answer
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         sweeper = StaleSweeper(db, engine.clock, settings.checkpoint_seconds)
         agi_server = await _start_agi(settings, db, engine)
@@ -106,6 +109,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
             asyncio.create_task(watcher.run(), name="credit"),
             asyncio.create_task(engine.settler.replay_forever(), name="journal"),
             asyncio.create_task(sweeper.run(), name="stale holds"),
+            asyncio.create_task(probe_loop_lag(engine.pressure, engine.clock), name="loop lag"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
@@ -160,6 +164,8 @@ async def _start_api(
         outcomes=lambda: engine.settler.outcomes,
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
+        refused=lambda: engine.refused,
+        loop_lag_ms=lambda: engine.pressure.last_lag_ms,
     )
     host, port = settings.api_host, settings.api_port
     return await _listen("the API", host, port, api.serve(api.Api(db, status), host, port))

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +50,8 @@ class Status:
     outcomes: Callable[[], Mapping[str, int]] = dict
     billed_seconds: Callable[[], int] = int
     ari_connects: Callable[[], int] = int
+    refused: Callable[[], Mapping[str, int]] = dict
+    loop_lag_ms: Callable[[], int] = int
 
 
 class ApiError(Exception):
@@ -342,18 +344,32 @@ class Api:
 
 
 class _Outcomes(Collector):
-    """Calls by how they ended, as the settler counted them."""
+    """Calls by how they ended (as the settler counted them), new calls refused at the door,
+    and the event loop's lag that sheds them."""
 
     def __init__(self, status: Status) -> None:
         self.status = status
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         family = CounterMetricFamily(
             "minutecard_calls", "settled calls by outcome", labels=["outcome"]
         )
         for outcome, count in sorted(self.status.outcomes().items()):
             family.add_metric([outcome], count)
         yield family
+        refused = CounterMetricFamily(
+            "minutecard_calls_refused",
+            "new calls refused with congestion, by reason (max_calls, loop_lag, ari_slow)",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.status.refused().items()):
+            refused.add_metric([reason], count)
+        yield refused
+        yield GaugeMetricFamily(
+            "minutecard_event_loop_lag_ms",
+            "how late the engine's last 100 ms probe woke up",
+            value=self.status.loop_lag_ms(),
+        )
 
 
 def _no_float(text: str) -> Any:

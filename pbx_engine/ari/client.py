@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,9 @@ class AriClient:
         self.connects = 0
         self.on_raw: Callable[[dict[str, Any]], None] | None = None
         """Sees every raw event before parsing (the recorder of replay fixtures)."""
+        self.on_answer_ms: Callable[[int], None] | None = None
+        """Told how long each REST request took (answered or not): the engine's overload
+        gauge, since a slow Asterisk makes every live call's commands late."""
 
     async def __aenter__(self) -> AriClient:
         self._session = self._new_session(REST_CONNECTIONS)
@@ -115,14 +119,19 @@ class AriClient:
     ) -> Any:
         query = [(k, str(v)) for k, v in params.items() if v is not None]
         session = via or self.session
-        async with session.request(method, f"{self.base}{path}", params=query) as resp:
-            body = await resp.text()
-            if resp.status >= 300:
-                message = body
-                with contextlib.suppress(ValueError, AttributeError):
-                    message = json.loads(body).get("message", body)
-                raise AriError(resp.status, f"{method} {path}: {message}")
-            return json.loads(body) if body else None
+        started = time.monotonic_ns()
+        try:
+            async with session.request(method, f"{self.base}{path}", params=query) as resp:
+                body = await resp.text()
+        finally:
+            if self.on_answer_ms is not None:
+                self.on_answer_ms((time.monotonic_ns() - started) // 1_000_000)
+        if resp.status >= 300:
+            message = body
+            with contextlib.suppress(ValueError, AttributeError):
+                message = json.loads(body).get("message", body)
+            raise AriError(resp.status, f"{method} {path}: {message}")
+        return json.loads(body) if body else None
 
     async def _filter_events(self) -> None:
         """Ask Asterisk for the event types the engine reads: a call brings ~70 events, most of
