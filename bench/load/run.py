@@ -36,6 +36,8 @@ class Bench:
     credit_s: int
     profile: bool = False
     """Run the engine under cProfile: ``<work>/engine.prof`` per engine run (with --keep)."""
+    max_calls: int = 0
+    """The engine's ``[engine] max_calls`` (0: no cap; overload shedding is on either way)."""
 
 
 def _ms(at: datetime) -> int:
@@ -55,7 +57,9 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     if mode.startswith("engine"):
         url = await bench.databases.fresh("sqlite" if mode == "engine-sqlite" else "postgresql")
         await engine_database(url, calls, bench.credit_s)
-        app = await start_engine(bench.asterisk, url, work, profile=bench.profile)
+        app = await start_engine(
+            bench.asterisk, url, work, profile=bench.profile, max_calls=bench.max_calls
+        )
     elif mode == "bare":
         app = await start_bare(bench.asterisk, bench.credit_s, work / "bare.json")
     else:
