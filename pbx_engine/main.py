@@ -165,7 +165,7 @@ async def _start_api(
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
         refused=lambda: engine.refused,
-        loop_lag_ms=lambda: engine.pressure.last_lag_ms,
+        loop_lag=lambda: (engine.pressure.lag_counts, engine.pressure.lag_sum_ms),
     )
     host, port = settings.api_host, settings.api_port
     return await _listen("the API", host, port, api.serve(api.Api(db, status), host, port))

@@ -4,11 +4,14 @@ a new call may come in: an overloaded engine sheds new calls so the admitted one
 from __future__ import annotations
 
 import asyncio
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from pbx_engine.clock import Clock
 
 LAG_PROBE_MS = 100
+LAG_BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 5_000)
+"""Upper bounds of the lag histogram (Prometheus ``le``); a last bucket takes the rest."""
 
 
 @dataclass(frozen=True)
@@ -31,9 +34,14 @@ class Pressure:
         self.last_ari_ms = 0
         self._lag_over_until = 0
         self._ari_over_until = 0
+        self.lag_counts = [0] * (len(LAG_BUCKETS_MS) + 1)
+        """Probe samples per lag bucket (not cumulative), the last one past every bound."""
+        self.lag_sum_ms = 0
 
     def loop_lag(self, lag_ms: int) -> None:
         self.last_lag_ms = lag_ms
+        self.lag_counts[bisect_left(LAG_BUCKETS_MS, lag_ms)] += 1
+        self.lag_sum_ms += lag_ms
         if self.limits.loop_lag_ms and lag_ms > self.limits.loop_lag_ms:
             self._lag_over_until = self.clock.now_ms() + self.limits.window_ms
 

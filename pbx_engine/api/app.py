@@ -4,17 +4,17 @@ another project is 404, never 403."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import IntegrityError
@@ -32,10 +32,10 @@ from cards.errors import (
 from cards.journal import STORAGE_ERRORS, Journal
 from cards.services import advisors, api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
+from pbx_engine.pressure import LAG_BUCKETS_MS
 
 MAX_BODY = 64 * 1024
 OPENAPI = Path(__file__).with_name("openapi.json")
-LAG_PROBE_S = 0.5
 
 
 @dataclass
@@ -51,7 +51,8 @@ class Status:
     billed_seconds: Callable[[], int] = int
     ari_connects: Callable[[], int] = int
     refused: Callable[[], Mapping[str, int]] = dict
-    loop_lag_ms: Callable[[], int] = int
+    loop_lag: Callable[[], tuple[list[int], int]] = lambda: ([0] * (len(LAG_BUCKETS_MS) + 1), 0)
+    """The lag probe's samples per bucket of LAG_BUCKETS_MS (the last past all) and their sum."""
 
 
 class ApiError(Exception):
@@ -119,35 +120,15 @@ class Api:
                 "ARI WebSocket connects since start (more than 1: reconnects)",
                 status.ari_connects,
             ),
-            "minutecard_event_loop_lag_ms": ("how late a 0.5 s sleep woke, last", self._lag),
         }
         for name, (text, read) in gauges.items():
             Gauge(name, text, registry=self.registry).set_function(read)
         self.open_holds = Gauge("minutecard_open_holds", "holds of live calls (database)",
                                 registry=self.registry)  # fmt: skip
         self.registry.register(_Outcomes(status))
-        self.lag_ms = 0.0
-
-    def _lag(self) -> float:
-        return self.lag_ms
-
-    async def _watch_lag(self, _app: web.Application) -> AsyncIterator[None]:
-        """A loop that waits on a call (a slow handler, a spinning reader) shows here."""
-
-        async def measure() -> None:
-            loop = asyncio.get_running_loop()
-            while True:
-                start = loop.time()
-                await asyncio.sleep(LAG_PROBE_S)
-                self.lag_ms = (loop.time() - start - LAG_PROBE_S) * 1000
-
-        task = asyncio.create_task(measure())
-        yield
-        task.cancel()
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._errors])
-        app.cleanup_ctx.append(self._watch_lag)
         app.router.add_get("/health", self.health)
         app.router.add_get("/metrics", self.metrics)
         app.router.add_get("/v1/openapi.json", self.openapi)
@@ -350,7 +331,7 @@ class _Outcomes(Collector):
     def __init__(self, status: Status) -> None:
         self.status = status
 
-    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | HistogramMetricFamily]:
         family = CounterMetricFamily(
             "minutecard_calls", "settled calls by outcome", labels=["outcome"]
         )
@@ -365,10 +346,16 @@ class _Outcomes(Collector):
         for reason, count in sorted(self.status.refused().items()):
             refused.add_metric([reason], count)
         yield refused
-        yield GaugeMetricFamily(
+        counts, total = self.status.loop_lag()
+        cumulative = list(accumulate(counts))
+        yield HistogramMetricFamily(
             "minutecard_event_loop_lag_ms",
-            "how late the engine's last 100 ms probe woke up",
-            value=self.status.loop_lag_ms(),
+            "how late the engine's 100 ms probe woke up (every call's timers are that late too)",
+            buckets=[
+                *((str(bound), n) for bound, n in zip(LAG_BUCKETS_MS, cumulative, strict=False)),
+                ("+Inf", cumulative[-1]),
+            ],
+            sum_value=total,
         )
 
 

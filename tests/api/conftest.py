@@ -31,6 +31,8 @@ async def start(db: Database, tmp_path: Path, ari_up: list[bool]) -> tuple[Serve
     status = Status(
         lambda: ari_up[0], lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"),
         outcomes=lambda: {"hangup": 2},
+        refused=lambda: {"loop_lag": 3},
+        loop_lag=lambda: ([5, 0, 0, 0, 0, 0, 0, 1] + [0] * 4, 250),
     )  # fmt: skip
     port = free_port()
     runner = await serve(Api(db, status), "127.0.0.1", port)

@@ -78,3 +78,12 @@ async def test_under_pressure_new_calls_hear_congestion_and_live_ones_go_on(worl
     await eventually(lambda: not world.engine.calls, what="first call ended")
     await world.ari.caller_dials("c3", ADVISOR_NO, CALLER)
     await eventually(lambda: world.ari.made("POST", "/channels/c3-advisor"), what="taken")
+
+
+def test_lag_samples_land_in_prometheus_buckets() -> None:
+    """Bucket i holds samples above bound i-1 and at most bound i (``le``); the last the rest."""
+    pressure = Pressure(FakeClock(), ShedLimits())
+    for lag in (0, 1, 2, 100, 101, 5_000, 5_001):
+        pressure.loop_lag(lag)
+    assert pressure.lag_counts == [2, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1]
+    assert pressure.lag_sum_ms == 10_205
