@@ -4,7 +4,7 @@
 A real ``cardengine run`` against the stand-in ARI (bench/capacity/standin.py), live calls raised
 step by step at ``--rate`` set-ups a second; each step is held ``--hold`` seconds and measured.
 Talk times are drawn from an exponential distribution (``--talk-mean``, 600 s: no time scaling,
-so a call brings as many checkpoints and timers as a real one); cards carry 60-900 s of credit
+so a call brings as many checkpoints and timers as a real one); cards carry 2-60 min of credit
 so the calls that talk longer are ended by the engine and its hang-up instants can be judged.
 """
 
@@ -24,7 +24,7 @@ import click
 from bench.capacity.run import Ramp, ramp_run
 from bench.load.world import Databases
 
-CREDITS_S = (60, 120, 240, 480, 900)
+CREDITS_S = (120, 300, 900, 1_800, 3_600)
 
 
 async def bench(ramp: Ramp, dbs: list[str], out: Path, keep: bool) -> dict:

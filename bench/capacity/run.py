@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from bench.load.world import callers
 from bench.timers import percentile
 from cards.db import Database
 from cards.services import activation, cardbatch
-from pbx_engine.pressure import LAG_BUCKETS_MS
+from pbx_engine.clock import RealClock
+from pbx_engine.pressure import LAG_BUCKETS_MS, Pressure, ShedLimits, probe_loop_lag
 from testbed.astro import ADVISOR_NO, SECRET, astro_project
 from testbed.fake_ari import PASSWORD, USER
 from testbed.postgres import free_port
@@ -53,6 +55,8 @@ class Live:
     lines: list[str]
     started: int = 0
     enders: set[asyncio.Task[None]] = field(default_factory=set)
+    own: Pressure = field(default_factory=lambda: Pressure(RealClock(), ShedLimits()))
+    """The stand-in's own loop lag: its instants are only as good as its loop is on time."""
 
 
 async def start_engine(
@@ -162,11 +166,13 @@ async def step(live: Live, target: int, ramp: Ramp, rng: random.Random) -> dict[
     """Raise live calls to ``target`` at the set-up rate, then hold it for ``hold_s`` (calls that
     end are replaced at the same rate) and measure the hold."""
     gap = 1 / ramp.rate_per_s
+    step_start_ms = live.standin.clock.now
     while live.standin.live() < target and live.started < len(live.credit_of):
         _start_one(live, rng, ramp)
         await asyncio.sleep(gap)
     pid = live.engine.pid
     lag0, cpu0 = await _lag_buckets(live.metrics_url), procstat.cpu_ms(pid)
+    own0 = list(accumulate(live.own.lag_counts))
     pg0 = await _pg_counters(live.pg_url)
     t0, started0, live_ms = time.monotonic_ns(), live.started, 0
     window_start_ms = live.standin.clock.now
@@ -179,11 +185,12 @@ async def step(live: Live, target: int, ramp: Ramp, rng: random.Random) -> dict[
     live_now = live.standin.live()
     cpu = procstat.cpu_ms(pid) - cpu0
     lag1 = await _lag_buckets(live.metrics_url)
+    own1 = list(accumulate(live.own.lag_counts))
     pg1 = await _pg_counters(live.pg_url)
     window_end_ms = live.standin.clock.now
     first_cmd, late = [], []
     for channel, t in live.standin.times.items():
-        if window_start_ms <= t.started_ms < window_end_ms and t.first_command_ms is not None:
+        if step_start_ms <= t.started_ms < window_end_ms and t.first_command_ms is not None:
             first_cmd.append(t.first_command_ms - t.started_ms)
         ended_by_engine = t.engine_hangup_ms is not None and t.ended_ms is None
         if (
@@ -198,8 +205,10 @@ async def step(live: Live, target: int, ramp: Ramp, rng: random.Random) -> dict[
         "setups_in_hold": live.started - started0,
         "hold_ms": elapsed_ms,
         "event_loop_lag_ms": {"p50": _lag_pct(lag0, lag1, 50), "p99": _lag_pct(lag0, lag1, 99)},
+        "standin_loop_lag_ms": {"p50": _lag_pct(own0, own1, 50), "p99": _lag_pct(own0, own1, 99)},
         "stasis_start_to_first_command_ms": _spread(first_cmd),
-        "engine_hangup_minus_planned_ms": _spread(late),
+        "ramp_ms": window_start_ms - step_start_ms,
+        "advisor_hangup_minus_bridge_minus_credit_ms": _spread(late),
         "engine_cpu_ms_per_s": int(cpu / seconds),
         "engine_cpu_us_per_live_call_second": cpu * 1_000_000 // max(live_ms, 1),
         "engine_rss_kib": procstat.rss_kib(pid),
@@ -220,7 +229,7 @@ def _spread(values: list[int]) -> dict[str, int] | None:
 
 
 async def ramp_run(url: str, pg_url: str | None, work: Path, ramp: Ramp) -> dict[str, Any]:
-    count = max(ramp.steps) * 3 // 2
+    count = max(ramp.steps) * 2
     credit_of = await cards(url, count, ramp)
     standin = StandIn(WallClock())  # type: ignore[arg-type]
     await standin.start()
@@ -233,6 +242,7 @@ async def ramp_run(url: str, pg_url: str | None, work: Path, ramp: Ramp) -> dict
     )  # fmt: skip
     rng = random.Random(ramp.seed + 1)
     steps = []
+    probe = asyncio.create_task(probe_loop_lag(live.own, RealClock()))
     try:
         for target in ramp.steps:
             figures = await step(live, target, ramp, rng)
@@ -247,6 +257,7 @@ async def ramp_run(url: str, pg_url: str | None, work: Path, ramp: Ramp) -> dict
             await asyncio.wait_for(engine.wait(), 60)
         except TimeoutError:
             engine.kill()
+        probe.cancel()
         for task in list(live.enders):
             task.cancel()
         await standin.stop()

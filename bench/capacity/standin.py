@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from pbx_engine.call.types import ADVISOR_SUFFIX
 from testbed.fake_ari import FakeAri
 
 
@@ -32,6 +33,9 @@ class CallTimes:
     first_command_ms: int | None = None
     bridged_ms: int | None = None
     engine_hangup_ms: int | None = None
+    advisor_cut_ms: int | None = None
+    """When the engine hung up the advisor's leg (at the credit's end; the caller then hears
+    that the credit is gone before their own leg is hung up)."""
     ended_ms: int | None = None
 
 
@@ -50,6 +54,10 @@ class StandIn(FakeAri):
         path = request.path.removeprefix("/ari")
         parts = path.strip("/").split("/")
         now = self.clock.now
+        if parts[0] == "channels" and len(parts) == 2 and request.method == "DELETE":
+            caller, advisor, _ = parts[1].partition(ADVISOR_SUFFIX)
+            if advisor and (call := self.times.get(caller)) and call.advisor_cut_ms is None:
+                call.advisor_cut_ms = now
         if parts[0] == "channels" and len(parts) >= 2:
             call = self.times.get(parts[1])
             if call is not None and call.first_command_ms is None:
