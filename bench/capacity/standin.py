@@ -74,8 +74,11 @@ class StandIn(FakeAri):
             )
         if parts[0] == "bridges" and len(parts) == 3 and parts[2] == "addChannel":
             for channel in request.query.get("channel", "").split(","):
-                if (call := self.times.get(channel)) is not None and call.bridged_ms is None:
-                    call.bridged_ms = self.clock.now  # ChannelEnteredBridge has gone out
+                # Charging starts when the advisor's leg enters the bridge (the caller's may be
+                # in it earlier); its ChannelEnteredBridge has gone out by now.
+                caller, advisor, _ = channel.partition(ADVISOR_SUFFIX)
+                if advisor and (call := self.times.get(caller)) and call.bridged_ms is None:
+                    call.bridged_ms = self.clock.now
         return answer
 
     def _soon(self, job: Coroutine[Any, Any, None]) -> None:
