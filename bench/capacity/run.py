@@ -17,12 +17,15 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from sqlalchemy import select
 
 from bench.capacity.standin import StandIn, WallClock
 from bench.load import procstat
 from bench.load.world import callers
 from bench.timers import percentile
+from cards.clock import aware
 from cards.db import Database
+from cards.models import CallRecord
 from cards.services import activation, cardbatch
 from pbx_engine.clock import RealClock
 from pbx_engine.pressure import LAG_BUCKETS_MS, Pressure, ShedLimits, probe_loop_lag
@@ -188,17 +191,11 @@ async def step(live: Live, target: int, ramp: Ramp, rng: random.Random) -> dict[
     own1 = list(accumulate(live.own.lag_counts))
     pg1 = await _pg_counters(live.pg_url)
     window_end_ms = live.standin.clock.now
-    first_cmd, late = [], []
-    for channel, t in live.standin.times.items():
-        if step_start_ms <= t.started_ms < window_end_ms and t.first_command_ms is not None:
-            first_cmd.append(t.first_command_ms - t.started_ms)
-        ended_by_engine = t.engine_hangup_ms is not None and t.ended_ms is None
-        if (
-            ended_by_engine
-            and t.bridged_ms
-            and window_start_ms <= t.engine_hangup_ms < window_end_ms
-        ):
-            late.append(t.engine_hangup_ms - t.bridged_ms - live.credit_of[channel] * 1000)
+    first_cmd = [
+        t.first_command_ms - t.started_ms
+        for t in live.standin.times.values()
+        if step_start_ms <= t.started_ms < window_end_ms and t.first_command_ms is not None
+    ]
     seconds = max(elapsed_ms, 1) / 1000
     return {
         "live_calls": live_now,
@@ -208,7 +205,7 @@ async def step(live: Live, target: int, ramp: Ramp, rng: random.Random) -> dict[
         "standin_loop_lag_ms": {"p50": _lag_pct(own0, own1, 50), "p99": _lag_pct(own0, own1, 99)},
         "stasis_start_to_first_command_ms": _spread(first_cmd),
         "ramp_ms": window_start_ms - step_start_ms,
-        "advisor_hangup_minus_bridge_minus_credit_ms": _spread(late),
+        "window_ms": (window_start_ms, window_end_ms),
         "engine_cpu_ms_per_s": int(cpu / seconds),
         "engine_cpu_us_per_live_call_second": cpu * 1_000_000 // max(live_ms, 1),
         "engine_rss_kib": procstat.rss_kib(pid),
@@ -249,7 +246,8 @@ async def ramp_run(url: str, pg_url: str | None, work: Path, ramp: Ramp) -> dict
             figures["engine_rss_kib_per_live_call"] = (
                 figures["engine_rss_kib"] - rss_start
             ) // max(figures["live_calls"], 1)
-            print(figures, file=sys.stderr, flush=True)
+            print({k: v for k, v in figures.items() if k != "window_ms"}, file=sys.stderr,
+                  flush=True)  # fmt: skip
             steps.append(figures)
     finally:
         engine.send_signal(signal.SIGTERM)
@@ -261,4 +259,33 @@ async def ramp_run(url: str, pg_url: str | None, work: Path, ramp: Ramp) -> dict
         for task in list(live.enders):
             task.cancel()
         await standin.stop()
+    await _judge_hangups(url, live, steps)
     return {"engine_rss_kib_at_start": rss_start, "engine_exit": engine.returncode, "steps": steps}
+
+
+async def _judge_hangups(url: str, live: Live, steps: list[dict[str, Any]]) -> None:
+    """The advisor's leg cut at the credit's end, against the instant charging started (the
+    call record keeps Asterisk's — here the stand-in's — stamp) plus the card's credit: per
+    step, the calls cut inside its hold window."""
+    db = Database(url)
+    try:
+        async with db.read() as session:
+            rows = (
+                await session.execute(select(CallRecord.caller, CallRecord.charge_start_at))
+            ).all()
+    finally:
+        await db.close()
+    started = {caller: aware(at) for caller, at in rows if at is not None}
+    channel_of = {line: f"cap{i}" for i, line in enumerate(live.lines)}
+    for figures in steps:
+        low, high = figures.pop("window_ms")
+        late = []
+        for line, charge_start in started.items():
+            channel = channel_of.get(line)
+            t = live.standin.times.get(channel or "")
+            if t is None or t.advisor_cut_ms is None or t.ended_ms is not None:
+                continue
+            if low <= t.advisor_cut_ms < high and t.advisor_cut_wall_ms is not None:
+                planned = int(charge_start.timestamp() * 1000) + live.credit_of[channel] * 1000
+                late.append(t.advisor_cut_wall_ms - planned)
+        figures["advisor_hangup_minus_charge_start_minus_credit_ms"] = _spread(late)

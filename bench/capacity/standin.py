@@ -34,6 +34,7 @@ class CallTimes:
     bridged_ms: int | None = None
     engine_hangup_ms: int | None = None
     advisor_cut_ms: int | None = None
+    advisor_cut_wall_ms: int | None = None
     """When the engine hung up the advisor's leg (at the credit's end; the caller then hears
     that the credit is gone before their own leg is hung up)."""
     ended_ms: int | None = None
@@ -57,7 +58,7 @@ class StandIn(FakeAri):
         if parts[0] == "channels" and len(parts) == 2 and request.method == "DELETE":
             caller, advisor, _ = parts[1].partition(ADVISOR_SUFFIX)
             if advisor and (call := self.times.get(caller)) and call.advisor_cut_ms is None:
-                call.advisor_cut_ms = now
+                call.advisor_cut_ms, call.advisor_cut_wall_ms = now, self.clock.wall_ms()
         if parts[0] == "channels" and len(parts) >= 2:
             call = self.times.get(parts[1])
             if call is not None and call.first_command_ms is None:
