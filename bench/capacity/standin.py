@@ -66,6 +66,11 @@ class StandIn(FakeAri):
             if call is not None and request.method == "DELETE" and len(parts) == 2:
                 call.engine_hangup_ms = now
         await asyncio.sleep(self.answer_ms / 1000)
+        if parts[0] == "bridges" and parts[2:] == ["addChannel"]:
+            # The caller hung up while the engine bridged: Asterisk's answer.
+            wanted = request.query.get("channel", "").split(",")
+            if any(c not in self.channels for c in wanted):
+                return web.json_response({"message": "Channel not found"}, status=400)
         answer = await super()._rest(request)
         self.requests.clear()  # 2,000 calls' requests would only grow; times hold what counts
         if parts[0] == "channels" and len(parts) == 2 and request.method == "POST":
