@@ -38,6 +38,10 @@ class Settings:
     journal: str | None
     max_calls: int = 0
     """Calls the engine takes at once (0: no cap); more hear congestion."""
+    shed_loop_lag_ms: int = 100
+    shed_ari_answer_ms: int = 1_000
+    """Overload shedding: new calls hear congestion while the event loop runs later or Asterisk
+    answers ARI slower than this (0: not watched)."""
     agi_host: str = "127.0.0.1"
     agi_port: int | None = None
     """FastAGI mode is served when a port is set (``[agi] port`` or MINUTECARD_AGI_PORT)."""
@@ -70,6 +74,8 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("engine", "checkpoint_seconds"): ("MINUTECARD_CHECKPOINT_SECONDS", (1, 3_600)),
     ("engine", "journal"): ("MINUTECARD_JOURNAL", "str"),
     ("engine", "max_calls"): ("MINUTECARD_MAX_CALLS", (0, 100_000)),
+    ("engine", "shed_loop_lag_ms"): ("MINUTECARD_SHED_LOOP_LAG_MS", (0, 60_000)),
+    ("engine", "shed_ari_answer_ms"): ("MINUTECARD_SHED_ARI_ANSWER_MS", (0, 60_000)),
     ("agi", "host"): ("MINUTECARD_AGI_HOST", "str"),
     ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
     ("api", "host"): ("MINUTECARD_API_HOST", "str"),
@@ -162,6 +168,8 @@ def load(path: Path | None) -> Settings:
         checkpoint_seconds=got.get("engine.checkpoint_seconds", 5),
         journal=got.get("engine.journal"),
         max_calls=got.get("engine.max_calls", 0),
+        shed_loop_lag_ms=got.get("engine.shed_loop_lag_ms", 100),
+        shed_ari_answer_ms=got.get("engine.shed_ari_answer_ms", 1_000),
         agi_host=agi_host,
         agi_port=got.get("agi.port"),
         api_host=api_host,

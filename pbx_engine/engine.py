@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +25,7 @@ from pbx_engine.call.machine import Call
 from pbx_engine.call.types import ADVISOR_SUFFIX, Cause
 from pbx_engine.checkpoints import CheckpointWriter
 from pbx_engine.clock import Clock
+from pbx_engine.pressure import Pressure, ShedLimits
 from pbx_engine.settler import RETRY_DELAYS_S, Settler
 from pbx_engine.stale_sweeper import stale_after_s
 
@@ -41,6 +43,7 @@ class EngineConfig:
     settle_delays_s: tuple[float, ...] = RETRY_DELAYS_S
     max_calls: int = 0
     """Calls taken at once (0: no cap): past it a box gives seconds away (hang-ups land late)."""
+    shed: ShedLimits = field(default_factory=ShedLimits)
 
 
 @dataclass
@@ -70,6 +73,9 @@ class Engine:
             timer_sink=self.deliver,
         )
         self.calls: dict[str, LiveCall] = {}
+        self.pressure = Pressure(clock, config.shed)
+        self.refused: Counter[str] = Counter()
+        """New calls refused with congestion, by reason (max_calls, loop_lag, ari_slow)."""
         self.accepting = True
         self.lost_at_ms: int | None = None
         """When the ARI events were lost (None while they flow): lost calls are billed to it."""
@@ -103,11 +109,8 @@ class Engine:
                 self._spawn(self._hang_up_stray(routed.channel), "stray")
 
     def _new_call(self, new: NewCall) -> None:
-        full = 0 < self.config.max_calls <= len(self.calls)
-        if full:
-            log.warning("%d calls live (max_calls): call %s refused", len(self.calls),
-                        new.setup.call_id)  # fmt: skip
-        if not self.accepting or full:
+        reason = self._refusal()
+        if reason is not None:
             self.registry.forget(new.setup.call_id)
             self._spawn(self._hang_up_stray(new.setup.channel, "congestion"), "refuse")
             return
@@ -116,6 +119,28 @@ class Engine:
         self.idle.clear()
         live.task = asyncio.create_task(self._work(live), name=f"call {new.setup.call_id}")
         self.deliver(new.setup.call_id, new.started)
+
+    def _refusal(self) -> str | None:
+        """Why a new call hears congestion now (unanswered, nothing held), or None to take it.
+        Shedding at the door keeps the calls already in on time: an overloaded loop would make
+        every live call's hang-up late, and seconds late is money given away."""
+        if not self.accepting:
+            return "stopping"
+        reason = "max_calls" if 0 < self.config.max_calls <= len(self.calls) else None
+        reason = reason or self.pressure.refusal()
+        if reason is not None:
+            self.refused[reason] += 1
+            if self.refused[reason] == 1 or self.refused[reason] % 100 == 0:
+                log.warning(
+                    "new calls refused with congestion (%s): %d so far; %d live, loop %d ms "
+                    "late, ARI answered in %d ms",
+                    reason,
+                    self.refused[reason],
+                    len(self.calls),
+                    self.pressure.last_lag_ms,
+                    self.pressure.last_ari_ms,
+                )
+        return reason
 
     def deliver(self, call_id: str, event: ev.Event) -> None:
         """Queue an event for its call (in order); events of calls already gone are dropped."""

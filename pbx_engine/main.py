@@ -33,6 +33,7 @@ from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from pbx_engine.payments.routes import PaymentRoutes
 from pbx_engine.payments.service import Payments
+from pbx_engine.pressure import ShedLimits, probe_loop_lag
 from pbx_engine.stale_sweeper import StaleSweeper
 from pbx_engine.webhook_sender import WebhookSender
 
@@ -99,9 +100,11 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
                 caller_format=settings.caller_format,
                 checkpoint_ms=settings.checkpoint_seconds * 1000,
                 max_calls=settings.max_calls,
+                shed=ShedLimits(settings.shed_loop_lag_ms, settings.shed_ari_answer_ms),
                 journal=journal,
             ),
         )
+        ari.on_answer_ms = engine.pressure.ari_answer
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         sweeper = StaleSweeper(db, engine.clock, settings.checkpoint_seconds)
         payments = Payments(db, settings.payments)
@@ -115,6 +118,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
             asyncio.create_task(sweeper.run(), name="stale holds"),
             asyncio.create_task(payments.sweep_forever(), name="unpaid orders"),
             asyncio.create_task(sender.run(), name="webhooks"),
+            asyncio.create_task(probe_loop_lag(engine.pressure, engine.clock), name="loop lag"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
@@ -178,6 +182,8 @@ async def _start_api(
         billed_seconds=lambda: engine.settler.billed_seconds,
         ari_connects=lambda: ari.connects,
         webhooks=sender,
+        refused=lambda: engine.refused,
+        loop_lag=lambda: (engine.pressure.lag_counts, engine.pressure.lag_sum_ms),
     )
     limits = Limits(shutdown_seconds=settings.api_shutdown_seconds, allow=settings.api_allow)
     host, port = settings.api_host, settings.api_port

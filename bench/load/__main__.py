@@ -1,4 +1,5 @@
-"""python -m bench.load [--calls 1,100,150,200] [--seconds 20] [--modes …] → bench/results/load.json
+"""python -m bench.load [--calls 1,100,150,200] [--seconds 20] [--modes …] [--max-calls N]
+→ bench/results/load.json
 
 Each mode places N concurrent calls of ``--seconds`` credit on one private Asterisk (SIPp caller
 and advisor streaming 20 ms PCMU both ways); the modes run one after another per N. The Asterisk
@@ -33,6 +34,7 @@ async def bench(
     keep: bool,
     profile: bool,
     note: str | None,
+    max_calls: int,
 ) -> dict:
     root = Path(tempfile.mkdtemp(prefix="minutecard-load-"))
     sounds = build_sounds(root / "sounds")
@@ -43,7 +45,7 @@ async def bench(
     runs = []
     try:
         await asterisk.start()
-        the_bench = Bench(root, asterisk, databases, seconds, profile)
+        the_bench = Bench(root, asterisk, databases, seconds, profile, max_calls)
         for n in calls:
             for mode in modes:
                 result = await one_run(the_bench, mode, n)
@@ -62,6 +64,7 @@ async def bench(
         "asterisk": asterisk.version.describe(),
         "call_seconds": seconds,
         "new_calls_per_second": RATE_PER_S,
+        "engine_max_calls": max_calls,
         "runs": runs,
     }
     if note:
@@ -80,15 +83,25 @@ async def bench(
 )
 @click.option("--profile", is_flag=True, help="run the engine under cProfile (use with --keep)")
 @click.option("--note", help="a sentence kept in the result, e.g. what else ran on the box")
+@click.option(
+    "--max-calls", default=0, type=click.IntRange(0, 100_000), help="the engine's max_calls"
+)
 def main(
-    calls: str, seconds: int, modes: str, out: Path, keep: bool, profile: bool, note: str | None
+    calls: str,
+    seconds: int,
+    modes: str,
+    out: Path,
+    keep: bool,
+    profile: bool,
+    note: str | None,
+    max_calls: int,
 ) -> None:
     counts = [int(c) for c in calls.split(",")]
     chosen = modes.split(",")
     unknown = set(chosen) - set(MODES)
     if unknown:
         raise click.BadParameter(f"unknown modes: {sorted(unknown)}")
-    asyncio.run(bench(counts, seconds, chosen, out, keep, profile, note))
+    asyncio.run(bench(counts, seconds, chosen, out, keep, profile, note, max_calls))
 
 
 if __name__ == "__main__":

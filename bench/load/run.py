@@ -36,6 +36,8 @@ class Bench:
     credit_s: int
     profile: bool = False
     """Run the engine under cProfile: ``<work>/engine.prof`` per engine run (with --keep)."""
+    max_calls: int = 0
+    """The engine's ``[engine] max_calls`` (0: no cap; overload shedding is on either way)."""
 
 
 def _ms(at: datetime) -> int:
@@ -55,7 +57,9 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     if mode.startswith("engine"):
         url = await bench.databases.fresh("sqlite" if mode == "engine-sqlite" else "postgresql")
         await engine_database(url, calls, bench.credit_s)
-        app = await start_engine(bench.asterisk, url, work, profile=bench.profile)
+        app = await start_engine(
+            bench.asterisk, url, work, profile=bench.profile, max_calls=bench.max_calls
+        )
     elif mode == "bare":
         app = await start_bare(bench.asterisk, bench.credit_s, work / "bare.json")
     else:
@@ -170,16 +174,24 @@ def _figures(
             if "billed_s" in seen:
                 talked_ms = _ms(adv.bye) - seen["bridged_ms"]
                 early += max(0, seen["billed_s"] - -(-talked_ms // 1000))
+    refused = [
+        _ms(leg.refused) - _ms(leg.invite)
+        for leg in callers_seen.values()
+        if leg.refused and leg.invite and not leg.answer
+    ]
     per_call = max(len(ok), 1)
     figures: dict[str, Any] = {
         "mode": mode,
         "calls": calls,
-        "failures": calls - len(ok),
+        "refused": len(refused),
+        "failures": calls - len(ok) - len(refused),
         "bye_at_advisor_minus_answer_minus_credit_ms": spread(hangup),
         "caller_invite_to_advisor_invite_ms": spread(setup),
         "caller_invite_to_its_200_ok_ms": spread(answer),
         "asterisk_cpu_ms_per_call": cpu.get("asterisk", 0) // per_call,
     }
+    if refused:
+        figures["caller_invite_to_its_503_ms"] = spread(refused)
     if bridge_gap:
         figures["answer_to_bridge_ms"] = spread(bridge_gap)
         figures["bye_at_advisor_minus_bridge_minus_credit_ms"] = spread(after_bridge)

@@ -13,8 +13,30 @@ from testbed import sipp
 CALLER_HEADER = '"caller" <sip:[field0]@[local_ip]:[local_port]>'
 
 
+REFUSED = """  <nop next="done"/>
+  <label id="refused"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+[last_From:]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+  ]]></send>
+  <label id="done"/>
+</scenario>"""
+
+
 def caller_xml(timeout_ms: int) -> str:
+    """The test bed's caller, plus a way out when the engine sheds the call: a 503 before the
+    answer is ACKed and counted as refused (a call SIPp completes, not a failure)."""
     text = sipp.caller_xml(hang_up_ms=None).replace("[caller]", "[field0]")
+    answered = '<recv response="200" rrs="true"/>'
+    shed = '<recv response="503" optional="true" next="refused"/>'
+    text = text.replace(answered, f"{shed}\n  {answered}").replace("</scenario>", REFUSED)
     return text.replace(f'timeout="{sipp.TIMEOUT_MS}"', f'timeout="{timeout_ms}"')
 
 
@@ -36,6 +58,8 @@ class Leg:
     invite: datetime | None = None
     answer: datetime | None = None
     bye: datetime | None = None
+    refused: datetime | None = None
+    """When a 503 answered the INVITE (the engine shed the call)."""
 
 
 @dataclass
@@ -70,6 +94,8 @@ def parse(messages: str) -> Log:
             leg.user = sender.split("sip:", 1)[-1].split("@", 1)[0]
         elif first.startswith("SIP/2.0 200") and cseq.endswith("INVITE") and leg.answer is None:
             leg.answer = at
+        elif first.startswith("SIP/2.0 503") and cseq.endswith("INVITE") and leg.refused is None:
+            leg.refused = at
         elif first.startswith("BYE") and "received" in header and leg.bye is None:
             leg.bye = at
     return log

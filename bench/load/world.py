@@ -76,12 +76,12 @@ class Databases:
 
 
 async def start_engine(
-    asterisk: PrivateAsterisk, url: str, root: Path, *, profile: bool = False
+    asterisk: PrivateAsterisk, url: str, root: Path, *, profile: bool = False, max_calls: int = 0
 ) -> asyncio.subprocess.Process:
     config = root / "engine.toml"
     config.write_text(
         f'[ari]\nurl = "{asterisk.ari_url}"\nuser = "{ARI_USER}"\n\n'
-        '[engine]\ndrain_seconds = 0\nlog_level = "INFO"\n'
+        f'[engine]\ndrain_seconds = 0\nlog_level = "INFO"\nmax_calls = {max_calls}\n'
     )
     env = {
         **os.environ,

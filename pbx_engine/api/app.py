@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import IntegrityError
@@ -40,10 +41,10 @@ from pbx_engine.api.orders_routes import OrderRoutes
 from pbx_engine.api.pagination import PAGE_PARAMS, page_of
 from pbx_engine.api.problem import problem as _error
 from pbx_engine.api.throttle import AuthThrottle
+from pbx_engine.pressure import LAG_BUCKETS_MS
 from pbx_engine.webhook_sender import DeliveryOutcomes, WebhookSender
 
 MAX_BODY = 64 * 1024
-LAG_PROBE_S = 0.5
 METRICS_DB_TIMEOUT_S = 1
 DEFAULT_LIMITS = Limits()
 
@@ -61,6 +62,9 @@ class Status:
     billed_seconds: Callable[[], int] = int
     ari_connects: Callable[[], int] = int
     webhooks: WebhookSender | None = None
+    refused: Callable[[], Mapping[str, int]] = dict
+    loop_lag: Callable[[], tuple[list[int], int]] = lambda: ([0] * (len(LAG_BUCKETS_MS) + 1), 0)
+    """The lag probe's samples per bucket of LAG_BUCKETS_MS (the last past all) and their sum."""
 
 
 class ApiError(Exception):
@@ -103,7 +107,6 @@ class Api:
                 "settlements waiting in the journal",
                 lambda: len(status.journal.pending()),
             ),
-            "minutecard_event_loop_lag_ms": ("how late a 0.5 s sleep woke, last", self._lag),
         }
         for name, (text, read) in gauges.items():
             Gauge(name, text, registry=self.registry).set_function(read)
@@ -131,30 +134,11 @@ class Api:
         self.limits = limits
         self.throttle = AuthThrottle(limits.auth_failures, limits.auth_window_seconds)
         self.registry.register(DeliveryOutcomes(status.webhooks))
-        self.lag_ms = 0.0
-
-    def _lag(self) -> float:
-        return self.lag_ms
-
-    async def _watch_lag(self, _app: web.Application) -> AsyncIterator[None]:
-        """A loop that waits on a call (a slow handler, a spinning reader) shows here."""
-
-        async def measure() -> None:
-            loop = asyncio.get_running_loop()
-            while True:
-                start = loop.time()
-                await asyncio.sleep(LAG_PROBE_S)
-                self.lag_ms = (loop.time() - start - LAG_PROBE_S) * 1000
-
-        task = asyncio.create_task(measure())
-        yield
-        task.cancel()
 
     def app(self) -> web.Application:
         app = web.Application(
             client_max_size=MAX_BODY, middlewares=[*middleware.stack(self), self._errors]
         )
-        app.cleanup_ctx.append(self._watch_lag)
         app.router.add_get("/health", self.health)
         health.add_routes(app, self.db, self.status)
         app.router.add_get("/metrics", self.metrics)
@@ -366,18 +350,38 @@ class Api:
 
 
 class _Outcomes(Collector):
-    """Calls by how they ended, as the settler counted them."""
+    """Calls by how they ended (as the settler counted them), new calls refused at the door,
+    and the event loop's lag that sheds them."""
 
     def __init__(self, status: Status) -> None:
         self.status = status
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | HistogramMetricFamily]:
         family = CounterMetricFamily(
             "minutecard_calls", "settled calls by outcome", labels=["outcome"]
         )
         for outcome, count in sorted(self.status.outcomes().items()):
             family.add_metric([outcome], count)
         yield family
+        refused = CounterMetricFamily(
+            "minutecard_calls_refused",
+            "new calls refused with congestion, by reason (max_calls, loop_lag, ari_slow)",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self.status.refused().items()):
+            refused.add_metric([reason], count)
+        yield refused
+        counts, total = self.status.loop_lag()
+        cumulative = list(accumulate(counts))
+        yield HistogramMetricFamily(
+            "minutecard_event_loop_lag_ms",
+            "how late the engine's 100 ms probe woke up (every call's timers are that late too)",
+            buckets=[
+                *((str(bound), n) for bound, n in zip(LAG_BUCKETS_MS, cumulative, strict=False)),
+                ("+Inf", cumulative[-1]),
+            ],
+            sum_value=total,
+        )
 
 
 def _no_float(text: str) -> Any:

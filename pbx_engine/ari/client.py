@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +99,9 @@ class AriClient:
         """The event WebSocket while requests travel over it."""
         self._answers: dict[str, asyncio.Future[tuple[int, str]]] = {}
         self._request_ids = itertools.count(1)
+        self.on_answer_ms: Callable[[int], None] | None = None
+        """Told how long each REST request took (answered or not): the engine's overload
+        gauge, since a slow Asterisk makes every live call's commands late."""
 
     async def __aenter__(self) -> AriClient:
         self._session = self._new_session(REST_CONNECTIONS)
@@ -130,12 +134,17 @@ class AriClient:
         # Hang-ups keep their own HTTP connections (``via``) on 22 too: whether Asterisk answers
         # a WebSocket's requests one after another was not measured, and one due now must not
         # wait behind plays Asterisk is slow to answer under overload.
-        if self._ws is not None and via is None:
-            status, body = await self._over_ws(self._ws, method, path, query)
-        else:
-            session = via or self.session
-            async with session.request(method, f"{self.base}{path}", params=query) as resp:
-                status, body = resp.status, await resp.text()
+        started = time.monotonic_ns()
+        try:
+            if self._ws is not None and via is None:
+                status, body = await self._over_ws(self._ws, method, path, query)
+            else:
+                session = via or self.session
+                async with session.request(method, f"{self.base}{path}", params=query) as resp:
+                    status, body = resp.status, await resp.text()
+        finally:
+            if self.on_answer_ms is not None:
+                self.on_answer_ms((time.monotonic_ns() - started) // 1_000_000)
         if status >= 300:
             message = body
             with contextlib.suppress(ValueError, AttributeError):

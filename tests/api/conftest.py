@@ -38,6 +38,8 @@ async def start(
     status = Status(
         lambda: ari_up[0], lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"),
         outcomes=lambda: {"hangup": 2},
+        refused=lambda: {"loop_lag": 3},
+        loop_lag=lambda: ([5, 0, 0, 0, 0, 0, 0, 1] + [0] * 4, 250),
     )  # fmt: skip
     port = free_port()
     runner = await serve(Api(db, status, limits), "127.0.0.1", port)

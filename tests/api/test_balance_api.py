@@ -103,7 +103,12 @@ async def test_health_says_what_is_down_and_metrics_count(api: Server) -> None:
     assert "minutecard_live_calls 0.0" in text
     assert "minutecard_open_holds 0.0" in text
     assert 'minutecard_calls_total{outcome="hangup"} 2.0' in text
-    assert "minutecard_event_loop_lag_ms" in text
+    assert 'minutecard_calls_refused_total{reason="loop_lag"} 3.0' in text
+    assert 'minutecard_event_loop_lag_ms_bucket{le="1"} 5.0' in text
+    assert 'minutecard_event_loop_lag_ms_bucket{le="100"} 5.0' in text
+    assert 'minutecard_event_loop_lag_ms_bucket{le="200"} 6.0' in text
+    assert 'minutecard_event_loop_lag_ms_bucket{le="+Inf"} 6.0' in text
+    assert "minutecard_event_loop_lag_ms_sum 250.0" in text
 
 
 async def test_ledger_line_and_calls_of_a_card(api: Server, db: Database) -> None:

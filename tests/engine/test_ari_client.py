@@ -106,3 +106,31 @@ async def test_a_hang_up_never_answered_fails_after_its_attempts(
             await client.hangup("advisor-1")
         assert asked == ari_client.HANGUP_ATTEMPTS
         never.set()
+
+
+async def test_every_rest_answer_time_reaches_the_overload_gauge() -> None:
+    """An answer held 300 ms by Asterisk is reported as at least that long; a refused request
+    is reported too (a slow "no" is as slow as a slow "yes")."""
+    release = asyncio.Event()
+
+    async def answer(request: web.Request) -> web.Response:
+        await asyncio.wait_for(release.wait(), 5)
+        return web.Response(status=204)
+
+    async def missing(request: web.Request) -> web.Response:
+        return web.json_response({"message": "Channel not found"}, status=404)
+
+    app = web.Application()
+    app.router.add_post("/ari/channels/c1/answer", answer)
+    app.router.add_post("/ari/channels/gone/answer", missing)
+    seen: list[int] = []
+    async with asterisk_like(app) as client:
+        client.on_answer_ms = seen.append
+        answering = asyncio.create_task(client.answer("c1"))
+        await asyncio.sleep(0.3)
+        release.set()
+        await answering
+        with pytest.raises(ari_client.AriError):
+            await client.answer("gone")
+    assert len(seen) == 2
+    assert seen[0] >= 300

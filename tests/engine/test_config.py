@@ -37,6 +37,18 @@ def test_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert settings.database_url is None
 
 
+def test_shedding_limits_default_on_and_can_be_switched_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
+    plain = load(write(tmp_path, '[ari]\npassword = "p"\n'))
+    assert (plain.shed_loop_lag_ms, plain.shed_ari_answer_ms) == (100, 1_000)
+    monkeypatch.setenv("MINUTECARD_SHED_ARI_ANSWER_MS", "0")
+    path = write(tmp_path, '[ari]\npassword = "p"\n[engine]\nshed_loop_lag_ms = 250\n')
+    settings = load(path)
+    assert (settings.shed_loop_lag_ms, settings.shed_ari_answer_ms) == (250, 0)
+
+
 def test_zero_drain_is_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
     path = write(tmp_path, '[ari]\npassword = "p"\n[engine]\ndrain_seconds = 0\n')
@@ -50,6 +62,7 @@ def test_zero_drain_is_zero(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         '[ari]\npassword = "p"\n[engine]\ndrain_seconds = "soon"\n',
         '[ari]\npassword = "p"\n[engine]\ncaller_format = "guess"\n',
         '[ari]\npassword = "p"\n[engine]\nmax_calls = -1\n',
+        '[ari]\npassword = "p"\n[engine]\nshed_loop_lag_ms = 1.5\n',
         "[ari\nbroken",
     ],
 )
