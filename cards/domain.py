@@ -53,6 +53,18 @@ class EntryKind(StrEnum):
     SETTLEMENT = "settlement"
 
 
+class OrderStatus(StrEnum):
+    """An online top-up's order (issue 24, ``services.order_states``)."""
+
+    CREATED = "created"
+    AUTHORIZED = "authorized"
+    CREDITED = "credited"
+    CAPTURED = "captured"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    VOIDED = "voided"
+
+
 class EnumText(TypeDecorator[StrEnum]):
     """A StrEnum kept as VARCHAR (no schema change, no native enum to migrate): a value outside
     the enum is refused on the way in and on the way out."""

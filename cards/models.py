@@ -26,6 +26,7 @@ from cards.domain import (
     EnumText,
     HoldState,
     NumberRole,
+    OrderStatus,
     TokenScope,
 )
 from rating import Unit
@@ -385,3 +386,54 @@ class OpeningHours(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number_id: Mapped[int] = mapped_column(ForeignKey("numbers.id"), unique=True)
     hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Order(Base):
+    """A caller's online top-up (issue 24): reserved at a payment provider, credited to the card,
+    then captured (``services.order_states`` holds its transitions). A capture that fails after
+    the credit takes back what is unused (``taken_back``) and keeps the rest as ``receivable``."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_order_id"),
+        UniqueConstraint("provider", "authorization_id"),
+        UniqueConstraint("provider", "capture_id"),
+        Index("ix_orders_project_status", "project_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    provider: Mapped[str] = mapped_column(String(16))
+    status: Mapped[OrderStatus] = mapped_column(EnumText(OrderStatus, 12))
+    actor: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    provider_order_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    authorization_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    capture_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    authorized_at: Mapped[datetime | None] = mapped_column(default=None)
+    credited_at: Mapped[datetime | None] = mapped_column(default=None)
+    captured_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When it became failed, expired or voided."""
+    credited: Mapped[int] = mapped_column(Money, default=0)
+    """What the card got: the amount and its bonus."""
+    balance_after: Mapped[int | None] = mapped_column(Money, default=None)
+    taken_back: Mapped[int] = mapped_column(Money, default=0)
+    receivable: Mapped[int] = mapped_column(Money, default=0)
+    note: Mapped[str | None] = mapped_column(String(200), default=None)
+    """Why it failed or was voided, for the operator."""
+
+
+class PaymentEvent(Base):
+    """A provider's callback event id, kept so a replayed event is refused (issue 24)."""
+
+    __tablename__ = "payment_events"
+    __table_args__ = (UniqueConstraint("project_id", "provider", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    provider: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(120))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    at: Mapped[datetime]

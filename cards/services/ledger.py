@@ -213,16 +213,20 @@ async def topup_locked(
     actor: str,
     key: str | None = None,
     now: datetime | None = None,
+    reason: str | None = None,
 ) -> list[LedgerEntry]:
     """Inside the caller's transaction, the card locked: the state rule, the project's
-    denominations and minimum, then the top-up and its bonus as an entry of its own."""
+    denominations and minimum, then the top-up and its bonus as an entry of its own (``reason``
+    prefixes the bonus's: an order's entries both name the order)."""
     moment = now or utcnow()
     check_move(card, Move.TOPUP, moment)
     project = await session.get_one(Project, card.project_id)
     settings = ProjectSettings.from_dict(project.settings)
     check_topup(settings, amount, project.unit)
     entries = [
-        await append(session, card, EntryKind.TOPUP, amount, actor=actor, key=key, now=moment)
+        await append(
+            session, card, EntryKind.TOPUP, amount, actor=actor, reason=reason, key=key, now=moment
+        )
     ]
     bonus_amount = settings.bonus_for(amount)
     if bonus_amount:
@@ -233,7 +237,8 @@ async def topup_locked(
                 EntryKind.BONUS,
                 bonus_amount,
                 actor=actor,
-                reason=f"bonus for a top-up of {show_amount(amount, project.unit)}",
+                reason=(f"{reason}: " if reason else "")
+                + f"bonus for a top-up of {show_amount(amount, project.unit)}",
                 key=bonus_key(key) if key else None,
                 now=moment,
             )

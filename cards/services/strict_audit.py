@@ -24,6 +24,7 @@ from cards.models import (
 )
 from cards.services.credit_line import receivable
 from cards.services.fee_report import month_usage
+from cards.services.order_audit import order_findings
 from cards.services.reports import audit
 
 ALL_TIME = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
@@ -40,10 +41,11 @@ class Breach:
 
 async def strict_audit(db: Database) -> list[Breach]:
     """Balances equal their ledger; every closed hold has one ledger entry and one call record
-    that agree; no hold is open past its call; API idempotency rows point at the entries they
-    moved; each customer's bills equal its settlement entries, it never paid more than it was
-    billed and never owes past its credit limit; only a postpaid card goes below zero; an expiry
-    only takes; the fee report's seconds are the seconds the call records billed."""
+        that agree; no hold is open past its call; API idempotency rows point at the entries they
+        moved; each customer's bills equal its settlement entries, it never paid more than it was
+        billed and never owes past its credit limit; only a postpaid card goes below zero; an expiry
+        only takes; the fee report's seconds are the seconds the call records billed; every order's
+    credit, capture and take-back reconcile with its entries (``order_audit``)."""
     _, problems = await audit(db)
     breaches = [
         Breach("balance = sum of ledger", p.serial, f"balance {p.balance}, ledger {p.ledger_sum}")
@@ -53,6 +55,7 @@ async def strict_audit(db: Database) -> list[Breach]:
         breaches += await _holds_and_records(session)
         breaches += await _idempotency_rows(session)
         breaches += await _customer_bills(session)
+        breaches += [Breach(*finding) for finding in await order_findings(session)]
         breaches += [
             Breach("an expiry only takes", str(e.card_id), f"entry {e.id}: {e.amount}")
             for e in (
