@@ -17,6 +17,8 @@ from cards.db import check_url
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
 from cards.services.routing import CALLER_FORMATS
+from pbx_engine.web.settings import KEYS as WEB_KEYS
+from pbx_engine.web.settings import WebSettings, web_settings
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int | None = None
     """The balance API, /health and /metrics are served when a port is set."""
+    web: WebSettings | None = None
+    """The pay pages (served with the API); ``[web]``."""
 
 
 # (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
@@ -60,6 +64,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("agi", "port"): ("MINUTECARD_AGI_PORT", (1, 65_535)),
     ("api", "host"): ("MINUTECARD_API_HOST", "str"),
     ("api", "port"): ("MINUTECARD_API_PORT", (1, 65_535)),
+    **{("web", key): (f"MINUTECARD_WEB_{key.upper()}", "web") for key in WEB_KEYS},
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -103,7 +108,9 @@ def load(path: Path | None) -> Settings:
         if value is None:
             continue
         name = f"{section}.{key}"
-        if kind == "str":
+        if kind == "web":
+            got[name] = value  # pbx_engine.web.settings checks lists and booleans
+        elif kind == "str":
             if not isinstance(value, str):
                 raise InvalidInput(f"{name} must be text")
             got[name] = value
@@ -123,13 +130,15 @@ def load(path: Path | None) -> Settings:
     log_level = got.get("engine.log_level", "INFO").upper()
     if log_level not in LOG_LEVELS:
         raise InvalidInput(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    secret = pin_secret(got.get("engine.pin_secret"))
+    web = {key: got[f"web.{key}"] for key in WEB_KEYS if f"web.{key}" in got}
     return Settings(
         ari_url=ari_url,
         ari_user=got.get("ari.user", "minutecard"),
         ari_password=got["ari.password"],
         app=got.get("ari.app", "minutecard"),
         database_url=database_url,
-        pin_secret=pin_secret(got.get("engine.pin_secret")),
+        pin_secret=secret,
         drain_seconds=got.get("engine.drain_seconds", 300),
         log_level=log_level,
         caller_format=caller_format,
@@ -140,6 +149,7 @@ def load(path: Path | None) -> Settings:
         agi_port=got.get("agi.port"),
         api_host=got.get("api.host", "127.0.0.1"),
         api_port=got.get("api.port"),
+        web=web_settings(web, secret),
     )
 
 

@@ -30,6 +30,7 @@ from pbx_engine.config import Settings, load
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
 from pbx_engine.stale_sweeper import StaleSweeper
+from pbx_engine.web import routes as pay_pages
 
 log = logging.getLogger("minutecard")
 T = TypeVar("T")
@@ -147,8 +148,8 @@ async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asynci
 async def _start_api(
     settings: Settings, db: Database, engine: Engine, ari: AriClient, journal: Journal
 ) -> web.AppRunner | None:
-    """The balance API, /health and /metrics, when a port is set: served at once, also while
-    ARI is unreachable (/health says so)."""
+    """The balance API, /health, /metrics and the pay pages (/pay), when a port is set: served
+    at once, also while ARI is unreachable (/health says so)."""
     if settings.api_port is None:
         return None
     status = Status(
@@ -162,7 +163,14 @@ async def _start_api(
         ari_connects=lambda: ari.connects,
     )
     host, port = settings.api_host, settings.api_port
-    return await _listen("the API", host, port, api.serve(api.Api(db, status), host, port))
+    web_settings = settings.web
+
+    def pages(app: web.Application) -> object:
+        return None if web_settings is None else pay_pages.mount(app, db, web_settings,
+                                                                   settings.pin_secret)  # fmt: skip
+
+    serving = api.serve(api.Api(db, status), host, port, pages)
+    return await _listen("the API and the pay pages", host, port, serving)
 
 
 async def _listen(what: str, host: str, port: int, serving: Awaitable[T]) -> T:

@@ -378,8 +378,14 @@ async def _json(request: web.Request) -> dict[str, Any]:
     return data
 
 
-async def serve(api: Api, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(api.app(), access_log=None)
+async def serve(
+    api: Api, host: str, port: int, extend: Callable[[web.Application], object] | None = None
+) -> web.AppRunner:
+    """Serve the API; ``extend`` adds more to its application (the pay pages)."""
+    app = api.app()
+    if extend is not None:
+        extend(app)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
