@@ -6,6 +6,7 @@ value is range-checked; credentials never travel in a URL.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from cards.db import check_url
 from cards.errors import InvalidInput
 from cards.pins import pin_secret
 from cards.services.routing import CALLER_FORMATS
+from pbx_engine.payments.settings import PaymentSettings
+from pbx_engine.payments.settings import parse as parse_payments
 from pbx_engine.web.settings import KEYS as WEB_KEYS
 from pbx_engine.web.settings import WebSettings, web_settings
 
@@ -44,6 +47,8 @@ class Settings:
     """The balance API, /health and /metrics are served when a port is set."""
     web: WebSettings | None = None
     """The pay pages (served with the API); ``[web]``."""
+    payments: PaymentSettings = dataclasses.field(default_factory=PaymentSettings)
+    """``[payments]``: online top-ups (its own nested tables, ``payments.settings``)."""
 
 
 # (section, key) → (environment variable, kind); kind is "str" or (min, max) for whole numbers.
@@ -77,6 +82,9 @@ def _read(path: Path) -> dict[tuple[str, str], Any]:
     sections = {section for section, _ in SCHEMA}
     values: dict[tuple[str, str], Any] = {}
     for section, body in raw.items():
+        if section == "payments":
+            values[("payments", "")] = parse_payments(body)
+            continue
         if section not in sections or not isinstance(body, dict):
             raise InvalidInput(f"config {path}: unknown section [{section}]")
         for key, value in body.items():
@@ -150,6 +158,7 @@ def load(path: Path | None) -> Settings:
         api_host=got.get("api.host", "127.0.0.1"),
         api_port=got.get("api.port"),
         web=web_settings(web, secret),
+        payments=values.get(("payments", ""), PaymentSettings()),
     )
 
 

@@ -29,6 +29,8 @@ from pbx_engine.clock import RealClock
 from pbx_engine.config import Settings, load
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
+from pbx_engine.payments.routes import PaymentRoutes
+from pbx_engine.payments.service import Payments
 from pbx_engine.stale_sweeper import StaleSweeper
 from pbx_engine.web import routes as pay_pages
 
@@ -100,13 +102,15 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
         )
         watcher = CreditWatcher(db, engine.credit_changed, engine.recheck_credit)
         sweeper = StaleSweeper(db, engine.clock, settings.checkpoint_seconds)
+        payments = Payments(db, settings.payments)
         agi_server = await _start_agi(settings, db, engine)
-        api_runner = await _start_api(settings, db, engine, ari, journal)
+        api_runner = await _start_api(settings, db, engine, ari, journal, payments)
         tasks = [
             asyncio.create_task(engine.run(), name="events"),
             asyncio.create_task(watcher.run(), name="credit"),
             asyncio.create_task(engine.settler.replay_forever(), name="journal"),
             asyncio.create_task(sweeper.run(), name="stale holds"),
+            asyncio.create_task(payments.sweep_forever(), name="unpaid orders"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="signal")
         log.info("cardengine serving app %s on %s", settings.app, settings.ari_url)
@@ -125,6 +129,7 @@ async def _serve(settings: Settings, db: Database, journal: Journal) -> int:
             await agi_server.wait_closed()
         if api_runner is not None:
             await api_runner.cleanup()
+        await payments.close()
         for task in (*tasks, stopping):
             task.cancel()
         await asyncio.gather(*tasks, stopping, return_exceptions=True)
@@ -146,7 +151,12 @@ async def _start_agi(settings: Settings, db: Database, engine: Engine) -> asynci
 
 
 async def _start_api(
-    settings: Settings, db: Database, engine: Engine, ari: AriClient, journal: Journal
+    settings: Settings,
+    db: Database,
+    engine: Engine,
+    ari: AriClient,
+    journal: Journal,
+    payments: Payments,
 ) -> web.AppRunner | None:
     """The balance API, /health, /metrics and the pay pages (/pay), when a port is set: served
     at once, also while ARI is unreachable (/health says so)."""
@@ -163,14 +173,14 @@ async def _start_api(
         ari_connects=lambda: ari.connects,
     )
     host, port = settings.api_host, settings.api_port
-    web_settings = settings.web
 
-    def pages(app: web.Application) -> object:
-        return None if web_settings is None else pay_pages.mount(app, db, web_settings,
-                                                                   settings.pin_secret)  # fmt: skip
+    def pages(app: web.Application) -> None:
+        if settings.web is not None:
+            pay_pages.mount(app, db, settings.web, settings.pin_secret, payments)
 
-    serving = api.serve(api.Api(db, status), host, port, pages)
-    return await _listen("the API and the pay pages", host, port, serving)
+    more = [PaymentRoutes(payments).add_to, pages]  # the callbacks first: /pay/webhook/…
+    serving = api.serve(api.Api(db, status), host, port, more)
+    return await _listen("the API", host, port, serving)
 
 
 async def _listen(what: str, host: str, port: int, serving: Awaitable[T]) -> T:

@@ -61,6 +61,7 @@ class PayableCard:
 class OrderView:
     reference: str
     project: str
+    project_id: int
     status: OrderStatus
     amount: int
     credited: int
@@ -76,6 +77,7 @@ class OrderView:
     receivable: int
     note: str | None
     provider_order_id: str | None
+    authorization_id: str | None
 
     def as_json(self) -> dict[str, object]:
         """The API's and ``--json``'s shape: times in ISO 8601, amounts as integers."""
@@ -105,12 +107,14 @@ class OrderView:
 
 def view_of(order: Order, card: Card, project: Project) -> OrderView:
     return OrderView(
-        reference=order.reference, project=project.name, status=order.status,
+        reference=order.reference, project=project.name, project_id=project.id,
+        status=order.status,
         amount=order.amount, credited=order.credited, masked_serial=masked(card.serial),
         provider=order.provider, created_at=order.created_at, authorized_at=order.authorized_at,
         credited_at=order.credited_at, captured_at=order.captured_at, closed_at=order.closed_at,
         balance_after=order.balance_after, taken_back=order.taken_back,
         receivable=order.receivable, note=order.note, provider_order_id=order.provider_order_id,
+        authorization_id=order.authorization_id,
     )  # fmt: skip
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from cards.errors import (
 from cards.journal import STORAGE_ERRORS, Journal
 from cards.services import advisors, api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
+from pbx_engine.api.orders_routes import OrderRoutes
 
 MAX_BODY = 64 * 1024
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -162,6 +163,7 @@ class Api:
         app.router.add_get("/v1/advisors", self.advisor_list)
         app.router.add_post("/v1/advisors/{name}/login", self.advisor_login)
         app.router.add_post("/v1/advisors/{name}/logout", self.advisor_logout)
+        OrderRoutes(self.db, self._grant).add_to(app)
         return app
 
     @web.middleware
@@ -379,12 +381,12 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 
 async def serve(
-    api: Api, host: str, port: int, extend: Callable[[web.Application], object] | None = None
+    api: Api, host: str, port: int, more: Sequence[Callable[[web.Application], None]] = ()
 ) -> web.AppRunner:
-    """Serve the API; ``extend`` adds more to its application (the pay pages)."""
+    """Serve the API, and the routes each of ``more`` adds (the payment callbacks)."""
     app = api.app()
-    if extend is not None:
-        extend(app)
+    for add in more:
+        add(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -75,6 +75,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Das Guthaben ist sofort nutzbar, auch in einem laufenden Gespräch.",
         "The credit can be used at once, even in a call that is running.",
     ),
+    "no_payments": (
+        "Hier kann zurzeit nicht online bezahlt werden.",
+        "Online payment is not available here at the moment.",
+    ),
     "reload": ("Status aktualisieren", "Refresh status"),
     "no_order": ("Diesen Auftrag gibt es nicht.", "There is no such order."),
     "transfer_intro": (

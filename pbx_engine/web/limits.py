@@ -67,11 +67,17 @@ class Tokens(Generic[T]):
         self.entries: OrderedDict[str, _Entry[T]] = OrderedDict()
 
     def add(self, value: T) -> str:
+        """``value`` under a new random token."""
         token = secrets.token_urlsafe(24)
-        self.entries[token] = _Entry(value, self.clock() + self.ttl_ms)
+        self.keep(token, value)
+        return token
+
+    def keep(self, key: str, value: T) -> None:
+        """``value`` under a key the caller chose (an order's reference)."""
+        self.entries[key] = _Entry(value, self.clock() + self.ttl_ms)
+        self.entries.move_to_end(key)
         while len(self.entries) > self.max_size:
             self.entries.popitem(last=False)
-        return token
 
     def get(self, token: str) -> T | None:
         entry = self.entries.get(token)

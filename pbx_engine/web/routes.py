@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from cards.db import Database
+from pbx_engine.payments.service import Payments
 from pbx_engine.web import account, topup
 from pbx_engine.web.guard import SETTINGS, guard
 from pbx_engine.web.settings import WebSettings
@@ -47,9 +48,16 @@ def pages(site: Site) -> web.Application:
     return app
 
 
-def mount(app: web.Application, db: Database, settings: WebSettings, pin_secret: bytes) -> Site:
-    """Serve the pay pages under /pay of ``app`` (the API's); the shared state is returned so a
-    test can tighten its limits."""
-    site = Site(db, settings, pin_secret)
+def mount(
+    app: web.Application,
+    db: Database,
+    settings: WebSettings,
+    pin_secret: bytes,
+    payments: Payments | None = None,
+) -> Site:
+    """Serve the pay pages under /pay of ``app`` (the API's), orders paid through ``payments``
+    (none: the caller's own view only); the shared state is returned so a test can tighten its
+    limits."""
+    site = Site(db, settings, pin_secret, payments=payments)
     app.add_subapp("/pay", pages(site))
     return site

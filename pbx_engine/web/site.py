@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from cards.db import Database
+from pbx_engine.payments.service import Payments
 from pbx_engine.web.guard import PageError, client_address
 from pbx_engine.web.limits import RateLimit, Tokens, monotonic_ms
 from pbx_engine.web.settings import WebSettings
@@ -45,7 +46,13 @@ class Site:
     per_line: RateLimit = field(default_factory=lambda: RateLimit(10, WINDOW_MS))
     flows: Tokens[Flow] = field(default_factory=lambda: Tokens(1_800_000))
     callers: Tokens[Caller] = field(default_factory=lambda: Tokens(900_000, sliding=True))
+    payments: Payments | None = None
+    paid: Tokens[Flow] = field(default_factory=lambda: Tokens(3_600_000))
+    """Orders this server's page made, by reference: whose minutes the order's page shows."""
     floor_ms: int = LOOKUP_FLOOR_MS
+
+    def offered(self, project: str) -> tuple[str, ...]:
+        return self.payments.offered(project) if self.payments is not None else ()
 
     def count_lookup(self, request: web.Request, line_key: str) -> None:
         """One lookup by this client and of this line; a 429 page when either is over."""

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from cards.domain import OrderStatus
 from cards.errors import InvalidInput
 from cards.phone import to_e164
 from cards.services import orders
 from cards.services.orders import PayableCard
 from cards.services.projects import get_project
+from pbx_engine.payments.provider import ProviderUnavailable, Redirect
 from pbx_engine.web.guard import PageError, check_csrf, render, see_other
 from pbx_engine.web.limits import monotonic_ms
 from pbx_engine.web.site import SITE, Flow
 
 MAX_SERIAL = 24
+ACTOR = "pay page"
 
 
 async def start(request: web.Request) -> web.StreamResponse:
@@ -48,11 +51,10 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     return see_other(f"/pay/{project}/card?flow={token}")
 
 
-async def _flow_card(request: web.Request) -> tuple[str, PayableCard]:
-    """The card of the flow named in the request, looked up again (balance, refusal now)."""
+async def _flow_card(request: web.Request, token: str) -> tuple[str, PayableCard]:
+    """The card of the flow ``token`` stands for, looked up again (balance, refusal now)."""
     site = request.app[SITE]
     project = request.match_info["project"]
-    token = request.query.get("flow", "")
     flow = site.flows.get(token) if token else None
     if flow is None or flow.project != project:
         raise PageError(410, "expired_flow")
@@ -65,7 +67,7 @@ async def _flow_card(request: web.Request) -> tuple[str, PayableCard]:
 
 
 async def card(request: web.Request) -> web.StreamResponse:
-    token, found = await _flow_card(request)
+    token, found = await _flow_card(request, request.query.get("flow", ""))
     return render(request, "card.html", {"project": request.match_info["project"],
                                          "c": found, "flow": token})  # fmt: skip
 
@@ -79,39 +81,65 @@ def _amount(text: str, found: PayableCard) -> int | None:
 
 
 async def checkout(request: web.Request) -> web.StreamResponse:
-    token, found = await _flow_card(request)
+    token, found = await _flow_card(request, request.query.get("flow", ""))
     project = request.match_info["project"]
     value = _amount(request.query.get("amount", ""), found)
     if value is None:
         return render(request, "card.html", {"project": project, "c": found, "flow": token,
                                              "problem": "wrong_amount"}, 422)  # fmt: skip
+    providers = request.app[SITE].offered(project)
+    if not providers:
+        raise PageError(503, "no_payments")
     return render(request, "checkout.html", {"project": project, "c": found, "flow": token,
-                                             "amount": value, "providers": PROVIDERS})  # fmt: skip
+                                             "amount": value, "providers": providers})  # fmt: skip
 
 
 async def pay(request: web.Request) -> web.StreamResponse:
+    """Create the order and start its payment: to the provider's page, or to the order's page
+    with the transfer's details. Only a denomination and an offered provider are taken."""
+    site = request.app[SITE]
     form = await request.post()
     check_csrf(request, form)
     project = request.match_info["project"]
-    token = str(form.get("flow", ""))
-    request = request.clone(rel_url=request.rel_url.with_query(flow=token))
-    token, found = await _flow_card(request)
+    token, found = await _flow_card(request, str(form.get("flow", "")))
     value = _amount(str(form.get("amount", "")), found)
-    provider = str(form.get("provider", PROVIDERS[0]))
-    if value is None or provider not in PROVIDERS:
+    offered = site.offered(project)
+    provider = str(form.get("provider", ""))
+    if value is None or provider not in offered:
         return render(request, "card.html", {"project": project, "c": found, "flow": token,
                                              "problem": "wrong_amount"}, 422)  # fmt: skip
-    if found.refusal is not None:
+    if found.refusal is not None or site.payments is None:
         raise PageError(409, "refused")
-    raise PageError(501, "error")
+    flow = site.flows.get(token)
+    try:
+        view, step = await site.payments.start(
+            project=project, serial=found.serial, amount=value, provider=provider, actor=ACTOR
+        )
+    except ProviderUnavailable as exc:
+        raise PageError(503, "error") from exc
+    if flow is not None:
+        site.paid.keep(view.reference, flow)  # the order's page shows the minutes then
+    if isinstance(step, Redirect):
+        return see_other(step.url)
+    return see_other(f"/pay/{project}/orders/{view.reference}")
 
 
 async def order(request: web.Request) -> web.StreamResponse:
+    """Where every payment comes back to: the order's state; once credited the new balance
+    (and the minutes, when this browser made the order)."""
+    site = request.app[SITE]
     project = request.match_info["project"]
-    view = await orders.order_view(request.app[SITE].db, request.match_info["reference"][:20])
+    view = await orders.order_view(site.db, request.match_info["reference"][:20])
     if view is None or view.project != project:
         raise PageError(404, "no_order")
-    return render(request, "order.html", {"project": project, "o": view})
-
-
-PROVIDERS = ("transfer", "webhook")
+    minutes = None
+    flow = site.paid.get(view.reference)
+    if flow is not None and view.status in (OrderStatus.CREDITED, OrderStatus.CAPTURED):
+        card = await orders.find_card_for_payment(site.db, project=project, line=flow.line,
+                                                  serial=flow.serial)  # fmt: skip
+        minutes = card.minutes_left if card is not None else None
+    steps = None
+    if view.status is OrderStatus.CREATED and view.provider == "transfer" and site.payments:
+        steps = await site.payments.provider(project, "transfer").begin(view)
+    return render(request, "order.html", {"project": project, "o": view, "minutes": minutes,
+                                          "instructions": steps})  # fmt: skip

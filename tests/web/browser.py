@@ -120,8 +120,8 @@ class Served:
         future: Future[T] = asyncio.run_coroutine_threadsafe(_wrap(coro), self.loop)
         return future.result(timeout=60)
 
-    def pages(self, frame_ancestors: tuple[str, ...] = ()) -> Pages:
-        pages, runner = self.run(start_pages(self.db, self.tmp_path, frame_ancestors))
+    def pages(self, frame_ancestors: tuple[str, ...] = (), **kwargs: str) -> Pages:
+        pages, runner = self.run(start_pages(self.db, self.tmp_path, frame_ancestors, **kwargs))
         self.runners.append(runner)
         return pages
 

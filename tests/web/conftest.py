@@ -16,6 +16,9 @@ from cards.db import Database
 from cards.journal import Journal
 from cards.services import activation
 from pbx_engine.api.app import Api, Status, serve
+from pbx_engine.payments.routes import PaymentRoutes
+from pbx_engine.payments.service import Payments
+from pbx_engine.payments.settings import PaymentSettings, ProjectPayments
 from pbx_engine.web.routes import mount
 from pbx_engine.web.settings import WebSettings
 from pbx_engine.web.site import Site
@@ -27,6 +30,8 @@ EUR = 10_000
 LINE = "+491711234567"
 LINE_NATIONAL = "0171 1234567"
 SHOP = {"denominations": [15 * EUR, 25 * EUR, 50 * EUR], "pin_length": 8, "lockout_failures": 3}
+WEBHOOK_SECRET = "whsec-of-the-page-tests-0123"
+BANK = ("Astro Hotline GmbH", "IBAN DE02 1203 0000 0000 2020 51", "BIC BYLADEM1001")
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
 
@@ -40,8 +45,12 @@ class Pages:
 
 
 async def start_pages(
-    db: Database, tmp_path: Path, frame_ancestors: tuple[str, ...] = ()
+    db: Database,
+    tmp_path: Path,
+    frame_ancestors: tuple[str, ...] = (),
+    shop_url: str = "https://shop.example/pay",
 ) -> tuple[Pages, web.AppRunner]:
+    """The pages with ``transfer`` and ``webhook`` (its shop page at ``shop_url``) offered."""
     [card] = await project_with_cards(db, unit="money", value=10 * EUR, settings=SHOP)
     bound = await activation.activate(db, "astro", LINE, card.pin, secret=SECRET)
     assert bound.card is not None
@@ -53,13 +62,19 @@ async def start_pages(
         support="0800 1234567",
         secure_cookies=False,  # plain http on loopback: a browser would not send Secure cookies
     )
+    offered = ProjectPayments(("transfer", "webhook"), WEBHOOK_SECRET, shop_url)
+    payments = Payments(db, PaymentSettings(projects={"astro": offered}, bank_lines=BANK))
     sites: list[Site] = []
+
+    def pages(app: web.Application) -> None:
+        sites.append(mount(app, db, settings, SECRET, payments))
+
     port = free_port()
     runner = await serve(
-        Api(db, status), "127.0.0.1", port,
-        lambda app: sites.append(mount(app, db, settings, SECRET)),
-    )  # fmt: skip
-    return Pages(f"http://127.0.0.1:{port}", card.serial, card.pin, sites[0], bound.card.id), runner
+        Api(db, status), "127.0.0.1", port, [PaymentRoutes(payments).add_to, pages]
+    )
+    url = f"http://127.0.0.1:{port}"
+    return Pages(url, card.serial, card.pin, sites[0], bound.card.id), runner
 
 
 @pytest.fixture

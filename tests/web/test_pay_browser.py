@@ -3,6 +3,11 @@ into the address, framing by an allowed and a refused site, axe-core, screenshot
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Awaitable
+
+import aiohttp
 import pytest
 from aiohttp import web
 from selenium.webdriver import Chrome
@@ -12,6 +17,8 @@ from selenium.webdriver.common.keys import Keys
 from sqlalchemy import func, select
 
 from cards.models import Order
+from cards.services import order_moves
+from pbx_engine.payments.webhook import HEADER, sign
 from testbed.postgres import free_port
 from tests.web.browser import (
     WAIT_S,
@@ -23,7 +30,7 @@ from tests.web.browser import (
     served,
     shoot,
 )
-from tests.web.conftest import LINE_NATIONAL
+from tests.web.conftest import LINE_NATIONAL, WEBHOOK_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 __all__ = ["browser", "fresh", "served"]  # fixtures
@@ -62,12 +69,87 @@ def test_the_flow_to_the_payment_by_mouse_with_screenshots_and_axe(
     shoot(fresh, "2-card")
     assert axe_violations(fresh, axe) == []
     fresh.find_elements(By.CSS_SELECTOR, ".amounts button")[1].click()
+    fresh.find_element(By.ID, "pay")  # waits for the checkout page
     assert fresh.find_element(By.ID, "amount").text == "25,00 €"
     shoot(fresh, "3-checkout")
     assert axe_violations(fresh, axe) == []
     fresh.get(f"{pages.url}/pay/astro?lang=en")
     assert fresh.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     shoot(fresh, "1-start-en")
+
+
+def _signed_paid(pages_url: str, reference: str, amount: int) -> Awaitable[int]:
+    """The shop's callback: the order is paid (signed as the shop signs it)."""
+
+    async def send() -> int:
+        body = json.dumps({"id": f"evt-{reference}", "type": "paid", "order": reference,
+                           "amount": amount, "payment_id": "shop-4711"}).encode()  # fmt: skip
+        headers = {HEADER: sign(WEBHOOK_SECRET, body, int(time.time())),
+                   "Content-Type": "application/json"}  # fmt: skip
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{pages_url}/pay/webhook/astro", data=body, headers=headers) as resp,
+        ):
+            return resp.status
+
+    return send()
+
+
+def _pay_with(driver: Chrome, provider: str) -> None:
+    driver.find_element(By.ID, f"provider-{provider}").click()
+    driver.find_element(By.ID, "pay").click()
+
+
+def test_the_whole_flow_by_transfer_to_the_new_balance(served: Served, fresh: Chrome) -> None:
+    pages = served.pages()
+    axe = axe_source()
+    _to_amounts(fresh, pages.url, pages.serial)
+    fresh.find_elements(By.CSS_SELECTOR, ".amounts button")[1].click()  # 25,00 €
+    _pay_with(fresh, "transfer")
+    fresh.find_element(By.ID, "bank")  # waits for the order's page
+    reference = fresh.find_element(By.ID, "reference").text
+    assert reference.startswith("MC-") and "IBAN DE02" in fresh.find_element(By.ID, "bank").text
+    assert fresh.find_element(By.ID, "status").text == "angelegt, wartet auf die Zahlung"
+    shoot(fresh, "4-transfer-instructions")
+    assert axe_violations(fresh, axe) == []
+    served.run(order_moves.mark_paid(served.db, reference, actor="operator"))
+    fresh.find_element(By.LINK_TEXT, "Status aktualisieren").click()
+    fresh.find_element(By.ID, "new-balance")  # waits for the reloaded page
+    assert fresh.find_element(By.ID, "status").text == "bezahlt und gutgeschrieben"
+    assert fresh.find_element(By.ID, "new-balance").text == "35,00 €"
+    assert fresh.find_element(By.ID, "minutes").text == "17"  # 35 € at 1.99 €/min, 60/1
+    shoot(fresh, "5-transfer-credited")
+    assert axe_violations(fresh, axe) == []
+
+
+def test_the_whole_flow_through_the_shop_and_its_webhook(served: Served, fresh: Chrome) -> None:
+    shop_port = free_port()
+    pages = served.pages(shop_url=f"http://127.0.0.1:{shop_port}/checkout")
+
+    def shop(app: web.Application) -> None:
+        async def checkout(request: web.Request) -> web.Response:
+            ref = request.query["reference"]
+            back = f"{pages.url}/pay/astro/orders/{ref}"
+            html = (f'<!doctype html><html lang="de"><title>Shop</title><h1>Shop: {ref}</h1>'
+                    f'<a id="back" href="{back}">Zurück</a></html>')  # fmt: skip
+            return web.Response(text=html, content_type="text/html")
+
+        app.router.add_get("/checkout", checkout)
+
+    served.site(shop_port, shop)
+    _to_amounts(fresh, pages.url, pages.serial)
+    fresh.find_elements(By.CSS_SELECTOR, ".amounts button")[0].click()  # 15,00 €
+    _pay_with(fresh, "webhook")
+    fresh.find_element(By.ID, "back")  # waits for the shop's page
+    heading = fresh.find_element(By.TAG_NAME, "h1").text
+    assert heading.startswith("Shop: MC-") and "amount=150000" in fresh.current_url
+    reference = heading.removeprefix("Shop: ")
+    assert served.run(_signed_paid(pages.url, reference, 150_000)) == 200
+    fresh.find_element(By.ID, "back").click()
+    fresh.find_element(By.ID, "new-balance")  # waits for the order's page
+    assert fresh.find_element(By.ID, "status").text == "bezahlt und gutgeschrieben"
+    assert fresh.find_element(By.ID, "new-balance").text == "25,00 €"
+    shoot(fresh, "5-webhook-credited")
 
 
 def test_a_wrong_amount_typed_into_the_address_is_refused_and_creates_nothing(
@@ -122,4 +204,8 @@ def test_the_flow_by_keyboard_only(served: Served, fresh: Chrome) -> None:
     keys.perform()
     assert fresh.find_element(By.TAG_NAME, "h1").text.startswith("Karte …")
     ActionChains(fresh).send_keys(Keys.TAB, Keys.TAB, Keys.ENTER).perform()  # 15,00 €
+    fresh.find_element(By.ID, "pay")
     assert fresh.find_element(By.ID, "amount").text == "15,00 €"
+    # language link, the payment methods (one stop; the first is chosen), the button
+    ActionChains(fresh).send_keys(Keys.TAB, Keys.TAB, Keys.TAB, Keys.ENTER).perform()
+    assert fresh.find_element(By.ID, "reference").text.startswith("MC-")

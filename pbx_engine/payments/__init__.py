@@ -1,0 +1,2 @@
+"""Payment providers for callers' online top-ups (issue 24): ``transfer``, ``webhook`` and
+``paypal`` behind one small interface, their HTTP callbacks, and the unpaid orders' sweep."""
