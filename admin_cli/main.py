@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "history": ("card_cmds", "history", "Operator changes of a card or a project, and why."),
     "hours": ("hours_cmds", "hours_group", "Opening hours of advisor numbers."),
     "line": ("card_cmds", "line_group", "Caller lines bound to cards."),
+    "order": ("order_cmds", "order_group", "Mark an online order paid (transfer) or void it."),
+    "orders": ("order_cmds", "orders_group", "Callers' online top-up orders."),
     "number": ("project_cmds", "number_group", "Card and advisor numbers routed to the engine."),
     "project": ("project_cmds", "project_group", "Projects (billing profiles)."),
     "prompts": ("prompt_cmds", "prompts_group", "Caller prompts (German and English)."),

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cards.db import Database
 from cards.journal import Journal
@@ -71,11 +72,18 @@ class World:
 
 
 @asynccontextmanager
-async def running_engine(url: str, tmp_path: Path, *, credit: int = 600) -> AsyncIterator[World]:
+async def running_engine(
+    url: str,
+    tmp_path: Path,
+    *,
+    credit: int = 600,
+    unit: str = "minutes",
+    settings: dict[str, Any] | None = None,
+) -> AsyncIterator[World]:
     """The engine's tasks as ``cardengine run`` starts them (events, credit watch, journal
     replay every 50 ms), on a fresh astro project in ``url``."""
     db = Database(url)
-    card = await astro_project(db, secret=SECRET, credit=credit)
+    card = await astro_project(db, secret=SECRET, credit=credit, unit=unit, settings=settings)
     clock = FakeClock()
     fake = FakeAri(clock)
     await fake.start()

@@ -30,6 +30,7 @@ PAGES = [
     "docs/spec.md",
     "docs/advisors.md",
     "docs/pay-page.md",
+    "docs/payments.md",
 ]
 """In the order their blocks run: the first day (operating) makes the database the rest use."""
 
