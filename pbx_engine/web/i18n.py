@@ -111,8 +111,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "calls_of": ("Gespräche im", "Calls in"),
     "no_calls": ("Keine Gespräche in diesem Monat.", "No calls this month."),
     "time": ("Zeit", "Time"),
-    "dialed": ("Gewählte Nummer", "Number dialed"),
+    "dialed": ("Nummer", "Number"),
     "billed_seconds": ("Abgerechnete Sekunden", "Billed seconds"),
+    "billed_short": ("Sek.", "Sec."),
     "charge": ("Kosten", "Charge"),
     "statement_pdf": ("Monatsauszug als PDF", "Statement of the month (PDF)"),
     "date": ("Datum", "Date"),
@@ -179,7 +180,7 @@ def amount(value: int, unit: Unit, lang: str) -> str:
         minutes, seconds = divmod(abs(value), 60)
         sign = "-" if value < 0 else ""
         word = TEXTS["minutes_unit"][LANGS.index(lang)]
-        return f"{sign}{minutes} {word}" + (f" {seconds} s" if seconds else "")
+        return f"{sign}{minutes}\u00a0{word}" + (f"\u00a0{seconds}\u00a0s" if seconds else "")
     sign = "-" if value < 0 else ""
     whole, frac = divmod(abs(value), UNITS_PER_EUR)
     decimals = f"{frac:04d}"
@@ -188,7 +189,7 @@ def amount(value: int, unit: Unit, lang: str) -> str:
     group = "." if lang == "de" else ","
     grouped = f"{whole:,}".replace(",", group)
     if lang == "de":
-        return f"{sign}{grouped},{decimals} €"
+        return f"{sign}{grouped},{decimals}\u00a0€"  # a no-break space: never € alone
     return f"{sign}€{grouped}.{decimals}"
 
 

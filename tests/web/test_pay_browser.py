@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -16,10 +17,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from sqlalchemy import func, select
 
+from cards.clock import utcnow
 from cards.models import Order
 from cards.services import order_moves
 from pbx_engine.payments.webhook import HEADER, sign
 from testbed.postgres import free_port
+from tests.support.settlements import bill_call
 from tests.web.browser import (
     WAIT_S,
     Served,
@@ -30,8 +33,9 @@ from tests.web.browser import (
     served,
     shoot,
 )
-from tests.web.conftest import LINE_NATIONAL, WEBHOOK_SECRET
+from tests.web.conftest import LINE, LINE_NATIONAL, WEBHOOK_SECRET
 
+ADVISOR = "+498912345671"
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 __all__ = ["browser", "fresh", "served"]  # fixtures
 
@@ -209,3 +213,25 @@ def test_the_flow_by_keyboard_only(served: Served, fresh: Chrome) -> None:
     # language link, the payment methods (one stop; the first is chosen), the button
     ActionChains(fresh).send_keys(Keys.TAB, Keys.TAB, Keys.TAB, Keys.ENTER).perform()
     assert fresh.find_element(By.ID, "reference").text.startswith("MC-")
+
+
+def test_the_callers_own_view_signed_in_with_screenshots_and_axe(
+    served: Served, fresh: Chrome
+) -> None:
+    pages = served.pages()
+    start = utcnow() - timedelta(minutes=5)
+    served.run(bill_call(served.db, pages.serial, "view-1", 95, dialed=ADVISOR, caller=LINE,
+                         start=start))  # fmt: skip
+    axe = axe_source()
+    fresh.get(f"{pages.url}/pay/astro/account")
+    shoot(fresh, "6-sign-in")
+    assert axe_violations(fresh, axe) == []
+    fresh.find_element(By.ID, "line").send_keys(LINE_NATIONAL)
+    fresh.find_element(By.ID, "pin").send_keys(pages.pin + Keys.ENTER)
+    rows = fresh.find_elements(By.CSS_SELECTOR, "#calls tbody tr")
+    # 95 s billed 60/1 at 1.99 €/min: 3.15083… €, rounded up to the 1/10,000
+    assert [r.text.split(" ", 2)[-1] for r in rows] == [f"{ADVISOR} 95 3,1509 €"]
+    shoot(fresh, "7-account")
+    assert axe_violations(fresh, axe) == []
+    fresh.find_element(By.CSS_SELECTOR, "button.secondary").click()  # sign out
+    assert fresh.find_element(By.ID, "pin").is_displayed()
