@@ -206,6 +206,7 @@ def test_the_flow_by_keyboard_only(served: Served, fresh: Chrome) -> None:
     # language link, then the line field, the serial field, the button
     keys.send_keys(Keys.TAB, Keys.TAB, LINE_NATIONAL, Keys.TAB, pages.serial[-4:], Keys.ENTER)
     keys.perform()
+    fresh.find_element(By.CSS_SELECTOR, ".amounts")  # waits for the card's page
     assert fresh.find_element(By.TAG_NAME, "h1").text.startswith("Karte …")
     ActionChains(fresh).send_keys(Keys.TAB, Keys.TAB, Keys.ENTER).perform()  # 15,00 €
     fresh.find_element(By.ID, "pay")
