@@ -15,14 +15,23 @@ from pbx_engine.payments.provider import ProviderUnavailable, Redirect
 from pbx_engine.web.guard import PageError, check_csrf, render, see_other
 from pbx_engine.web.limits import monotonic_ms
 from pbx_engine.web.site import SITE, Flow
+from rating import Unit
 
 MAX_SERIAL = 24
 ACTOR = "pay page"
 
 
+async def _selling(request: web.Request) -> str:
+    """The project of the address, when it sells credit online: a money project (a minutes
+    project's cards are sold as cards); an unknown project is a 404 page."""
+    project = await get_project(request.app[SITE].db, request.match_info["project"])
+    if project.unit != Unit.MONEY:
+        raise PageError(404, "no_payments")
+    return project.name
+
+
 async def start(request: web.Request) -> web.StreamResponse:
-    project = request.match_info["project"]
-    await get_project(request.app[SITE].db, project)  # an unknown project is a 404 page
+    project = await _selling(request)
     return render(request, "start.html", {"project": project, "problem": None})
 
 
@@ -30,8 +39,7 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     """The neutral answer: an unknown line, a line without a card and a wrong serial all get
     the same page, status and time class (the answer waits for ``Site.floor``)."""
     site = request.app[SITE]
-    project = request.match_info["project"]
-    await get_project(site.db, project)
+    project = await _selling(request)
     form = await request.post()
     check_csrf(request, form)
     started = monotonic_ms()

@@ -3,6 +3,7 @@ bad input."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ from sqlalchemy import func, select
 from cards.db import Database
 from cards.errors import InvalidInput
 from cards.models import PinFailure
+from cards.services import projects
 from pbx_engine.web.limits import RateLimit
 from pbx_engine.web.settings import web_settings
-from tests.web.conftest import LINE, Pages, client, form_token, start_pages
+from tests.web.conftest import LINE, LINE_NATIONAL, Pages, client, form_token, start_pages
 
 
 async def test_headers_forbid_framing_by_default_and_name_the_allowed_sites(
@@ -149,3 +151,37 @@ async def test_a_line_that_is_no_number_is_said_so(pages: Pages) -> None:
         form = {"csrf": token, "line": "call me maybe", "pin": "1234"}
         async with session.post(f"{pages.url}/pay/astro/account", data=form) as resp:
             assert "keine gültige Rufnummer" in await resp.text()
+
+
+async def test_no_line_pin_or_serial_reaches_the_log(
+    pages: Pages, caplog: pytest.LogCaptureFixture
+) -> None:
+    # minutecard's own loggers at their most talkative; the libraries at cardengine's INFO
+    # (aiosqlite's DEBUG prints every statement's parameters, the engine's calls' lines too)
+    caplog.set_level(logging.INFO)
+    for name in ("minutecard", "pbx_engine", "cards"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    async with client() as session:
+        token = await form_token(session, f"{pages.url}/pay/astro")
+        forms = [
+            {"line": LINE_NATIONAL, "serial": pages.serial[-4:]},
+            {"line": LINE, "serial": "0000"},
+            {"line": "not a number", "serial": "x"},
+        ]
+        for form in forms:
+            async with session.post(f"{pages.url}/pay/astro", data={"csrf": token, **form}):
+                pass
+        token = await form_token(session, f"{pages.url}/pay/astro/account")
+        for pin in (pages.pin, "12345678"):
+            form = {"csrf": token, "line": LINE_NATIONAL, "pin": pin}
+            async with session.post(f"{pages.url}/pay/astro/account", data=form):
+                pass
+    logged = caplog.text
+    for secret in (LINE, "1711234567", pages.pin, pages.serial, "12345678", "not a number"):
+        assert secret not in logged
+
+
+async def test_a_minutes_project_sells_nothing_online(db: Database, pages: Pages) -> None:
+    await projects.create_project(db, "talk", "minutes")
+    async with client() as session, session.get(f"{pages.url}/pay/talk") as resp:
+        assert resp.status == 404 and "nicht online bezahlt" in await resp.text()
