@@ -17,6 +17,7 @@ CALLERS_ZONE = ZoneInfo("Europe/Berlin")
 
 TEXTS: dict[str, tuple[str, str]] = {
     "lang_other": ("English", "Deutsch"),
+    "heading": ("Guthaben aufladen", "Top up your credit"),
     "start_intro": (
         "Laden Sie Ihre Karte auf. Geben Sie die Rufnummer ein, mit der Sie anrufen, und die "
         "letzten vier Ziffern der Seriennummer Ihrer Karte (oder die ganze Seriennummer).",
