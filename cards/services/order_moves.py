@@ -21,7 +21,7 @@ from cards.money_rules import CardState, state_of
 from cards.services.ledger import append, debit_room, locked_card, topup_locked
 from cards.services.operator_log import note
 from cards.services.order_states import Event, already, next_state
-from cards.services.orders import OrderView, refusal_of, view_of
+from cards.services.orders import OrderView, plausible, refusal_of, view_of
 
 S = OrderStatus
 
@@ -33,6 +33,8 @@ def ledger_key(reference: str, part: str = "") -> str:
 
 
 async def _locked(session: AsyncSession, reference: str) -> tuple[Order, Project]:
+    if not plausible(reference):
+        raise NotFound(f"no order {reference[:20]!r}")
     order = await session.scalar(
         select(Order)
         .where(Order.reference == reference.strip().upper())
@@ -71,8 +73,9 @@ async def authorize(
         if order.authorization_id is not None:
             if order.authorization_id != authorization_id:
                 raise Conflict(f"order {order.reference} was authorized by another payment")
-            if already(order.status, Event.AUTHORIZE) or order.status is S.VOIDED:
-                return view_of(order, card, project)
+            # This authorization was taken: whatever followed (credit, capture, a void, a
+            # failed capture), its repeat moves nothing and answers the order as it is.
+            return view_of(order, card, project)
         order.status = next_state(order.status, Event.AUTHORIZE)
         order.authorization_id, order.authorized_at = authorization_id, moment
         refusal = refusal_of(card, moment)

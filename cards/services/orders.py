@@ -31,6 +31,7 @@ from rating import Unit, affordable_seconds
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 """Digits and capitals without 0/O, 1/I/L: read aloud or typed into a bank form unmistakably."""
 PROVIDERS = ("transfer", "webhook", "paypal")
+REFERENCE_LENGTH = len("MC-XXXX-XXXX")
 
 
 def new_reference() -> str:
@@ -156,6 +157,8 @@ async def find_card_for_payment(
     """The card bound to ``line`` (national or international, as typed) in ``project`` when
     ``serial`` is its serial or the serial's last four digits; None for any mismatch, so the page
     answers an unknown line and a wrong serial alike."""
+    if not (project.isprintable() and serial.isprintable()):
+        return None  # PostgreSQL refuses a NUL in text: never ask it
     try:
         e164 = to_e164(line)
     except InvalidInput:
@@ -193,6 +196,8 @@ async def create_order(
     if provider not in PROVIDERS:
         raise InvalidInput(f"unknown payment provider {provider!r}; one of {', '.join(PROVIDERS)}")
     validate.whole(amount, "amount", low=1)
+    if not (project.isprintable() and serial.isprintable()):
+        raise NotFound("no such card")
     async with db.transaction() as session:
         row = await find_project(session, project)
         if row.unit != Unit.MONEY:
@@ -208,8 +213,11 @@ async def create_order(
         if not settings.denominations:
             raise InvalidInput(f"project {row.name} has no denominations to sell online")
         check_topup(settings, amount, row.unit)
+        reference = new_reference()
+        while await session.scalar(select(Order.id).where(Order.reference == reference)):
+            reference = new_reference()  # one in 2^39 per order: drawn again, never reused
         order = Order(
-            reference=new_reference(), project_id=row.id, card_id=card.id, amount=amount,
+            reference=reference, project_id=row.id, card_id=card.id, amount=amount,
             provider=provider, status=OrderStatus.CREATED, actor=validate.label(actor, "actor"),
             created_at=now, credited=0, taken_back=0, receivable=0,
         )  # fmt: skip
@@ -218,7 +226,14 @@ async def create_order(
         return view_of(order, card, row)
 
 
+def plausible(reference: str) -> bool:
+    """Worth asking the database for (PostgreSQL refuses a NUL; no reference is longer)."""
+    return reference.isprintable() and len(reference.strip()) <= REFERENCE_LENGTH
+
+
 async def order_view(db: Database, reference: str) -> OrderView | None:
+    if not plausible(reference):
+        return None
     async with db.read() as session:
         found = (await session.execute(_with_card(reference.strip().upper()))).first()
     if found is None:

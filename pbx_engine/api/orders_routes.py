@@ -50,7 +50,7 @@ class OrderRoutes:
     async def show(self, request: web.Request) -> web.Response:
         grant = await self.grant(request)
         reference = request.match_info["reference"]
-        view = await orders.order_view(self.db, reference) if reference.isprintable() else None
+        view = await orders.order_view(self.db, reference)
         if view is None or view.project_id != grant.project_id:
             raise NotFound(f"no order {reference[:20]!r}")
         return web.json_response(view.as_json())

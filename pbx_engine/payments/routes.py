@@ -45,13 +45,13 @@ class PaymentRoutes:
         try:
             return await self._webhook(request, name)
         except webhook.Refusal as exc:
-            log.warning("webhook %s refused (%s): %s", name[:40], exc.code, exc.reason)
+            log.warning("webhook %r refused (%s): %s", name[:40], exc.code, exc.reason)
             return problem(exc.status, exc.code, exc.reason)
         except CardsError as exc:
-            log.warning("webhook %s refused (%s): %s", name[:40], exc.code, exc)
+            log.warning("webhook %r refused (%s): %s", name[:40], exc.code, exc)
             return problem(_status_of(exc), exc.code, str(exc))
         except STORAGE_ERRORS:
-            log.warning("webhook %s: the database does not answer", name[:40])
+            log.warning("webhook %r: the database does not answer", name[:40])
             return problem(503, "unavailable", "the database does not answer; try again")
 
     async def _webhook(self, request: web.Request, name: str) -> web.Response:
@@ -89,10 +89,10 @@ class PaymentRoutes:
             handle = provider.cancel if cancel else provider.complete
             view = await handle(reference, token)
         except CardsError as exc:
-            log.warning("PayPal return for %s refused (%s): %s", reference[:20], exc.code, exc)
+            log.warning("PayPal return for %r refused (%s): %s", reference[:20], exc.code, exc)
             return problem(_status_of(exc), exc.code, str(exc))
         except STORAGE_ERRORS:
-            log.warning("PayPal return for %s: the database does not answer", reference[:20])
+            log.warning("PayPal return for %r: the database does not answer", reference[:20])
             return problem(503, "unavailable", "the database does not answer; reload the page")
         page = ORDER_PAGE.format(project=view.project, reference=view.reference)
         return web.Response(status=303, headers={"Location": page})

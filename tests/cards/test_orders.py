@@ -149,6 +149,9 @@ async def test_capture_failure_takes_back_the_unused_rest_is_owed(db: Database) 
     assert await _balance(db, card.card_id) == 0
     repeat = await order_moves.capture_failed(db, ref, why="again", actor="w")
     assert repeat.taken_back == 15 * EUR and await _balance(db, card.card_id) == 0
+    late = await order_moves.authorize(db, ref, provider="webhook", authorization_id="A",
+                                       actor="w")  # fmt: skip
+    assert late.status is S.FAILED and await _balance(db, card.card_id) == 0
     with pytest.raises(Conflict):
         await order_moves.capture(db, ref, capture_id="late", actor="w")
 
@@ -233,3 +236,19 @@ async def _order_transfer(db: Database, serial: str) -> str:
     view = await orders.create_order(db, project="astro", serial=serial, amount=15 * EUR,
                                      provider="transfer", actor="page")  # fmt: skip
     return view.reference
+
+
+async def test_a_drawn_reference_that_exists_is_drawn_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = await bound_card(db)
+    drawn = iter(["MC-AAAA-AAAA", "MC-AAAA-AAAA", "MC-BBBB-BBBB"])
+    monkeypatch.setattr(orders, "new_reference", lambda: next(drawn))
+    assert [await _order(db, card.serial) for _ in range(2)] == ["MC-AAAA-AAAA", "MC-BBBB-BBBB"]
+
+
+def test_references_are_short_printable_and_unambiguous() -> None:
+    for _ in range(200):
+        ref = orders.new_reference()
+        assert len(ref) == 12 and ref[:3] == "MC-" and ref[7] == "-"
+        assert not set(ref[3:7] + ref[8:]) & set("01ILO")

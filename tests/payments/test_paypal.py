@@ -4,6 +4,9 @@ that expired before the return; the payer cancelling; a return repeated."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from sqlalchemy import update
 
 from cards.db import Database
@@ -11,7 +14,8 @@ from cards.domain import CardStatus, OrderStatus
 from cards.models import Card
 from cards.services import orders
 from cards.services.orders import OrderView
-from pbx_engine.payments.provider import Redirect
+from pbx_engine.payments.provider import ProviderUnavailable, Redirect
+from pbx_engine.payments.service import Payments
 from tests.cards.order_helpers import EUR
 from tests.payments.conftest import Shop
 from tests.support.browser_hops import hop
@@ -98,3 +102,24 @@ async def test_a_return_with_a_wrong_token_is_refused(shop: Shop) -> None:
     )  # fmt: skip
     status = await hop(f"{shop.url}/pay/paypal/return/{view.reference}?token=FORGED")
     assert status == "404"
+
+
+async def test_a_return_for_a_reference_no_database_would_take_is_not_found(shop: Shop) -> None:
+    for reference in ("MC-%00", "MC-" + "A" * 40):
+        assert await hop(f"{shop.url}/pay/paypal/return/{reference}?token=X") == "404"
+
+
+async def test_paypal_refusing_our_credentials_voids_the_new_order(shop: Shop) -> None:
+    settings = shop.payments.settings
+    assert settings.paypal is not None
+    wrong = replace(settings, paypal=replace(settings.paypal, client_secret="not-ours"))
+    payments = Payments(shop.payments.db, wrong)
+    try:
+        with pytest.raises(ProviderUnavailable, match="paypal could not start the payment"):
+            await payments.start(project="astro", serial=shop.card.serial, amount=25 * EUR,
+                                 provider="paypal", actor="page")  # fmt: skip
+    finally:
+        await payments.close()
+    page = await orders.list_orders(payments.db, status=S.VOIDED)
+    assert [v.provider for v in page.items] == ["paypal"]
+    assert shop.paypal.calls == ["POST /v1/oauth2/token"]
