@@ -84,7 +84,7 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     check_csrf(request, await request.post())
     request.app[SITE].callers.drop(request.cookies.get(SESSION_COOKIE, ""))
     response = see_other(f"/pay/{project}/account")
-    response.del_cookie(SESSION_COOKIE, path="/pay")
+    set_cookie(response, request.app[SITE].settings, SESSION_COOKIE, "", max_age=0)
     return response
 
 

@@ -63,12 +63,16 @@ def set_cookie(
     """HttpOnly always; Secure unless switched off for plain-http tests. A page framed by
     another site only gets its cookies back with SameSite=None (which needs Secure), kept
     Partitioned so the cookie lives only under that embedding site; otherwise SameSite=Lax."""
+    # Written by hand: Python 3.11's http.cookies (under aiohttp's set_cookie) refuses the
+    # Partitioned attribute. Values are URL-safe tokens and language codes.
     framed = bool(settings.frame_ancestors) and settings.secure_cookies
-    response.set_cookie(
-        name, value, max_age=max_age, path="/pay", httponly=True,
-        secure=settings.secure_cookies, samesite="None" if framed else "Lax",
-        partitioned=True if framed else None,
-    )  # fmt: skip
+    parts = [f"{name}={value}", "Path=/pay", "HttpOnly"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if settings.secure_cookies:
+        parts.append("Secure")
+    parts.append("SameSite=None; Partitioned" if framed else "SameSite=Lax")
+    response.headers.add("Set-Cookie", "; ".join(parts))
 
 
 def csrf_token(settings: WebSettings, nonce: str) -> str:

@@ -7,12 +7,15 @@ import logging
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from cards.db import Database
 from cards.errors import InvalidInput
 from cards.models import PinFailure
 from cards.services import projects
+from pbx_engine.config import load
+from pbx_engine.web.guard import set_cookie
 from pbx_engine.web.limits import RateLimit
 from pbx_engine.web.settings import web_settings
 from tests.web.conftest import LINE, LINE_NATIONAL, Pages, client, form_token, start_pages
@@ -185,3 +188,35 @@ async def test_a_minutes_project_sells_nothing_online(db: Database, pages: Pages
     await projects.create_project(db, "talk", "minutes")
     async with client() as session, session.get(f"{pages.url}/pay/talk") as resp:
         assert resp.status == 404 and "nicht online bezahlt" in await resp.text()
+
+
+def test_the_web_section_loads_from_the_file_and_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUTECARD_PIN_SECRET", "web-config-secret-0123456789")
+    monkeypatch.setenv("MINUTECARD_ARI_PASSWORD", "pw")
+    path = tmp_path / "engine.toml"
+    path.write_text('[web]\nframe_ancestors = ["https://shop.example"]\nsupport = "0800 1"\n')
+    monkeypatch.setenv("MINUTECARD_WEB_SECURE_COOKIES", "false")
+    web = load(path).web
+    assert web is not None
+    assert (web.frame_ancestors, web.support, web.secure_cookies) == (
+        ("https://shop.example",),
+        "0800 1",
+        False,
+    )
+    path.write_text("[web]\nframe_ancestor = []\n")
+    with pytest.raises(InvalidInput, match="unknown key 'frame_ancestor' in \\[web\\]"):
+        load(path)
+
+
+def test_a_framed_page_over_tls_gets_partitioned_samesite_none_cookies() -> None:
+    framed = web_settings({"frame_ancestors": ["https://shop.example"]}, b"p" * 20)
+    response = web.Response()
+    set_cookie(response, framed, "mc_csrf", "nonce")
+    cookie = response.headers["Set-Cookie"]
+    assert all(part in cookie for part in ("Secure", "HttpOnly", "SameSite=None", "Partitioned"))
+    response = web.Response()
+    set_cookie(response, web_settings({}, b"p" * 20), "mc_csrf", "nonce")
+    assert "SameSite=Lax" in response.headers["Set-Cookie"]
+    assert "Partitioned" not in response.headers["Set-Cookie"]
