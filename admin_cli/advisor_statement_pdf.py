@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from admin_cli import statement_pdf
+from cards import statement_pdf
 from cards.opening_hours import DEFAULT_TZ
 from cards.services.advisor_report import AdvisorMonth
 from rating import format_eur

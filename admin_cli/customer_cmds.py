@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from admin_cli import statement_pdf
 from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError
 from admin_cli.output import (
@@ -20,6 +19,7 @@ from admin_cli.output import (
     write_csv,
 )
 from admin_cli.runner import run_with_db
+from cards import statement_pdf
 from cards.clock import aware
 from cards.db import Database
 from cards.domain import CustomerKind

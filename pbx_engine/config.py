@@ -21,6 +21,8 @@ from cards.services.routing import CALLER_FORMATS
 from pbx_engine.allowlist import Allowlist, check_exposure
 from pbx_engine.payments.settings import PaymentSettings
 from pbx_engine.payments.settings import parse as parse_payments
+from pbx_engine.web.settings import KEYS as WEB_KEYS
+from pbx_engine.web.settings import WebSettings, web_settings
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int | None = None
     """The balance API, /health and /metrics are served when a port is set."""
+    web: WebSettings | None = None
+    """The pay pages (served with the API); ``[web]``."""
     payments: PaymentSettings = dataclasses.field(default_factory=PaymentSettings)
     """``[payments]``: online top-ups (its own nested tables, ``payments.settings``)."""
     api_shutdown_seconds: int = 5
@@ -84,6 +88,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("agi", "allow"): ("MINUTECARD_AGI_ALLOW", "networks"),
     ("api", "allow"): ("MINUTECARD_API_ALLOW", "networks"),
     ("api", "public_url"): ("MINUTECARD_API_PUBLIC_URL", "str"),
+    **{("web", key): (f"MINUTECARD_WEB_{key.upper()}", "web") for key in WEB_KEYS},
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -130,7 +135,9 @@ def load(path: Path | None) -> Settings:
         if value is None:
             continue
         name = f"{section}.{key}"
-        if kind == "str":
+        if kind == "web":
+            got[name] = value  # pbx_engine.web.settings checks lists and booleans
+        elif kind == "str":
             if not isinstance(value, str):
                 raise InvalidInput(f"{name} must be text")
             got[name] = value
@@ -155,13 +162,15 @@ def load(path: Path | None) -> Settings:
     agi_host, api_host = got.get("agi.host", "127.0.0.1"), got.get("api.host", "127.0.0.1")
     check_exposure("agi", agi_host, got.get("agi.allow"))
     check_exposure("api", api_host, got.get("api.allow"))
+    secret = pin_secret(got.get("engine.pin_secret"))
+    web = {key: got[f"web.{key}"] for key in WEB_KEYS if f"web.{key}" in got}
     return Settings(
         ari_url=ari_url,
         ari_user=got.get("ari.user", "minutecard"),
         ari_password=got["ari.password"],
         app=got.get("ari.app", "minutecard"),
         database_url=database_url,
-        pin_secret=pin_secret(got.get("engine.pin_secret")),
+        pin_secret=secret,
         drain_seconds=got.get("engine.drain_seconds", 300),
         log_level=log_level,
         caller_format=caller_format,
@@ -174,6 +183,7 @@ def load(path: Path | None) -> Settings:
         agi_port=got.get("agi.port"),
         api_host=api_host,
         api_port=got.get("api.port"),
+        web=web_settings(web, secret),
         payments=values.get(("payments", ""), PaymentSettings()),
         api_shutdown_seconds=got.get("api.shutdown_seconds", 5),
         agi_allow=got.get("agi.allow"),

@@ -35,6 +35,7 @@ from pbx_engine.payments.routes import PaymentRoutes
 from pbx_engine.payments.service import Payments
 from pbx_engine.pressure import ShedLimits, probe_loop_lag
 from pbx_engine.stale_sweeper import StaleSweeper
+from pbx_engine.web import routes as pay_pages
 from pbx_engine.webhook_sender import WebhookSender
 
 log = logging.getLogger("minutecard")
@@ -168,8 +169,8 @@ async def _start_api(
     payments: Payments,
     sender: WebhookSender,
 ) -> web.AppRunner | None:
-    """The balance API, /health and /metrics, when a port is set: served at once, also while
-    ARI is unreachable (/health says so)."""
+    """The balance API, /health, /metrics and the pay pages (/pay), when a port is set: served
+    at once, also while ARI is unreachable (/health says so)."""
     if settings.api_port is None:
         return None
     status = Status(
@@ -187,11 +188,15 @@ async def _start_api(
     )
     limits = Limits(shutdown_seconds=settings.api_shutdown_seconds, allow=settings.api_allow)
     host, port = settings.api_host, settings.api_port
-    routes = [PaymentRoutes(payments).add_to]
+
+    def pages(app: web.Application) -> None:
+        if settings.web is not None:
+            pay_pages.mount(app, db, settings.web, settings.pin_secret, payments)
+
+    more = [PaymentRoutes(payments).add_to, pages]  # the callbacks first: /pay/webhook/…
     url = server_url(settings.api_public_url, host, port)
-    return await _listen(
-        "the API", host, port, api.serve(api.Api(db, status, limits, url), host, port, routes)
-    )
+    serving = api.serve(api.Api(db, status, limits, url), host, port, more)
+    return await _listen("the API", host, port, serving)
 
 
 async def _listen(what: str, host: str, port: int, serving: Awaitable[T]) -> T:

@@ -162,17 +162,26 @@ def story(observed: list[Event]) -> list[Event]:
 
 async def keep_running(root: Path) -> int:
     sounds = build_sounds(root / "sounds")
-    async with e2e_world(root, sounds, credit_seconds=600, warning_lead=120) as world:
+    # A money card (6.00 EUR: 10 minutes at 0.60 EUR) so the top-up page can sell it more.
+    async with e2e_world(
+        root, sounds, credit_seconds=60_000, warning_lead=120, unit="money",
+        denominations=(50_000, 100_000, 200_000),
+    ) as world:  # fmt: skip
         ast = world.asterisk
+        database = f"sqlite+aiosqlite:///{root / 'e2e.sqlite3'}"
         print(
             f"""minutecard is running (Ctrl-C stops it).
   Asterisk SIP:  udp 127.0.0.1:{ast.sip_port}  (calls from 127.0.0.1 are the 'trunk')
   ARI:           {ast.ari_url}  user minutecard
   Card number:   {CARD_NO}   PIN {world.card.pin} (10 minutes)
   Advisor:       {ADVISOR_NO}  -> PJSIP/advisor1 = sip:advisor1@127.0.0.1:{ast.advisor_port}
+  Top-up page:   {world.pay_url}  card serial …{world.card.serial[-4:]}
 A softphone on this host: set its SIP server to 127.0.0.1:{ast.sip_port}, no registration,
 RFC 2833 DTMF, and dial the card number; a second softphone listening on port
-{ast.advisor_port} plays the advisor.""",
+{ast.advisor_port} plays the advisor. Once the PIN bound the softphone's number to the card,
+the top-up page finds the card by that number and the serial's last four digits; a transfer
+order is paid with
+  MINUTECARD_DATABASE_URL={database} cardadmin order paid REFERENCE""",
             flush=True,
         )
         await asyncio.Event().wait()

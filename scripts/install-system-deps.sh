@@ -15,6 +15,10 @@ command -v sipp >/dev/null || need+=(sip-tester)
 command -v runuser >/dev/null || need+=(util-linux)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+# The pay page's browser tests drive Debian's Chromium headless (no browser download).
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v npm >/dev/null || need+=(npm)  # axe-core for the pages' accessibility check
 
 want_asterisk=0
 command -v asterisk >/dev/null || want_asterisk=1

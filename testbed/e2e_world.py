@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from cards.db import Database
 from cards.journal import Journal
@@ -28,6 +29,11 @@ from pbx_engine.ari.events import AriEvent
 from pbx_engine.clock import RealClock
 from pbx_engine.credit_watch import CreditWatcher
 from pbx_engine.engine import Engine, EngineConfig
+from pbx_engine.payments.routes import PaymentRoutes
+from pbx_engine.payments.service import Payments
+from pbx_engine.payments.settings import PaymentSettings, ProjectPayments
+from pbx_engine.web.routes import mount
+from pbx_engine.web.settings import web_settings
 from prompts.build import build_language
 from prompts.languages import LANGUAGES
 from testbed import rtp_pcap, sipp
@@ -36,6 +42,9 @@ from testbed.astro import astro_project
 from testbed.postgres import free_port
 
 SECRET = b"e2e-secret-for-pins-0123456789"
+PAY_WEBHOOK_SECRET = "whsec-of-the-e2e-world-0123"
+"""What the world's shop signs its webhook callbacks with (``pbx_engine.payments.webhook``)."""
+PAY_BANK = ("Astro Hotline GmbH", "IBAN DE02 1203 0000 0000 2020 51", "BIC BYLADEM1001")
 
 
 @dataclass
@@ -81,6 +90,8 @@ class E2EWorld:
     agi_port: int
     api_url: str
     api_token: str
+    pay_url: str = ""
+    """The project's top-up page (/pay/astro), served with the API."""
 
     async def call(
         self, dialed: str, caller: str, **kw: Any
@@ -159,13 +170,18 @@ async def e2e_world(
     unit: str = "minutes",
     mode: str = "ari",
     login_number: str | None = None,
+    denominations: tuple[int, ...] = (),
+    shop_url: str = "http://127.0.0.1:9/shop",
 ) -> AsyncIterator[E2EWorld]:
     """``sounds`` holds built prompts (``build_sounds``); the rest is made fresh per world.
-    ``mode="agi"`` renders the AGI dialplan and serves FastAGI beside the engine."""
+    ``mode="agi"`` renders the AGI dialplan and serves FastAGI beside the engine. The API serves
+    the pay pages, selling ``denominations`` by transfer or through the shop at ``shop_url``."""
     db = Database(f"sqlite+aiosqlite:///{root / 'e2e.sqlite3'}")
-    card = await astro_project(
-        db, secret=SECRET, credit=credit_seconds, unit=unit, settings={"warning_lead": warning_lead}
-    )
+    settings: dict[str, Any] = {"warning_lead": warning_lead}
+    if denominations:
+        settings["denominations"] = list(denominations)
+    card = await astro_project(db, secret=SECRET, credit=credit_seconds, unit=unit,
+                               settings=settings)  # fmt: skip
     if login_number is not None:  # advisors log in and out here (issue 23)
         await projects.add_number(db, "astro", login_number, "login")
     numbers = [RoutedNumber(n.e164, n.role, "astro") for n in await projects.list_numbers(db)]
@@ -192,7 +208,18 @@ async def e2e_world(
                 lambda: ari.connected, lambda: len(engine.calls), lambda: engine.settler.retries,
                 config.journal, live_talks=engine.live_talks,
             )  # fmt: skip
-            api_runner = await serve_api(Api(db, status), "127.0.0.1", api_port)
+            offered = ProjectPayments(("transfer", "webhook"), PAY_WEBHOOK_SECRET, shop_url)
+            payments = Payments(
+                db, PaymentSettings(projects={"astro": offered}, bank_lines=PAY_BANK)
+            )
+            # plain http on loopback: a browser would not send Secure cookies back
+            web_pages = web_settings({"operator": "Astro Hotline", "secure_cookies": False}, SECRET)
+
+            def pages(app: web.Application) -> None:
+                mount(app, db, web_pages, SECRET, payments)
+
+            more = [PaymentRoutes(payments).add_to, pages]
+            api_runner = await serve_api(Api(db, status), "127.0.0.1", api_port, more)
             token, _ = await tokens.create(db, "astro", "write")
             routes = AgiRoutes(db, engine.settler, SECRET)
             agi_server = await serve_agi(AgiApp(routes.table()), "127.0.0.1", agi_port)
@@ -209,9 +236,11 @@ async def e2e_world(
             yield E2EWorld(
                 root, db, asterisk, engine, card, recorder, observed, agi_port,
                 f"http://127.0.0.1:{api_port}", token,
+                pay_url=f"http://127.0.0.1:{api_port}/pay/astro",
             )  # fmt: skip
             agi_server.close()
             await api_runner.cleanup()
+            await payments.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

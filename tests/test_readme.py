@@ -29,6 +29,7 @@ PAGES = [
     "docs/benchmarks.md",
     "docs/spec.md",
     "docs/advisors.md",
+    "docs/pay-page.md",
     "docs/payments.md",
 ]
 """In the order their blocks run: the first day (operating) makes the database the rest use."""

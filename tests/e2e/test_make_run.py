@@ -1,5 +1,5 @@
-"""`make run` as an operator starts it: it prints where to call and with which PIN, keeps
-Asterisk and the engine up, and Ctrl-C (SIGINT) stops both with exit 0."""
+"""`make run` as an operator starts it: it prints where to call and with which PIN and the top-up
+page's address, keeps Asterisk and the engine up, and Ctrl-C (SIGINT) stops both with exit 0."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ CONTACT = re.compile(
     r"Asterisk SIP:\s+udp 127\.0\.0\.1:(?P<sip>\d+).*"
     r"ARI:\s+(?P<ari>http://127\.0\.0\.1:\d+).*"
     r"Card number:\s+(?P<card>\+\d+)\s+PIN (?P<pin>\d{8}).*"
-    r"Advisor:\s+(?P<advisor>\+\d+)",
+    r"Advisor:\s+(?P<advisor>\+\d+).*"
+    r"Top-up page:\s+(?P<pay>http://127\.0\.0\.1:\d+/pay/astro)\s+card serial …\d{4}",
     re.S,
 )
 
@@ -56,6 +57,9 @@ async def test_make_run_prints_its_contact_and_stops_on_ctrl_c() -> None:
             session.get(f"{found['ari']}/ari/asterisk/info") as resp,
         ):
             assert resp.status == 401  # Asterisk's ARI answers there (it wants the password)
+        async with aiohttp.ClientSession() as session, session.get(found["pay"]) as resp:
+            page = await resp.text()
+            assert resp.status == 200 and 'name="serial"' in page  # the top-up page's form
         proc.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(proc.communicate(), 60)
     finally:

@@ -1,5 +1,5 @@
-"""A monthly statement as a PDF (a customer's, or an advisor's): header, the month's lines as a
-table, the totals."""
+"""A monthly statement as a PDF (a customer's, a caller's or an advisor's): header, the month's
+lines as a table, the totals."""
 
 from __future__ import annotations
 
