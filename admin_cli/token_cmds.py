@@ -33,7 +33,7 @@ def cap_options(command: Callable[..., None]) -> Callable[..., None]:
     """--max-amount and --max-per-day, in the API's unit (1/10,000 EUR or card seconds)."""
     per_day = click.option(
         "--max-per-day", type=click.IntRange(min=1), default=None,
-        help="the most its top-ups, credits and debits may add up to in a UTC day",
+        help="the most its top-ups, credits, debits and refunds may add up to in a UTC day",
     )  # fmt: skip
     per_request = click.option(
         "--max-amount", type=click.IntRange(min=1), default=None,

@@ -88,7 +88,11 @@ class WebhookSender:
         status: int | None = None
         error: str | None = None
         try:
-            async with http.post(job.url, data=body, headers=headers) as resp:
+            # Never follow a redirect: the shop's endpoint must not aim our signed POST at
+            # another host (an internal service); a 3xx is a failed try like any other.
+            async with http.post(
+                job.url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
                 status = resp.status
                 if not 200 <= status < 300:
                     error = f"answered {status}"

@@ -74,6 +74,8 @@ class PaypalStandin:
     token: str = field(default_factory=lambda: "A21AA" + secrets.token_urlsafe(24))
     on_approve: Callable[[], Awaitable[None]] | None = None
     """Run while the payer is "at PayPal" (a test changes the world between order and return)."""
+    on_authorize: Callable[[], Awaitable[None]] | None = None
+    """Run while PayPal reserves the money (a test changes the world during that request)."""
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -177,6 +179,8 @@ class PaypalStandin:
             return _unprocessable("INSTRUMENT_DECLINED", "The instrument presented was either "
                                   "declined by the processor or bank, or it can't be used for "
                                   "this payment.")  # fmt: skip
+        if self.on_authorize is not None:
+            await self.on_authorize()
         auth = _id()
         return 201, {
             "id": order.id,

@@ -255,14 +255,25 @@ def cursor_of(order_id: int) -> str:
     return base64.urlsafe_b64encode(f"o{order_id}".encode()).decode().rstrip("=")
 
 
+class BadCursor(InvalidInput):
+    code = "after"
+
+
+MAX_ID_DIGITS = 18
+"""Below 2**63: an id PostgreSQL's bigint and SQLite's integer take (a longer one is forged)."""
+
+
 def _after_id(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidInput("after: not a cursor this list gave") from exc
-    if not (text.startswith("o") and text[1:].isascii() and text[1:].isdigit()):
-        raise InvalidInput("after: not a cursor this list gave")
-    return int(text[1:])
+        raise BadCursor("after: not a cursor this list gave") from exc
+    digits = text[1:]
+    if not (text.startswith("o") and digits.isascii() and digits.isdigit()):
+        raise BadCursor("after: not a cursor this list gave")
+    if len(digits) > MAX_ID_DIGITS:
+        raise BadCursor("after: not a cursor this list gave")
+    return int(digits)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from cards.errors import InvalidInput, NotFound, TokenCapPerDay, TokenCapPerRequ
 from cards.models import ApiToken, LedgerEntry
 from cards.validate import PG_INTEGER_MAX
 
-CAPPED = (EntryKind.TOPUP, EntryKind.CREDIT, EntryKind.DEBIT)
-"""What the API moves on a token's word (a top-up's bonus is the project's, not counted)."""
+CAPPED = (EntryKind.TOPUP, EntryKind.CREDIT, EntryKind.DEBIT, EntryKind.REFUND)
+"""What the API moves on a token's word, refunds too (a top-up's bonus is the project's, not
+counted)."""
 
 
 def valid_cap(value: int | None, what: str) -> int | None:

@@ -100,7 +100,9 @@ def _status(text: str | None) -> CardStatus | None:
 def _batch(text: str | None) -> int | None:
     if text is None:
         return None
-    if not (text.isascii() and text.isdigit() and 0 < int(text) <= PG_INTEGER_MAX):
+    if not (
+        text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= PG_INTEGER_MAX
+    ):  # ten digits hold PG_INTEGER_MAX; int() of thousands of digits raises
         raise InvalidInput("batch: the batch's number (1, 2, …)")
     return int(text)
 

@@ -12,6 +12,7 @@ from cards.domain import OrderStatus
 from cards.errors import InvalidInput, NotFound
 from cards.services import orders
 from cards.services.tokens import Grant
+from pbx_engine.api.pagination import BadLimit
 
 GrantOf = Callable[[web.Request], Awaitable[Grant]]
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
@@ -35,7 +36,7 @@ class OrderRoutes:
         if not (
             text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_LIMIT
         ):
-            raise InvalidInput(f"limit: a whole number 1 to {MAX_LIMIT}")
+            raise BadLimit(f"limit: a whole number 1 to {MAX_LIMIT}")
         status = query.get("status")
         if status is not None and status not in set(OrderStatus):
             raise InvalidInput(f"status: one of {', '.join(OrderStatus)}")

@@ -48,7 +48,7 @@ def page_of(query: Mapping[str, str], scope: str) -> Page:
     """The page a request asks for. ``scope`` names the list and its filters: a cursor of
     another list, or of the same list with other filters, is refused rather than misread."""
     text = query.get("limit", str(DEFAULT_LIMIT))
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_LIMIT):
+    if not (text.isascii() and text.isdigit() and len(text) <= 3 and 1 <= int(text) <= MAX_LIMIT):
         raise BadLimit(f"limit: a whole number from 1 to {MAX_LIMIT}")
     after = query.get("after")
     return Page(scope, _read(after, scope) if after is not None else 0, int(text))

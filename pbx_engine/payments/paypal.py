@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cards.db import Database
 from cards.domain import OrderStatus
-from cards.errors import InvalidInput, NotFound
+from cards.errors import Conflict, InvalidInput, NotFound
 from cards.services import order_moves
 from cards.services.orders import OrderView, order_view
 from pbx_engine.payments.paypal_api import PaypalApi, PaypalRefused, eur_value
@@ -83,9 +83,16 @@ class PaypalProvider:
             return await order_moves.decline(
                 self.db, ref, why=f"authorization {auth.status} of {auth.amount}", actor=ACTOR
             )
-        view = await order_moves.authorize(
-            self.db, ref, provider="paypal", authorization_id=auth.id, actor=ACTOR
-        )
+        try:
+            view = await order_moves.authorize(
+                self.db, ref, provider="paypal", authorization_id=auth.id, actor=ACTOR
+            )
+        except Conflict:
+            # The order closed (swept, voided) while PayPal reserved: release the payer's money
+            # and show the order as it is.
+            log.warning("order %s closed while PayPal authorized %s: voided there", ref, auth.id)
+            await self.api.void(auth.id, ref)
+            return await self._order(ref, token)
         if view.status is S.VOIDED:
             await self._release(view)
         return view

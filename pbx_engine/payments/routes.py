@@ -60,7 +60,11 @@ class PaymentRoutes:
             raise webhook.Refusal(404, "not_found", "no webhook payments for this project")
         if (request.content_length or 0) > MAX_BODY:
             raise webhook.Refusal(413, "too_large", "the body is over 64 KiB")
-        body = await request.content.read(MAX_BODY + 1)
+        try:
+            # read(), not the stream: the API's middleware has read the body already (cached)
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            raise webhook.Refusal(413, "too_large", "the body is over 64 KiB") from exc
         if len(body) > MAX_BODY:
             raise webhook.Refusal(413, "too_large", "the body is over 64 KiB")
         header = request.headers.get(webhook.HEADER, "")

@@ -23,6 +23,7 @@ from pbx_engine.api.limits import Limits
 from pbx_engine.api.metrics import Instruments
 from testbed.postgres import free_port
 from tests.api.conftest import start
+from tests.api.test_openapi_conformance import documented
 from tests.support.api_client import PROBLEM_KEYS, Server
 
 Started = Callable[[Limits], Awaitable[Server]]
@@ -264,3 +265,24 @@ async def test_a_thousand_deep_amount_is_a_400_problem_never_a_500(
     assert (
         'minutecard_api_requests_total{route="/v1/cards/{serial}/topups",status="400"}' in metrics
     )
+
+
+async def test_every_route_a_held_address_reaches_documents_its_429(api_with: Started) -> None:
+    """The throttle answers 429 on every route but the open ones (health, metrics, the
+    document): each of those routes says so in the OpenAPI document, the new ones too."""
+    api = await api_with(Limits(auth_failures=1))
+    assert (await api.call("GET", "/v1/orders", "wrong-token"))[0] == 401
+    asked = [
+        ("GET", "/v1/cards", "/v1/cards"),
+        ("GET", "/v1/orders", "/v1/orders"),
+        ("GET", "/v1/orders/MC-2222-2222", "/v1/orders/{reference}"),
+        ("POST", f"/v1/cards/{api.serial}/refunds", "/v1/cards/{serial}/refunds"),
+        ("POST", f"/v1/cards/{api.serial}/block", "/v1/cards/{serial}/block"),
+        ("POST", f"/v1/cards/{api.serial}/unblock", "/v1/cards/{serial}/unblock"),
+    ]
+    for method, url, path in asked:
+        status, body = await api.call(method, url, api.write, {}, **{"Idempotency-Key": "k"})
+        assert (status, body["code"]) == (429, "too_many_failed_authentications"), url
+        documented(path, method.lower(), 429)
+    for method, _, path in asked[3:]:  # a stalled body is 408 (tested above)
+        documented(path, method.lower(), 408)

@@ -3,10 +3,13 @@ cursor page at a time; answers match the OpenAPI document."""
 
 from __future__ import annotations
 
+import base64
+
 import jsonschema
 
 from cards.db import Database
 from cards.services import order_moves, orders
+from pbx_engine.api.pagination import cursor
 from tests.api.test_openapi_conformance import documented
 from tests.support.api_client import PROBLEM_KEYS, Server
 
@@ -43,3 +46,15 @@ async def test_pages_of_the_projects_orders(db: Database, api: Server) -> None:
         assert status == 400, query
     status, _ = await api.call("GET", "/v1/orders", None)
     assert status == 401
+
+
+async def test_a_forged_order_cursor_past_any_row_id_is_a_400_of_its_code(api: Server) -> None:
+    """The orders' cursor is read as the other lists' are: an id no database row can have and a
+    cursor of another list are ``400 after``, a bad limit ``400 limit`` (docs/money-rules.md)."""
+    forged = base64.urlsafe_b64encode(b"o" + b"9" * 40).decode().rstrip("=")
+    status, problem = await api.call("GET", f"/v1/orders?after={forged}", api.read)
+    assert (status, problem["code"]) == (400, "after")
+    status, problem = await api.call("GET", f"/v1/orders?after={cursor('cards', 1)}", api.read)
+    assert (status, problem["code"]) == (400, "after")
+    status, problem = await api.call("GET", "/v1/orders?limit=0", api.read)
+    assert (status, problem["code"]) == (400, "limit")

@@ -78,12 +78,18 @@ async def test_call_records_come_in_pages_none_cut_silently(api: Server, db: Dat
         ("limit=0", "limit"), ("limit=501", "limit"), ("limit=-1", "limit"),
         ("limit=1.5", "limit"), ("limit=abc", "limit"), ("limit=%EF%BC%91", "limit"),
         ("after=garbage", "after"), ("after=", "after"), ("after=MTIz", "after"),
+        ("limit=" + "0" * 4400 + "1", "limit"),  # past Python's int() digit limit: no 500
     ],
 )  # fmt: skip
 async def test_bad_page_parameters_are_400(api: Server, query: str, code: str) -> None:
     for path in (f"/v1/cards/{api.serial}/transactions", "/v1/calls", "/v1/cards"):
         status, body = await api.call("GET", f"{path}?{query}", api.read)
         assert (status, body["code"]) == (400, code), (path, body)
+
+
+async def test_a_batch_number_of_thousands_of_digits_is_400(api: Server) -> None:
+    status, body = await api.call("GET", "/v1/cards?batch=" + "0" * 4400 + "1", api.read)
+    assert (status, body["code"]) == (400, "invalid_input")
 
 
 async def test_a_changed_or_foreign_cursor_is_400(api: Server, db: Database) -> None:

@@ -1,6 +1,6 @@
 """Per-token caps on API money moves: over the per-request cap or past the per-day cap (UTC day,
-top-ups, credits and debits through that token) is 422 with its own code and moves nothing; a
-replay of a move made before the cap still replays."""
+top-ups, credits, debits and refunds through that token) is 422 with its own code and moves
+nothing; a replay of a move made before the cap still replays."""
 
 from __future__ import annotations
 
@@ -60,3 +60,15 @@ async def test_two_moves_at_once_cannot_both_pass_the_daily_cap(api: Server, db:
     )
     assert sorted(status for status, _ in answers) == [201, 422, 422, 422]
     assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 35 * EUR
+
+
+async def test_refunds_count_towards_the_daily_cap(api: Server, db: Database) -> None:
+    """A refund pays money out on the token's word: a capped token cannot refund past its day."""
+    await token_caps.set_caps(db, 1, 5 * EUR, 5 * EUR)
+    path = f"/v1/cards/{api.serial}/refunds"
+    body = {"amount": 5 * EUR, "reason": "returned goods"}
+    first = await api.call("POST", path, api.write, body, **{"Idempotency-Key": "r-1"})
+    assert first[0] == 201
+    status, answer = await api.call("POST", path, api.write, body, **{"Idempotency-Key": "r-2"})
+    assert (status, answer["code"]) == (422, "token_cap_per_day")
+    assert (await api.call("GET", f"/v1/cards/{api.serial}", api.read))[1]["balance"] == 5 * EUR

@@ -215,3 +215,33 @@ async def test_delivery_outcomes_are_a_prometheus_counter(
     assert "# TYPE minutecard_webhook_deliveries_total counter" in text
     assert 'minutecard_webhook_deliveries_total{outcome="delivered"} 1.0' in text
     assert 'minutecard_webhook_deliveries_total{outcome="dead"} 0.0' in text
+
+
+async def test_a_redirect_is_not_followed_to_another_host(db: Database) -> None:
+    """A shop's endpoint that answers 307 towards another address (an internal service of the
+    engine's network) gets no signed POST sent on there: a 3xx is a failed try, retried."""
+    inner, shop = Receiver(), Receiver()
+    await inner.up()
+    shop.answer = 307
+
+    async def moved(request: web.Request) -> web.Response:
+        await shop.hook(request)
+        return web.Response(status=307, headers={"Location": inner.url})
+
+    app = web.Application()
+    app.router.add_post("/hook", moved)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", shop.port).start()
+    try:
+        await topped_up(db, shop.url)
+        async with aiohttp.ClientSession() as http:
+            assert await WebhookSender(db, clock()).send_due(http) == 1
+    finally:
+        await runner.cleanup()
+        await inner.down()
+    assert len(shop.got) == 1 and inner.got == []
+    row = await delivery(db)
+    assert (row.state, row.attempts) == ("pending", 1)
+    [listed] = await webhooks.deliveries(db, 1)
+    assert [t["status"] for t in listed["tries"]] == [307]

@@ -5,14 +5,16 @@ that expired before the return; the payer cancelling; a return repeated."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
+from cards.clock import utcnow
 from cards.db import Database
 from cards.domain import CardStatus, OrderStatus
 from cards.models import Card
-from cards.services import orders
+from cards.services import order_moves, orders
 from cards.services.orders import OrderView
 from pbx_engine.payments.provider import ProviderUnavailable, Redirect
 from pbx_engine.payments.service import Payments
@@ -86,6 +88,23 @@ async def test_a_card_expired_before_the_return_voids_the_authorization(
     view, _ = await _pay(shop)
     assert view.status is S.VOIDED and "card_expired" in (view.note or "")
     assert shop.paypal.voided == [view.authorization_id] and not shop.paypal.captures
+    assert await _balance(db, shop) == 10 * EUR
+
+
+async def test_an_order_swept_while_paypal_authorizes_releases_the_reservation(
+    db: Database, shop: Shop
+) -> None:
+    """The sweep expires the order during PayPal's authorize call: nothing is credited, and the
+    payer's money PayPal has just reserved is released, not held until PayPal drops it."""
+
+    async def sweep_now() -> None:
+        later = utcnow() + timedelta(days=30)
+        assert await order_moves.expire_orders(db, {"paypal": 60}, now=later)
+
+    shop.paypal.on_authorize = sweep_now
+    view, page = await _pay(shop)
+    assert view.status is S.EXPIRED and page == f"/pay/astro/orders/{view.reference}"
+    assert len(shop.paypal.voided) == 1 and not shop.paypal.captures
     assert await _balance(db, shop) == 10 * EUR
 
 

@@ -8,6 +8,8 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,11 +19,16 @@ from sqlalchemy import update
 from cards.db import Database
 from cards.domain import CardStatus, EntryKind, OrderStatus
 from cards.errors import NotFound
+from cards.journal import Journal
 from cards.models import Card
 from cards.services import order_moves, orders
 from cards.services.ledger import append, locked_card
+from pbx_engine.api.app import Api, Status, serve
+from pbx_engine.api.limits import Limits
 from pbx_engine.payments.provider import Instructions, Redirect
+from pbx_engine.payments.routes import PaymentRoutes
 from pbx_engine.payments.webhook import HEADER, sign
+from testbed.postgres import free_port
 from tests.cards.order_helpers import EUR
 from tests.payments.conftest import BANK, SECRET, Shop
 
@@ -172,3 +179,22 @@ async def test_transfer_gives_instructions_and_only_offered_providers_start(shop
                                   provider="transfer", actor="page")  # fmt: skip
     done = await order_moves.mark_paid(shop.payments.db, view.reference, actor="alice")
     assert done.status is S.CAPTURED
+
+
+async def test_a_callback_through_the_engines_own_server_is_read_whole(
+    db: Database, shop: Shop, tmp_path: Path
+) -> None:
+    """``cardengine`` serves the callbacks on the API's server, whose middleware reads every
+    body first (its timeout): the receiver must still see the body the shop signed."""
+    status = Status(lambda: True, lambda: 0, lambda: 0, Journal(tmp_path / "j.jsonl"))
+    port = free_port()
+    runner = await serve(
+        Api(db, status, Limits()), "127.0.0.1", port, [PaymentRoutes(shop.payments).add_to]
+    )
+    try:
+        ref = await _order(shop)
+        answer = await _post(replace(shop, url=f"http://127.0.0.1:{port}"), _event(ref, "paid"))
+    finally:
+        await runner.cleanup()
+    assert (answer[0], answer[1].get("code")) == (200, None)
+    assert answer[1]["order"]["status"] == "captured" and await _balance(db, shop) == 35 * EUR
