@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from pbx_engine.api.app import Api, Handler
 
 GRANT = web.RequestKey("grant", Grant)
+BODY_TOO_LARGE = web.RequestKey("body_too_large", bool)
+"""Set for a sub-application's route (the pay pages) whose body was over the limit: it answers
+in its own format (a page, not a problem+json)."""
 """Set by the handler that authenticated the request; the access log names its token."""
 access_log = logging.getLogger("minutecard.api.access")
 OPEN_ROUTES = frozenset(
@@ -99,6 +102,9 @@ async def _read_body(request: web.Request, seconds: int) -> web.Response | None:
         response.force_close()
         return response
     except web.HTTPRequestEntityTooLarge:
+        if len(request.match_info.apps) > 1:
+            request[BODY_TOO_LARGE] = True
+            return None
         kib = request.client_max_size // 1024
         response = problem(413, "too_large", f"the body is over {kib} KiB")
         response.force_close()

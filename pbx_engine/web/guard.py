@@ -16,6 +16,7 @@ from aiohttp import web
 
 from cards.errors import CardsError, NotFound
 from cards.journal import STORAGE_ERRORS
+from pbx_engine.api.middleware import BODY_TOO_LARGE
 from pbx_engine.web import i18n
 from pbx_engine.web.settings import WebSettings
 
@@ -112,6 +113,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     fresh = not (nonce.isascii() and 20 <= len(nonce) <= 64)
     request[NONCE] = secrets.token_urlsafe(24) if fresh else nonce
     try:
+        if request.get(BODY_TOO_LARGE):
+            raise web.HTTPRequestEntityTooLarge(max_size=request.client_max_size, actual_size=0)
         response = await handler(request)
     except PageError as exc:
         response = error_page(request, exc.status, exc.key)
@@ -120,6 +123,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         key = {404: "not_found_page", 405: "bad_request", 413: "bad_request"}.get(exc.status)
         response = error_page(request, exc.status, key or "bad_request")
+        if exc.status == 413:
+            response.force_close()  # the rest of the body is never read
     except NotFound:
         response = error_page(request, 404, "not_found_page")
     except CardsError:
