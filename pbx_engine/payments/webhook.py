@@ -1,7 +1,8 @@
 """``webhook``: the operator's own shop or payment provider confirms an order with a signed
 callback. ``Minutecard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`` with the
-project's secret; a stale timestamp, a bad signature, a replayed event id, an unknown order and
-a wrong amount are refused before anything moves."""
+project's secret; a stale timestamp, a bad signature, an event id another order took, an unknown
+order and a wrong amount are refused before anything moves; the same event sent again is answered
+as it was, moving nothing."""
 
 from __future__ import annotations
 
@@ -109,16 +110,18 @@ def parse(body: bytes) -> Event:
     )  # fmt: skip
 
 
-async def _seen(db: Database, project_id: int, event_id: str) -> bool:
+async def _seen(db: Database, project_id: int, event_id: str) -> str | None:
+    """The reference of the order this event id was taken for, or None when it is new."""
     async with db.read() as session:
-        found = await session.scalar(
-            select(PaymentEvent.id).where(
+        return await session.scalar(
+            select(Order.reference)
+            .join(PaymentEvent, PaymentEvent.order_id == Order.id)
+            .where(
                 PaymentEvent.project_id == project_id,
                 PaymentEvent.provider == "webhook",
                 PaymentEvent.event_id == event_id,
             )
         )
-    return found is not None
 
 
 async def _remember(db: Database, project_id: int, event: Event, reference: str) -> None:
@@ -144,8 +147,11 @@ async def _remember(db: Database, project_id: int, event: Event, reference: str)
 
 async def apply(db: Database, project: Project, event: Event) -> OrderView:
     """Check the event against its order, then run the order's transitions it stands for."""
-    if await _seen(db, project.id, event.id):
-        raise Refusal(409, "replayed", f"event {event.id[:40]!r} was delivered before")
+    taken_for = await _seen(db, project.id, event.id)
+    if taken_for is not None and taken_for != event.reference:
+        raise Refusal(409, "replayed", f"event {event.id[:40]!r} was taken by another order")
+    # The same event again (the shop's first answer was lost) runs the same moves again: each is
+    # idempotent on the provider's ids, so it answers what was done and moves nothing twice.
     view = await order_view(db, event.reference)
     if view is None or view.project != project.name or view.provider != "webhook":
         raise Refusal(404, "unknown_order", f"no webhook order {event.reference!r} here")
