@@ -58,6 +58,8 @@ class Settings:
     """At shutdown the API's requests in flight get this long, then they are cancelled."""
     agi_allow: Allowlist | None = None
     api_allow: Allowlist | None = None
+    api_trusted_proxies: Allowlist | None = None
+    """The reverse proxy in front of the API: X-Forwarded-For is believed only from it."""
     """Peer networks that may connect; needed when the host is not a loopback address."""
     api_public_url: str | None = None
     """Where clients reach the API (behind a proxy); the served OpenAPI names it as its server."""
@@ -87,6 +89,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("api", "shutdown_seconds"): ("MINUTECARD_API_SHUTDOWN_SECONDS", (0, 3_600)),
     ("agi", "allow"): ("MINUTECARD_AGI_ALLOW", "networks"),
     ("api", "allow"): ("MINUTECARD_API_ALLOW", "networks"),
+    ("api", "trusted_proxies"): ("MINUTECARD_API_TRUSTED_PROXIES", "networks"),
     ("api", "public_url"): ("MINUTECARD_API_PUBLIC_URL", "str"),
     **{("web", key): (f"MINUTECARD_WEB_{key.upper()}", "web") for key in WEB_KEYS},
 }
@@ -188,6 +191,7 @@ def load(path: Path | None) -> Settings:
         api_shutdown_seconds=got.get("api.shutdown_seconds", 5),
         agi_allow=got.get("agi.allow"),
         api_allow=got.get("api.allow"),
+        api_trusted_proxies=got.get("api.trusted_proxies"),
         api_public_url=_url("api.public_url", got["api.public_url"])
         if "api.public_url" in got
         else None,

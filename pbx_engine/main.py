@@ -186,7 +186,11 @@ async def _start_api(
         refused=lambda: engine.refused,
         loop_lag=lambda: (engine.pressure.lag_counts, engine.pressure.lag_sum_ms),
     )
-    limits = Limits(shutdown_seconds=settings.api_shutdown_seconds, allow=settings.api_allow)
+    limits = Limits(
+        shutdown_seconds=settings.api_shutdown_seconds,
+        allow=settings.api_allow,
+        trusted_proxies=settings.api_trusted_proxies,
+    )
     host, port = settings.api_host, settings.api_port
 
     def pages(app: web.Application) -> None:

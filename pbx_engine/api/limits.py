@@ -25,3 +25,7 @@ class Limits:
     """At shutdown requests in flight get this long; then they are cancelled."""
     allow: Allowlist | None = None
     """Peer networks that may connect; None: anyone who reaches the (loopback) port."""
+    trusted_proxies: Allowlist | None = None
+    """The TLS reverse proxy in front: from a peer in these networks the client is the last
+    address it put in X-Forwarded-For (the throttle and the access log key on the client;
+    behind a proxy every request would otherwise share the proxy's one address)."""

@@ -14,6 +14,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import MatchInfoError
 
 from cards.services.tokens import Grant
+from pbx_engine.allowlist import Allowlist
 from pbx_engine.api.problem import problem
 
 if TYPE_CHECKING:
@@ -37,8 +38,14 @@ def route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def peer_of(request: web.BaseRequest) -> str:
-    return request.remote or "unknown"
+def client_of(request: web.BaseRequest, trusted: Allowlist | None) -> str:
+    """The peer; behind a trusted proxy, the last address that proxy put in X-Forwarded-For."""
+    peer = request.remote or "unknown"
+    if trusted is not None and trusted.permits(peer):
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return peer
 
 
 def stack(api: Api) -> list[Middleware]:
@@ -61,13 +68,14 @@ def stack(api: Api) -> list[Middleware]:
             grant = request.get(GRANT)
             access_log.info(
                 "%s token=%s %s %s %d %dms",
-                peer_of(request), grant.token_id if grant else "-", request.method, route,
-                status, elapsed_ns // 1_000_000,
+                client_of(request, api.limits.trusted_proxies),
+                grant.token_id if grant else "-", request.method, route, status,
+                elapsed_ns // 1_000_000,
             )  # fmt: skip
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        peer = peer_of(request)
+        peer = client_of(request, api.limits.trusted_proxies)
         wait = 0 if route_of(request) in OPEN_ROUTES else api.throttle.retry_after(peer)
         if wait:
             api.instruments.throttled.labels("auth").inc()

@@ -206,6 +206,32 @@ async def test_2000_wrong_tokens_are_throttled_per_address_and_logged_twice(
     assert f'minutecard_api_throttled_total{{reason="auth"}} {2000 - refused + 1}.0' in metrics
 
 
+async def test_behind_a_trusted_proxy_the_throttle_holds_the_client_not_the_proxy(
+    api_with: Started,
+) -> None:
+    """Every request comes from the proxy's one address: 20 wrong tokens from one client behind
+    it pause that client, never the shops behind the same proxy. X-Forwarded-For from a peer
+    that is not the proxy is not believed."""
+    api = await api_with(Limits(trusted_proxies=Allowlist.parse("t", ["127.0.0.1/32"])))
+    path = f"{api.url}/v1/cards/{api.serial}"
+
+    async def get(token: str, client: str, session: aiohttp.ClientSession) -> int:
+        headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": f"10.9.9.9, {client}"}
+        async with session.get(path, headers=headers) as resp:
+            return resp.status
+
+    async with aiohttp.ClientSession() as session:
+        for n in range(20):
+            assert await get(f"mct_wrong-{n}", "203.0.113.5", session) == 401
+        assert await get(api.read, "203.0.113.5", session) == 429
+        assert await get(api.read, "203.0.113.6", session) == 200  # another shop, same proxy
+    untrusted = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    async with aiohttp.ClientSession(connector=untrusted) as session:
+        for n in range(20):
+            assert await get(f"mct_wrong-{n}", f"198.51.100.{n}", session) == 401
+        assert await get(api.read, "198.51.100.99", session) == 429  # keyed on 127.0.0.2
+
+
 async def test_one_access_log_line_a_request_names_the_token_never_its_secrets(
     api: Server, caplog: pytest.LogCaptureFixture
 ) -> None:
