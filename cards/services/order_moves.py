@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards import validate
@@ -247,3 +247,31 @@ async def expire_orders(
                     order.closed_at = moment
                     expired.append(reference)
     return expired
+
+
+async def stuck_orders(
+    db: Database, *, older_than_s: int, now: datetime | None = None
+) -> list[tuple[str, str, OrderStatus]]:
+    """Orders a crash or an unreachable provider left half done: ``authorized`` (reserved,
+    not yet on the card) and ``credited`` PayPal orders (on the card, not yet captured), their
+    last step older than ``older_than_s``: (reference, provider, status), oldest first."""
+    moment = now or utcnow()
+    before = moment - timedelta(seconds=older_than_s)
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(Order.reference, Order.provider, Order.status)
+                .where(
+                    or_(
+                        and_(Order.status == S.AUTHORIZED, Order.authorized_at < before),
+                        and_(
+                            Order.status == S.CREDITED,
+                            Order.provider == "paypal",
+                            Order.credited_at < before,
+                        ),
+                    )
+                )
+                .order_by(Order.id)
+            )
+        ).all()
+    return [(reference, provider, status) for reference, provider, status in rows]

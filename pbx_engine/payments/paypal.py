@@ -70,6 +70,23 @@ class PaypalProvider:
             log.warning("order %s: %s; it stays %s", reference, exc, view.status.value)
         return view
 
+    async def resume(self, reference: str) -> OrderView | None:
+        """The sweep finishes an order the payer's return left half done (the engine stopped,
+        PayPal did not answer): an authorized one is credited, a credited one captured."""
+        view = await order_view(self.db, reference)
+        if view is None:
+            return None
+        try:
+            if view.status is S.AUTHORIZED:
+                view = await order_moves.credit(self.db, reference, actor=ACTOR)
+                if view.status is S.VOIDED:
+                    await self._release(view)
+            if view.status is S.CREDITED:
+                view = await self._capture(view)
+        except ProviderUnavailable as exc:
+            log.warning("order %s: %s; it stays %s", reference, exc, view.status.value)
+        return view
+
     async def _authorize(self, view: OrderView, token: str) -> OrderView:
         ref = view.reference
         try:

@@ -23,6 +23,10 @@ from pbx_engine.payments.webhook import Webhook
 log = logging.getLogger(__name__)
 
 
+STUCK_AFTER_S = 60
+"""An order this long in ``authorized`` (or a PayPal one in ``credited``) was left half done."""
+
+
 class Payments:
     def __init__(self, db: Database, settings: PaymentSettings) -> None:
         self.db, self.settings = db, settings
@@ -71,15 +75,32 @@ class Payments:
             raise ProviderUnavailable(why) from exc
 
     async def sweep_forever(self) -> None:
-        """Expire unpaid orders every ``sweep_seconds``; an unreachable database waits."""
+        """Every ``sweep_seconds``: expire unpaid orders and finish half-done ones; an
+        unreachable database waits."""
         while True:
             try:
-                expired = await order_moves.expire_orders(self.db, self.settings.ttl_seconds)
-                if expired:
-                    log.info("orders expired unpaid: %s", ", ".join(expired))
+                await self.sweep_once()
             except STORAGE_ERRORS as exc:
                 log.warning("order sweep: the database does not answer: %s", exc)
             await asyncio.sleep(self.settings.sweep_seconds)
+
+    async def sweep_once(self) -> None:
+        expired = await order_moves.expire_orders(self.db, self.settings.ttl_seconds)
+        if expired:
+            log.info("orders expired unpaid: %s", ", ".join(expired))
+        stuck = await order_moves.stuck_orders(self.db, older_than_s=STUCK_AFTER_S)
+        for reference, provider, status in stuck:
+            # Nothing that moves money stays half done after a crash: the payer's money is
+            # reserved (authorized) or the card already credited (captured next).
+            log.warning("order %s was left %s: the sweep finishes it", reference, status.value)
+            try:
+                if provider == "paypal":
+                    if self.settings.paypal is not None:
+                        await self.paypal().resume(reference)
+                else:
+                    await order_moves.credit(self.db, reference, actor=f"sweep ({provider})")
+            except CardsError as exc:
+                log.warning("order %s: the sweep could not finish it: %s", reference, exc)
 
     async def close(self) -> None:
         if self._http is not None:
