@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from admin_cli.amounts import parse_amount
 from admin_cli.errors import OperatorError
 from admin_cli.output import Amount, actor_option, emit_record, emit_rows, json_option
 from admin_cli.runner import run_with_db
@@ -96,13 +97,20 @@ def order_group() -> None:
 
 @order_group.command("paid")
 @click.argument("reference")
+@click.option(
+    "--amount",
+    "amount_text",
+    required=True,
+    help="what the bank statement shows, e.g. 25,00 (another amount credits nothing)",
+)
 @actor_option
 @json_option
-def order_paid(reference: str, actor: str, as_json: bool) -> None:
+def order_paid(reference: str, amount_text: str, actor: str, as_json: bool) -> None:
     """A bank transfer for REFERENCE arrived: credit the card (once, however often it is run)."""
+    amount = parse_amount(amount_text, "money")
 
     async def action(db: Database) -> OrderView:
-        return await order_moves.mark_paid(db, reference, actor=actor)
+        return await order_moves.mark_paid(db, reference, actor=actor, amount=amount)
 
     view = run_with_db(action)
     if view.status is not OrderStatus.CAPTURED:

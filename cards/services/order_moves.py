@@ -15,13 +15,13 @@ from cards.amounts import show_amount
 from cards.clock import utcnow
 from cards.db import Database
 from cards.domain import EntryKind, OrderStatus
-from cards.errors import Conflict, NotFound
+from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import Card, Order, Project
 from cards.money_rules import CardState, state_of
 from cards.services.ledger import append, debit_room, locked_card, topup_locked
 from cards.services.operator_log import note
 from cards.services.order_states import Event, already, next_state
-from cards.services.orders import OrderView, plausible, refusal_of, view_of
+from cards.services.orders import OrderView, order_view, plausible, refusal_of, view_of
 
 S = OrderStatus
 
@@ -208,9 +208,17 @@ async def attach(db: Database, reference: str, *, provider_order_id: str) -> Non
         order.provider_order_id = provider_order_id
 
 
-async def mark_paid(db: Database, reference: str, *, actor: str) -> OrderView:
-    """A bank transfer arrived (the operator says so, audited): authorize, credit and capture,
-    each its own transition; repeating it moves nothing again."""
+async def mark_paid(db: Database, reference: str, *, actor: str, amount: int) -> OrderView:
+    """A bank transfer of ``amount`` arrived (the operator says so, audited): authorize, credit
+    and capture, each its own transition; repeating it moves nothing again. A transfer of
+    another amount than the order's credits nothing: a partial payment is not the order."""
+    found = await order_view(db, reference)
+    if found is not None and found.amount != amount:
+        raise InvalidInput(
+            f"order {found.reference} is for {show_amount(found.amount, 'money')}, the transfer "
+            f"brought {show_amount(amount, 'money')}: nothing credited (send it back, or have "
+            "the caller make a new order)"
+        )
     key = f"transfer:{reference.strip().upper()}"
     view = await authorize(
         db, reference, provider="transfer", authorization_id=key, actor=actor, audit=True

@@ -22,7 +22,7 @@ async def test_pages_of_the_projects_orders(db: Database, api: Server) -> None:
         view = await orders.create_order(db, project="astro", serial=api.serial, amount=15 * EUR,
                                          provider="transfer", actor="page")  # fmt: skip
         refs.append(view.reference)
-    await order_moves.mark_paid(db, refs[0], actor="alice")
+    await order_moves.mark_paid(db, refs[0], actor="alice", amount=15 * EUR)
     seen, after = [], ""
     while True:
         status, page = await api.call("GET", f"/v1/orders?limit=2{after}", api.read)

@@ -12,7 +12,14 @@ from sqlalchemy import select, update
 from cards.clock import utcnow
 from cards.db import Database
 from cards.domain import CardStatus, EntryKind, OrderStatus
-from cards.errors import CardBlocked, CardExpired, Conflict, DenominationNotAllowed, NotFound
+from cards.errors import (
+    CardBlocked,
+    CardExpired,
+    Conflict,
+    DenominationNotAllowed,
+    InvalidInput,
+    NotFound,
+)
 from cards.models import Card, LedgerEntry, Order, Project
 from cards.services import order_moves, orders
 from cards.services.ledger import append, locked_card
@@ -203,11 +210,24 @@ async def test_transfer_paid_by_the_operator_once(db: Database) -> None:
     view = await orders.create_order(db, project="astro", serial=card.serial, amount=25 * EUR,
                                      provider="transfer", actor="page")  # fmt: skip
     for _ in range(2):
-        done = await order_moves.mark_paid(db, view.reference, actor="alice")
+        done = await order_moves.mark_paid(db, view.reference, actor="alice", amount=25 * EUR)
         assert done.status is S.CAPTURED
     assert await _balance(db, card.card_id) == 35 * EUR
     with pytest.raises(NotFound):
-        await order_moves.mark_paid(db, await _order(db, card.serial), actor="alice")
+        await order_moves.mark_paid(db, await _order(db, card.serial), actor="alice",
+                                    amount=50 * EUR)  # fmt: skip
+
+
+async def test_a_transfer_of_another_amount_credits_nothing(db: Database) -> None:
+    """The bank statement shows 20 EUR for a 25 EUR order: a partial payment is not the order;
+    the operator sends it back (or the caller orders again), nothing is credited."""
+    card = await bound_card(db)
+    view = await orders.create_order(db, project="astro", serial=card.serial, amount=25 * EUR,
+                                     provider="transfer", actor="page")  # fmt: skip
+    with pytest.raises(InvalidInput, match="nothing credited"):
+        await order_moves.mark_paid(db, view.reference, actor="alice", amount=20 * EUR)
+    assert (await orders.order_view(db, view.reference)).status is S.CREATED  # type: ignore[union-attr]
+    assert await _balance(db, card.card_id) == 10 * EUR
 
 
 async def test_unpaid_orders_expire_after_their_providers_time(db: Database) -> None:
@@ -236,7 +256,8 @@ async def test_orders_page_by_cursor(db: Database) -> None:
 async def test_the_strict_audit_sees_an_order_that_does_not_reconcile(db: Database) -> None:
     card = await bound_card(db)
     ref = await _order(db, card.serial, 15 * EUR)
-    await order_moves.mark_paid(db, await _order_transfer(db, card.serial), actor="alice")
+    await order_moves.mark_paid(db, await _order_transfer(db, card.serial), actor="alice",
+                                amount=15 * EUR)  # fmt: skip
     await order_moves.authorize(db, ref, provider="webhook", authorization_id="A", actor="w")
     await order_moves.credit(db, ref, actor="w")
     assert await strict_audit(db) == []

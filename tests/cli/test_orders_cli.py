@@ -32,15 +32,20 @@ def test_orders_through_the_cli(cli_env: str, capsys, tmp_path: Path) -> None:
     shown = json.loads(ok(capsys, "orders", "show", refs[0].lower(), "--json"))
     assert (shown["status"], shown["amount"], shown["card"]) == ("created", 25 * EUR,
                                                                  "…" + serial[-4:])  # fmt: skip
-    paid = json.loads(ok(capsys, "order", "paid", refs[0], "--actor", "alice", "--json"))
+    short = refused(capsys, "order", "paid", refs[0], "--amount", "20,00", "--actor", "alice")
+    assert "nothing credited" in short
+    paid = json.loads(ok(capsys, "order", "paid", refs[0], "--amount", "25,00", "--actor", "alice",
+                         "--json"))  # fmt: skip
     assert paid["status"] == "captured" and paid["balance_after"] == 35 * EUR
-    ok(capsys, "order", "paid", refs[0], "--actor", "alice")  # again: nothing moves
+    ok(capsys, "order", "paid", refs[0], "--amount", "25,00", "--actor", "alice")  # again
     balance = json.loads(ok(capsys, "card", "show", serial, "--json"))["balance"]
     assert balance == 35 * EUR
     voided = json.loads(ok(capsys, "order", "void", refs[1], "--reason", "caller asked",
                            "--actor", "bob", "--json"))  # fmt: skip
     assert voided["status"] == "voided" and voided["note"] == "caller asked"
-    assert "voided" in refused(capsys, "order", "paid", refs[1], "--actor", "alice")
+    assert "voided" in refused(
+        capsys, "order", "paid", refs[1], "--amount", "25", "--actor", "alice"
+    )
     assert "captured" in refused(capsys, "order", "void", refs[0], "--reason", "x")
     history = ok(capsys, "history", "--project", "astro", "--json")
     assert "order_paid" in history and "order_void" in history
@@ -59,4 +64,4 @@ def test_orders_through_the_cli(cli_env: str, capsys, tmp_path: Path) -> None:
 def test_a_webhook_order_is_not_marked_paid_by_hand(cli_env: str, capsys, tmp_path: Path) -> None:
     cards = setup_money_project(capsys, tmp_path)
     ref = asyncio.run(_order(cli_env, cards[0]["serial"], provider="webhook"))
-    assert "no transfer order" in refused(capsys, "order", "paid", ref)
+    assert "no transfer order" in refused(capsys, "order", "paid", ref, "--amount", "25,00")

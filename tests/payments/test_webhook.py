@@ -180,7 +180,8 @@ async def test_transfer_gives_instructions_and_only_offered_providers_start(shop
     with pytest.raises(NotFound):
         await shop.payments.start(project="other", serial=shop.card.serial, amount=15 * EUR,
                                   provider="transfer", actor="page")  # fmt: skip
-    done = await order_moves.mark_paid(shop.payments.db, view.reference, actor="alice")
+    done = await order_moves.mark_paid(shop.payments.db, view.reference, actor="alice",
+                                      amount=15 * EUR)  # fmt: skip
     assert done.status is S.CAPTURED
 
 

@@ -116,7 +116,9 @@ def test_the_whole_flow_by_transfer_to_the_new_balance(served: Served, fresh: Ch
     assert fresh.find_element(By.ID, "status").text == "angelegt, wartet auf die Zahlung"
     shoot(fresh, "4-transfer-instructions")
     assert axe_violations(fresh, axe) == []
-    served.run(order_moves.mark_paid(served.db, reference, actor="operator"))
+    served.run(
+        order_moves.mark_paid(served.db, reference, actor="operator", amount=250_000)
+    )  # 25,00 €
     fresh.find_element(By.LINK_TEXT, "Status aktualisieren").click()
     fresh.find_element(By.ID, "new-balance")  # waits for the reloaded page
     assert fresh.find_element(By.ID, "status").text == "bezahlt und gutgeschrieben"
