@@ -55,36 +55,29 @@ class PaypalProvider:
     async def complete(self, reference: str, token: str) -> OrderView:
         """The payer approved: authorize, credit, capture, each step once however often the
         browser comes back. PayPal not answering leaves the order where it is (the page shows
-        it; the operator sees it in ``cardadmin orders list``)."""
+        it; the operator sees it in ``cardadmin orders list``; the sweep tries again)."""
         view = await self._order(reference, token)
-        try:
-            if view.status is S.CREATED:
-                view = await self._authorize(view, token)
-            if view.status is S.AUTHORIZED:
-                view = await order_moves.credit(self.db, reference, actor=ACTOR)
-                if view.status is S.VOIDED:
-                    await self._release(view)
-            if view.status is S.CREDITED:
-                view = await self._capture(view)
-        except ProviderUnavailable as exc:
-            log.warning("order %s: %s; it stays %s", reference, exc, view.status.value)
-        return view
+        return await self._advance(view, token)
 
     async def resume(self, reference: str) -> OrderView | None:
         """The sweep finishes an order the payer's return left half done (the engine stopped,
         PayPal did not answer): an authorized one is credited, a credited one captured."""
         view = await order_view(self.db, reference)
-        if view is None:
-            return None
+        return None if view is None else await self._advance(view, None)
+
+    async def _advance(self, view: OrderView, token: str | None) -> OrderView:
+        """Every step the order still lacks (authorizing needs the payer's ``token``)."""
         try:
+            if view.status is S.CREATED and token is not None:
+                view = await self._authorize(view, token)
             if view.status is S.AUTHORIZED:
-                view = await order_moves.credit(self.db, reference, actor=ACTOR)
+                view = await order_moves.credit(self.db, view.reference, actor=ACTOR)
                 if view.status is S.VOIDED:
                     await self._release(view)
             if view.status is S.CREDITED:
                 view = await self._capture(view)
         except ProviderUnavailable as exc:
-            log.warning("order %s: %s; it stays %s", reference, exc, view.status.value)
+            log.warning("order %s: %s; it stays %s", view.reference, exc, view.status.value)
         return view
 
     async def _authorize(self, view: OrderView, token: str) -> OrderView:
