@@ -47,11 +47,9 @@ class StandIn(FakeAri):
     playback_ms: int = 1_500
     ring_ms: int = 500
     times: dict[str, CallTimes] = field(default_factory=dict)
-    rest_requests: int = 0
     _later: set[asyncio.Future[None]] = field(default_factory=set)
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
-        self.rest_requests += 1
         path = request.path.removeprefix("/ari")
         parts = path.strip("/").split("/")
         now = self.clock.now
