@@ -58,9 +58,10 @@ class Settings:
     """At shutdown the API's requests in flight get this long, then they are cancelled."""
     agi_allow: Allowlist | None = None
     api_allow: Allowlist | None = None
-    api_trusted_proxies: Allowlist | None = None
-    """The reverse proxy in front of the API: X-Forwarded-For is believed only from it."""
     """Peer networks that may connect; needed when the host is not a loopback address."""
+    api_trusted_proxies: Allowlist | None = None
+    """The reverse proxy in front of the listener: X-Forwarded-For is believed only from it, by
+    the API and the pay pages alike."""
     api_public_url: str | None = None
     """Where clients reach the API (behind a proxy); the served OpenAPI names it as its server."""
 
@@ -93,6 +94,15 @@ SCHEMA: dict[tuple[str, str], tuple[str, object]] = {
     ("api", "public_url"): ("MINUTECARD_API_PUBLIC_URL", "str"),
     **{("web", key): (f"MINUTECARD_WEB_{key.upper()}", "web") for key in WEB_KEYS},
 }
+RETIRED = {
+    ("web", "trusted_proxies"): (
+        "MINUTECARD_WEB_TRUSTED_PROXIES",
+        "set [api] trusted_proxies (or MINUTECARD_API_TRUSTED_PROXIES) to networks like "
+        '["127.0.0.1/32"] instead: it serves the API and the pay pages',
+    ),
+}
+"""Keys once read, refused at start with what to set instead: ignoring one would silently
+change whom the engine believes. (section, key) → (its environment variable, the fix)."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -110,6 +120,9 @@ def _read(path: Path) -> dict[tuple[str, str], Any]:
         if section not in sections or not isinstance(body, dict):
             raise InvalidInput(f"config {path}: unknown section [{section}]")
         for key, value in body.items():
+            if (section, key) in RETIRED:
+                fix = RETIRED[(section, key)][1]
+                raise InvalidInput(f"config {path}: [{section}] {key} is no longer read; {fix}")
             if (section, key) not in SCHEMA:
                 raise InvalidInput(f"config {path}: unknown key {key!r} in [{section}]")
             values[(section, key)] = value
@@ -129,6 +142,9 @@ def _whole(name: str, value: Any, bounds: tuple[int, int]) -> int:
 def load(path: Path | None) -> Settings:
     """Read ``path`` (sections [ari], [database], [engine]); environment variables win."""
     values = _read(path) if path is not None else {}
+    for env, fix in RETIRED.values():
+        if os.environ.get(env):
+            raise InvalidInput(f"{env} is no longer read; {fix}")
     for field, (env, _kind) in SCHEMA.items():
         if os.environ.get(env):
             values[field] = os.environ[env]

@@ -34,6 +34,7 @@ from cards.services import advisors, api_lists, api_views, line_prices, tokens
 from cards.validate import PG_INTEGER_MAX, idempotency_key
 from pbx_engine.api import health, middleware, openapi_doc, server
 from pbx_engine.api.card_routes import CardRoutes
+from pbx_engine.api.client import TRUSTED_PROXIES
 from pbx_engine.api.limits import Limits
 from pbx_engine.api.metrics import Instruments, Totals
 from pbx_engine.api.middleware import GRANT
@@ -139,6 +140,8 @@ class Api:
         app = web.Application(
             client_max_size=MAX_BODY, middlewares=[*middleware.stack(self), self._errors]
         )
+        if self.limits.trusted_proxies is not None:
+            app[TRUSTED_PROXIES] = self.limits.trusted_proxies
         app.router.add_get("/health", self.health)
         health.add_routes(app, self.db, self.status)
         app.router.add_get("/metrics", self.metrics)

@@ -27,5 +27,6 @@ class Limits:
     """Peer networks that may connect; None: anyone who reaches the (loopback) port."""
     trusted_proxies: Allowlist | None = None
     """The TLS reverse proxy in front: from a peer in these networks the client is the last
-    address it put in X-Forwarded-For (the throttle and the access log key on the client;
-    behind a proxy every request would otherwise share the proxy's one address)."""
+    address it put in X-Forwarded-For (``client_of``). The API's throttle, the access log and
+    the pay pages' rate limits key on that client; behind a proxy every request would otherwise
+    share the proxy's one address."""

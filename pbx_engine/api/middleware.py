@@ -14,17 +14,17 @@ from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import MatchInfoError
 
 from cards.services.tokens import Grant
-from pbx_engine.allowlist import Allowlist
+from pbx_engine.api.client import client_of
 from pbx_engine.api.problem import problem
 
 if TYPE_CHECKING:
     from pbx_engine.api.app import Api, Handler
 
 GRANT = web.RequestKey("grant", Grant)
+"""Set by the handler that authenticated the request; the access log names its token."""
 BODY_TOO_LARGE = web.RequestKey("body_too_large", bool)
 """Set for a sub-application's route (the pay pages) whose body was over the limit: it answers
 in its own format (a page, not a problem+json)."""
-"""Set by the handler that authenticated the request; the access log names its token."""
 access_log = logging.getLogger("minutecard.api.access")
 OPEN_ROUTES = frozenset(
     {"/health", "/health/live", "/health/ready", "/metrics", "/v1/openapi.json"}
@@ -36,16 +36,6 @@ def route_of(request: web.Request) -> str:
     """The route's pattern (``/v1/cards/{serial}``), never the path: no serial, no query."""
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else "unmatched"
-
-
-def client_of(request: web.BaseRequest, trusted: Allowlist | None) -> str:
-    """The peer; behind a trusted proxy, the last address that proxy put in X-Forwarded-For."""
-    peer = request.remote or "unknown"
-    if trusted is not None and trusted.permits(peer):
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded[:64]
-    return peer
 
 
 def stack(api: Api) -> list[Middleware]:
@@ -68,14 +58,14 @@ def stack(api: Api) -> list[Middleware]:
             grant = request.get(GRANT)
             access_log.info(
                 "%s token=%s %s %s %d %dms",
-                client_of(request, api.limits.trusted_proxies),
+                client_of(request),
                 grant.token_id if grant else "-", request.method, route, status,
                 elapsed_ns // 1_000_000,
             )  # fmt: skip
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        peer = client_of(request, api.limits.trusted_proxies)
+        peer = client_of(request)
         wait = 0 if route_of(request) in OPEN_ROUTES else api.throttle.retry_after(peer)
         if wait:
             api.instruments.throttled.labels("auth").inc()

@@ -1,6 +1,6 @@
 """What every page answer carries and every form is checked for: security headers (CSP with the
-configured frame-ancestors), cookie rules, the CSRF token, the client's address, and clear pages
-instead of tracebacks."""
+configured frame-ancestors), cookie rules, the CSRF token, and clear pages instead of
+tracebacks."""
 
 from __future__ import annotations
 
@@ -88,15 +88,6 @@ def check_csrf(request: web.Request, form: Any) -> None:
     sent = str(form.get("csrf", ""))
     if not nonce or not hmac.compare_digest(sent, csrf_token(settings, nonce)):
         raise PageError(403, "forbidden")
-
-
-def client_address(request: web.Request) -> str:
-    """The peer; behind a trusted proxy, the last address that proxy put in X-Forwarded-For."""
-    peer = request.remote or "unknown"
-    if peer in request.app[SETTINGS].trusted_proxies:
-        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
-        return forwarded[:64] or peer
-    return peer
 
 
 def see_other(location: str) -> web.Response:

@@ -17,9 +17,9 @@ KEYS = (
     "support",
     "secret",
     "secure_cookies",
-    "trusted_proxies",
 )
-"""The [web] keys; frame_ancestors and trusted_proxies are lists, secure_cookies a boolean."""
+"""The [web] keys; frame_ancestors is a list, secure_cookies a boolean. The reverse proxy the
+pages believe is the API's, ``[api] trusted_proxies``: one listener, one proxy."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,6 @@ class WebSettings:
     support: str = ""
     secure_cookies: bool = True
     """Off only for plain-http tests and a local demo: a browser sends Secure cookies over TLS."""
-    trusted_proxies: tuple[str, ...] = ()
-    """Addresses of the TLS reverse proxy; only from these is X-Forwarded-For believed."""
 
 
 def web_settings(values: dict[str, Any], pin_secret: bytes) -> WebSettings:
@@ -56,7 +54,6 @@ def web_settings(values: dict[str, Any], pin_secret: bytes) -> WebSettings:
         operator=_text("operator", values, ""),
         support=_text("support", values, ""),
         secure_cookies=_flag("secure_cookies", values.get("secure_cookies", True)),
-        trusted_proxies=_texts("trusted_proxies", values),
     )
 
 

@@ -232,6 +232,44 @@ async def test_behind_a_trusted_proxy_the_throttle_holds_the_client_not_the_prox
         assert await get(api.read, "198.51.100.99", session) == 429  # keyed on 127.0.0.2
 
 
+@pytest.mark.parametrize(
+    ("source", "forwarded", "client"),
+    [
+        ("127.0.0.1", ["10.9.9.9, 203.0.113.5"], "203.0.113.5"),
+        ("127.0.0.1", ["198.51.100.66", "203.0.113.7"], "203.0.113.7"),  # the proxy's own line
+        ("127.0.0.1", ["2001:DB8:0::1"], "2001:db8::1"),
+        ("127.0.0.1", [], "127.0.0.1"),
+        ("127.0.0.1", [""], "127.0.0.1"),
+        ("127.0.0.1", ["203.0.113.5, "], "127.0.0.1"),
+        ("127.0.0.1", ["not-an-address"], "127.0.0.1"),
+        ("127.0.0.1", ["203.0.113.5" + " " * 60 + "x"], "127.0.0.1"),
+        ("127.0.0.1", ["1" * 5_000], "127.0.0.1"),
+        ("127.0.0.2", ["203.0.113.5"], "127.0.0.2"),
+    ],
+)
+async def test_the_client_is_the_proxys_last_forwarded_address_or_else_the_peer(
+    api_with: Started,
+    caplog: pytest.LogCaptureFixture,
+    source: str,
+    forwarded: list[str],
+    client: str,
+) -> None:
+    """What the access log, the throttle and the pages key on: from the trusted proxy the last
+    entry of all its X-Forwarded-For lines, if that is an address; else, and from any other
+    peer, the peer."""
+    api = await api_with(Limits(trusted_proxies=Allowlist.parse("t", ["127.0.0.1/32"])))
+    caplog.set_level(logging.INFO, "minutecard.api.access")
+    headers = [("X-Forwarded-For", line) for line in forwarded]  # one header line each
+    connector = aiohttp.TCPConnector(local_addr=(source, 0))
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        session.get(f"{api.url}/health", headers=headers) as resp,
+    ):
+        assert resp.status == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "minutecard.api.access"]
+    assert line.split()[0] == client
+
+
 async def test_one_access_log_line_a_request_names_the_token_never_its_secrets(
     api: Server, caplog: pytest.LogCaptureFixture
 ) -> None:

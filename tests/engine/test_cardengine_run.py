@@ -105,6 +105,16 @@ async def test_a_wrong_ari_password_is_fatal_with_a_clear_line(tmp_path: Path) -
     assert not any("Traceback" in line for line in lines)
 
 
+async def test_the_pages_old_trusted_proxies_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    config = _config(tmp_path, "http://127.0.0.1:1")
+    config.write_text(config.read_text() + '[web]\ntrusted_proxies = ["127.0.0.1"]\n')
+    code, lines = await _run_to_exit(config, _env("sqlite+aiosqlite:///unused", tmp_path))
+    assert code == 2  # refused before anything started, like every configuration error
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("cardengine: error: config ")
+    assert "[web] trusted_proxies is no longer read; set [api] trusted_proxies" in lines[0]
+
+
 @pytest.mark.parametrize("schema", ["none", "missing file"])
 async def test_a_database_not_upgraded_is_refused_with_the_fix(tmp_path: Path, schema: str) -> None:
     path = tmp_path / "empty.sqlite3"

@@ -123,3 +123,37 @@ def test_an_allowlist_from_the_file_or_the_environment(
     assert not settings.api_allow.permits("198.51.100.1")
     assert settings.api_shutdown_seconds == 2
     assert load(write(tmp_path, '[ari]\npassword = "p"\n')).api_shutdown_seconds == 5
+
+
+def test_one_trusted_proxy_setting_from_the_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
+    path = write(tmp_path, '[ari]\npassword = "p"\n[api]\ntrusted_proxies = ["127.0.0.1/32"]\n')
+    proxies = load(path).api_trusted_proxies
+    assert proxies is not None and proxies.permits("127.0.0.1")
+    assert not proxies.permits("127.0.0.2")
+    monkeypatch.setenv("MINUTECARD_API_TRUSTED_PROXIES", "192.0.2.0/24")
+    proxies = load(path).api_trusted_proxies
+    assert proxies is not None and str(proxies) == "192.0.2.0/24"
+    assert load(write(tmp_path, '[ari]\npassword = "p"\n')).api_trusted_proxies is not None
+    monkeypatch.delenv("MINUTECARD_API_TRUSTED_PROXIES")
+    assert load(write(tmp_path, '[ari]\npassword = "p"\n')).api_trusted_proxies is None
+
+
+def test_the_pages_own_trusted_proxies_is_refused_naming_the_one_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was read once; ignoring it now would leave the pages keyed on the proxy's address."""
+    monkeypatch.setenv("MINUTECARD_PIN_SECRET", SECRET)
+    old = '[ari]\npassword = "p"\n[web]\ntrusted_proxies = ["127.0.0.1"]\n'
+    with pytest.raises(InvalidInput) as refused:
+        load(write(tmp_path, old))
+    assert "[web] trusted_proxies is no longer read; set [api] trusted_proxies" in str(
+        refused.value
+    )
+    monkeypatch.setenv("MINUTECARD_WEB_TRUSTED_PROXIES", "127.0.0.1")
+    with pytest.raises(InvalidInput) as refused:
+        load(write(tmp_path, '[ari]\npassword = "p"\n'))
+    assert str(refused.value).startswith("MINUTECARD_WEB_TRUSTED_PROXIES is no longer read; ")
+    assert "MINUTECARD_API_TRUSTED_PROXIES" in str(refused.value)

@@ -15,7 +15,9 @@ from aiohttp import web
 from cards.db import Database
 from cards.journal import Journal
 from cards.services import activation
+from pbx_engine.allowlist import Allowlist
 from pbx_engine.api.app import Api, Status, serve
+from pbx_engine.api.limits import Limits
 from pbx_engine.payments.routes import PaymentRoutes
 from pbx_engine.payments.service import Payments
 from pbx_engine.payments.settings import PaymentSettings, ProjectPayments
@@ -49,8 +51,10 @@ async def start_pages(
     tmp_path: Path,
     frame_ancestors: tuple[str, ...] = (),
     shop_url: str = "https://shop.example/pay",
+    trusted_proxies: Allowlist | None = None,
 ) -> tuple[Pages, web.AppRunner]:
-    """The pages with ``transfer`` and ``webhook`` (its shop page at ``shop_url``) offered."""
+    """The pages with ``transfer`` and ``webhook`` (its shop page at ``shop_url``) offered,
+    served by the API's listener with its ``[api] trusted_proxies``."""
     [card] = await project_with_cards(db, unit="money", value=10 * EUR, settings=SHOP)
     bound = await activation.activate(db, "astro", LINE, card.pin, secret=SECRET)
     assert bound.card is not None
@@ -71,7 +75,10 @@ async def start_pages(
 
     port = free_port()
     runner = await serve(
-        Api(db, status), "127.0.0.1", port, [PaymentRoutes(payments).add_to, pages]
+        Api(db, status, Limits(trusted_proxies=trusted_proxies)),
+        "127.0.0.1",
+        port,
+        [PaymentRoutes(payments).add_to, pages],
     )
     url = f"http://127.0.0.1:{port}"
     return Pages(url, card.serial, card.pin, sites[0], bound.card.id), runner

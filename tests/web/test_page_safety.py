@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from cards.db import Database
 from cards.errors import InvalidInput
 from cards.models import PinFailure
 from cards.services import projects
+from pbx_engine.allowlist import Allowlist
 from pbx_engine.config import load
 from pbx_engine.web.guard import set_cookie
 from pbx_engine.web.limits import RateLimit
@@ -101,6 +103,49 @@ async def test_lookups_are_limited_per_client_and_per_line_with_retry_after(page
         form = {"csrf": token, "line": "+4930123456", "pin": "00000000"}
         async with session.post(f"{pages.url}/pay/astro/account", data=form) as resp:
             assert resp.status == 429
+
+
+async def test_behind_the_trusted_proxy_the_pages_and_the_api_limit_the_client_not_the_proxy(
+    db: Database, tmp_path: Path
+) -> None:
+    """One setting, [api] trusted_proxies, for the whole listener: through the proxy each
+    forwarded client has its own lookup bucket and its own failed-authentication count; a peer
+    that is not the proxy is keyed on its own address whatever X-Forwarded-For it sends."""
+    found, runner = await start_pages(
+        db, tmp_path, trusted_proxies=Allowlist.parse("t", ["127.0.0.1/32"])
+    )
+    found.site.per_client = RateLimit(1, 60_000)
+    found.site.floor_ms = 0  # the floor is tested above; here only the buckets count
+    page, card = f"{found.url}/pay/astro", f"{found.url}/v1/cards/{found.serial}"
+
+    async def lookup(session: aiohttp.ClientSession, token: str, client: str) -> int:
+        form = {"csrf": token, "line": "0171 7654321", "serial": "NOSUCH99"}
+        headers = {"X-Forwarded-For": f"10.9.9.9, {client}"}  # the first one the client's own
+        async with session.post(page, data=form, headers=headers) as resp:
+            return resp.status
+
+    async def wrong_token(session: aiohttp.ClientSession, client: str) -> int:
+        headers = {"Authorization": "Bearer mct_wrong", "X-Forwarded-For": client}
+        async with session.get(card, headers=headers) as resp:
+            return resp.status
+
+    try:
+        async with client() as proxy:
+            token = await form_token(proxy, page)
+            assert [await lookup(proxy, token, c) for c in ("203.0.113.5",) * 2] == [200, 429]
+            assert await lookup(proxy, token, "203.0.113.6") == 200  # another caller, same proxy
+            assert {await wrong_token(proxy, "203.0.113.5") for _ in range(20)} == {401}
+            assert await wrong_token(proxy, "203.0.113.5") == 429
+            assert await wrong_token(proxy, "203.0.113.6") == 401  # another shop, same proxy
+        other = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(connector=other, cookie_jar=jar) as stranger:
+            token = await form_token(stranger, page)
+            assert [await lookup(stranger, token, f"198.51.100.{n}") for n in (1, 2)] == [200, 429]
+            assert {await wrong_token(stranger, f"198.51.100.{n}") for n in range(20)} == {401}
+            assert await wrong_token(stranger, "198.51.100.99") == 429  # keyed on 127.0.0.2
+    finally:
+        await runner.cleanup()
 
 
 def test_a_rate_limit_forgets_the_oldest_key_beyond_its_size() -> None:
