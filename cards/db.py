@@ -10,13 +10,14 @@ registered with ``on_credit_change`` hear the card ids (cards/credit.py).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,6 +36,15 @@ NO_SNAPSHOT = "no snapshot"
 """``READ_ONLY_OPTION`` value: on SQLite no BEGIN; each statement reads the newest commit."""
 CREDIT_CHANGED = "minutecard_credit_changed"
 """Key in ``session.info``: the card ids whose credit this transaction changed."""
+OUTBOX_ADDED = "minutecard_outbox_added"
+"""Key in ``session.info``: this transaction queued webhook deliveries."""
+
+PING_AFTER_IDLE_MS = 1_000
+"""A pooled PostgreSQL connection idle longer than this is pinged before it is used (a server
+restart leaves it dead); one used more recently is not (HikariCP's ``aliveBypassWindowMs``): the
+ping is three round trips (BEGIN, ``;``, ROLLBACK) and a call's transactions come milliseconds
+apart, so pinging every checkout cost a tenth of the engine's CPU per call (bench.load)."""
+IDLE_SINCE = "minutecard_idle_since_ns"
 
 CreditListener = Callable[[frozenset[int]], None]
 
@@ -102,25 +112,62 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 class Database:
     """One engine and its session factory; ``transaction()`` is the unit of every money move."""
 
-    def __init__(self, url: str | None = None, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        echo: bool = False,
+        ping_after_idle_ms: int = PING_AFTER_IDLE_MS,
+    ) -> None:
         self.url = check_url(url or default_url())
         self.is_sqlite = self.url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["module"] = OneHopDbapi()
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine = create_async_engine(self.url, **kwargs)
+        self.pings = 0
+        """Pings of idle pooled connections (PostgreSQL)."""
         if self.is_sqlite:
             _sqlite_pragmas(self.engine)
+        else:
+            self._ping_when_idle(ping_after_idle_ms)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._credit_listeners: list[CreditListener] = []
+        self._outbox_listeners: list[Callable[[], None]] = []
+
+    def _ping_when_idle(self, after_ms: int) -> None:
+        pool = self.engine.sync_engine.pool
+
+        @event.listens_for(pool, "checkin")
+        def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+            record.info[IDLE_SINCE] = time.monotonic_ns()
+
+        @event.listens_for(pool, "checkout")
+        def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            since = record.info.get(IDLE_SINCE)
+            if since is None or time.monotonic_ns() - since <= after_ms * 1_000_000:
+                return
+            self.pings += 1
+            try:
+                dbapi_connection.ping()
+            except Exception as exc:
+                # The pool drops this connection and checks out another (SQLAlchemy's
+                # documented pessimistic disconnect handling).
+                raise DisconnectionError(f"pooled connection dead after idling: {exc}") from exc
 
     def on_credit_change(self, listener: CreditListener) -> Callable[[], None]:
         """Call ``listener`` after every commit in this process that changed cards' credit;
         returns the function that removes it."""
         self._credit_listeners.append(listener)
         return lambda: self._credit_listeners.remove(listener)
+
+    def on_outbox(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` after every commit in this process that queued webhook deliveries
+        (the sender sends them at once instead of at its next poll); returns its remover."""
+        self._outbox_listeners.append(listener)
+        return lambda: self._outbox_listeners.remove(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -129,6 +176,10 @@ class Database:
             async with session.begin():
                 yield session
             changed = session.info.pop(CREDIT_CHANGED, None)
+            queued = session.info.pop(OUTBOX_ADDED, False)
+        if queued:
+            for wake in list(self._outbox_listeners):
+                wake()
         if changed:
             cards = frozenset(changed)
             for listener in list(self._credit_listeners):

@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cards.clock import aware, utcnow
+from cards.db import OUTBOX_ADDED
 from cards.models import Card, Webhook, WebhookDelivery
 
 TOPUP_CREDITED = "topup.credited"
@@ -51,6 +52,7 @@ async def _add(
         "attempts": 0, "next_at": now, "created_at": now,
     }  # fmt: skip
     await session.execute(_ADD, [{**row, "webhook_id": hook} for hook in hooks])
+    session.info[OUTBOX_ADDED] = True
 
 
 async def emit(

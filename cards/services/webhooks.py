@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from cards import validate
 from cards.clock import utcnow
-from cards.db import Database
+from cards.db import OUTBOX_ADDED, Database
 from cards.errors import Conflict, InvalidInput, NotFound
 from cards.models import Webhook, WebhookAttempt, WebhookDelivery
 from cards.services.operator_log import note
@@ -142,6 +142,7 @@ async def redeliver(db: Database, delivery_id: int, *, actor: str) -> WebhookDel
         if row.state == PENDING:
             raise Conflict(f"delivery {delivery_id} is pending already")
         row.state, row.attempts, row.next_at = PENDING, 0, utcnow()
+        session.info[OUTBOX_ADDED] = True
         hook = await session.get_one(Webhook, row.webhook_id)
         await note(
             session, actor=actor, action="webhook_redeliver", project_id=hook.project_id,
@@ -161,7 +162,10 @@ class Due:
     attempts: int
 
 
-async def due(db: Database, now: datetime, limit: int = 20) -> list[Due]:
+DUE_BATCH = 20
+
+
+async def due(db: Database, now: datetime, limit: int = DUE_BATCH) -> list[Due]:
     async with db.read() as session:
         rows = await session.execute(
             select(WebhookDelivery, Webhook.url, Webhook.secret)

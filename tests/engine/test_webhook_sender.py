@@ -5,6 +5,7 @@ a new sender (a restarted engine) resumes what is pending; the outcomes are a co
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -24,7 +25,7 @@ from cards.journal import Journal
 from cards.models import WebhookDelivery
 from cards.services import ledger, webhooks
 from pbx_engine.api.app import Api, Status, serve
-from pbx_engine.webhook_sender import MAX_ATTEMPTS, WebhookSender, backoff
+from pbx_engine.webhook_sender import MAX_ATTEMPTS, POLL_MS, WebhookSender, backoff
 from testbed.fake_ari import FakeClock
 from testbed.postgres import free_port
 from tests.cards.helpers import project_with_cards
@@ -245,3 +246,31 @@ async def test_a_redirect_is_not_followed_to_another_host(db: Database) -> None:
     assert (row.state, row.attempts) == ("pending", 1)
     [listed] = await webhooks.deliveries(db, 1)
     assert [t["status"] for t in listed["tries"]] == [307]
+
+
+async def test_a_delivery_queued_in_this_process_is_sent_before_the_poll(
+    db: Database, receiver: Receiver
+) -> None:
+    """The engine's clock never moves, so the sender's poll never comes: only the commit that
+    queued the event can have woken it."""
+    engine_clock = clock()
+    sender = WebhookSender(db, engine_clock)
+    running = asyncio.create_task(sender.run())
+    try:
+        async with asyncio.timeout(10):
+            while engine_clock.next_deadline() is None:  # first look done: waits for the poll
+                await asyncio.sleep(0.01)
+        assert await delivery_count(db) == 0
+        await topped_up(db, receiver.url)
+        async with asyncio.timeout(10):
+            while not receiver.got:
+                await asyncio.sleep(0.01)
+        assert (await delivery(db)).state == "delivered"
+        assert engine_clock.next_deadline() == engine_clock.now + POLL_MS
+    finally:
+        running.cancel()
+
+
+async def delivery_count(db: Database) -> int:
+    async with db.read() as session:
+        return len((await session.scalars(select(WebhookDelivery))).all())
