@@ -29,7 +29,7 @@ async def measure(delay_ms: int) -> dict[str, int]:
     late_us: list[int] = []
     done = asyncio.Event()
 
-    async def fired(name: str, at_ms: int) -> None:
+    def fired(name: str, at_ms: int) -> None:
         late_us.append(time.monotonic_ns() // 1_000 - at_ms * 1_000)
         if len(late_us) == TIMERS:
             done.set()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from pbx_engine.clock import Clock
 
@@ -14,29 +13,25 @@ log = logging.getLogger("minutecard.timers")
 class Timers:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._cancels: dict[str, Callable[[], None]] = {}
 
-    def start(self, name: str, at_ms: int, fire: Callable[[str, int], Awaitable[None]]) -> None:
+    def start(self, name: str, at_ms: int, fire: Callable[[str, int], None]) -> None:
         self.cancel(name)
 
-        async def run() -> None:
-            await self.clock.sleep_until(at_ms)
-            self._tasks.pop(name, None)
+        def due() -> None:
+            self._cancels.pop(name, None)
             try:
-                await fire(name, at_ms)
+                fire(name, at_ms)
             except Exception:
                 log.exception("timer %s failed", name)
 
-        self._tasks[name] = asyncio.get_running_loop().create_task(run(), name=f"timer {name}")
+        self._cancels[name] = self.clock.call_at(at_ms, due)
 
     def cancel(self, name: str) -> None:
-        task = self._tasks.pop(name, None)
-        if task is not None:
-            task.cancel()
+        cancel = self._cancels.pop(name, None)
+        if cancel is not None:
+            cancel()
 
     def cancel_prefix(self, prefix: str) -> None:
-        for name in [n for n in self._tasks if n.startswith(prefix)]:
+        for name in [n for n in self._cancels if n.startswith(prefix)]:
             self.cancel(name)
-
-    def pending(self) -> dict[str, bool]:
-        return {name: not task.done() for name, task in self._tasks.items()}

@@ -12,6 +12,7 @@ import base64
 import heapq
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,19 @@ class FakeClock:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (at_ms, next(self._seq), future))
         await future
+
+    def call_at(self, at_ms: int, callback: Callable[[], None]) -> Callable[[], None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(lambda f: None if f.cancelled() else callback())
+        if at_ms <= self.now:
+            future.set_result(None)
+        else:
+            heapq.heappush(self._sleepers, (at_ms, next(self._seq), future))
+
+        def cancel() -> None:
+            future.cancel()
+
+        return cancel
 
     def next_deadline(self) -> int | None:
         while self._sleepers and self._sleepers[0][2].done():

@@ -139,8 +139,8 @@ class CommandRunner:
         # Finished: the engine forgets the call (and its timers) once the machine is done.
         return None
 
-    def _fired(self, call_id: str, c: cmd.StartTimer) -> Callable[[str, int], Awaitable[None]]:
-        async def fire(_name: str, at_ms: int) -> None:
+    def _fired(self, call_id: str, c: cmd.StartTimer) -> Callable[[str, int], None]:
+        def fire(_name: str, at_ms: int) -> None:
             self.timer_sink(call_id, ev.TimerFired(c.timer, at_ms))
 
         return fire
