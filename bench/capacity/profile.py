@@ -12,6 +12,7 @@ from typing import Any
 PY_SPY = Path(sys.executable).parent / "py-spy"
 RATE_HZ = 100
 TOP = 15
+LOOP_CALL = "Handle._run (asyncio/events.py)"
 
 
 async def profile(pid: int, seconds: int, out: Path) -> dict[str, Any]:
@@ -34,33 +35,38 @@ async def profile(pid: int, seconds: int, out: Path) -> dict[str, Any]:
 def top_functions(raw: str) -> dict[str, Any]:
     """From py-spy's raw (collapsed) stacks, ``frame;frame;… count`` with the innermost last:
     the functions with most own samples and with most samples anywhere in the stack, and the
-    same by top-level package. Idle samples (the loop waiting in epoll) are not in ``raw``."""
-    own: Counter[str] = Counter()
-    anywhere: Counter[str] = Counter()
-    packages: Counter[str] = Counter()
-    total = 0
+    same by top-level package. Idle samples (the loop waiting in epoll) are not in ``raw``;
+    SQLAlchemy's greenlets show as stacks of their own."""
+    stacks = []
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
+        if stack and count.isdigit():
+            stacks.append((stack.split(";"), int(count)))
+    # The entry chain (cardengine, click, asyncio.run, run_forever, _run_once) sits under every
+    # callback: cumulative counts start below it, at the callback the loop runs.
+    entry = {f for frames, _ in stacks if LOOP_CALL in frames
+             for f in frames[: frames.index(LOOP_CALL) + 1]}  # fmt: skip
+    own: Counter[str] = Counter()
+    below: Counter[str] = Counter()
+    package_own: Counter[str] = Counter()
+    package_below: Counter[str] = Counter()
+    total = 0
+    for frames, n in stacks:
         total += n
-        frames = stack.split(";")
         own[frames[-1]] += n
-        for frame in set(frames):
-            anywhere[frame] += n
-        for package in {_package(frame) for frame in frames}:
-            packages[package] += n
-    # The event loop's own frames (run_forever, _run_once, …) sit under nearly every sample.
-    loop_frames = [f for f, n in anywhere.items() if n * 10 > total * 9]
-    for frame in loop_frames:
-        del anywhere[frame]
+        package_own[_package(frames[-1])] += n
+        inner = {f for f in frames if f not in entry}
+        for frame in inner:
+            below[frame] += n
+        for package in {_package(f) for f in inner}:
+            package_below[package] += n
     return {
         "busy_samples": total,
         "own": _shares(own, total),
-        "cumulative": _shares(anywhere, total),
-        "cumulative_leaves_out": sorted(loop_frames),
-        "by_package_cumulative": _shares(packages, total),
+        "cumulative": _shares(below, total),
+        "cumulative_leaves_out": sorted(entry),
+        "by_package_own": _shares(package_own, total, "package"),
+        "by_package_cumulative": _shares(package_below, total, "package"),
     }
 
 
@@ -71,8 +77,8 @@ def _package(frame: str) -> str:
     return where.rstrip(")").split("/")[0].removesuffix(".py")
 
 
-def _shares(counts: Counter[str], total: int) -> list[dict[str, Any]]:
+def _shares(counts: Counter[str], total: int, key: str = "function") -> list[dict[str, Any]]:
     return [
-        {"function": name, "samples": n, "share_pct": (n * 200 + total) // (2 * max(total, 1))}
+        {key: name, "samples": n, "share_pct": (n * 200 + total) // (2 * max(total, 1))}
         for name, n in counts.most_common(TOP)
     ]
