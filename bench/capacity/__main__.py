@@ -1,4 +1,4 @@
-"""python -m bench.capacity [--steps 250,500,1000,2000] [--knee-steps 3000,4000,6000,8000]
+"""python -m bench.capacity [--steps 250,500,1000,2000] [--knee-steps 3000,4000,5000,6000,8000]
 [--engines 2] [--pair-steps 1000,2000,3000] [--rate 30] [--hold 20] [--dbs …]
 → bench/results/capacity.json
 
@@ -96,7 +96,7 @@ def _counts(option: str, text: str) -> list[int]:
 @click.option("--steps", default="250,500,1000,2000", help="live calls per step, comma-separated")
 @click.option(
     "--knee-steps",
-    default="3000,4000,6000,8000",
+    default="3000,4000,5000,6000,8000",
     help="PostgreSQL only: further steps until lag p99 passes 20 ms ('' for none)",
 )
 @click.option(

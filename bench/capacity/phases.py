@@ -67,6 +67,9 @@ async def one_engine(
                         "the stand-in, not the engine, is the limit")  # fmt: skip
                 break
             e = figures["engines"][0]
+            if e["cards_left"] == 0:
+                note = f"the cards ran out at {target}: no knee judged (a bench error)"
+                break
             knee = {"live_calls": e["live_calls"], "event_loop_lag_ms_p99": e["event_loop_lag_ms"]
                     ["p99"], "refused_in_step": e["refused_in_step"]}  # fmt: skip
             note = "the first step past the knee bound; profiled there, at the same load"

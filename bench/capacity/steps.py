@@ -111,6 +111,7 @@ async def step(
             "setups_per_s_in_hold": held.setups * 1000 // hold_ms,
             "caller_hangups_in_hold": held.churned,
             "refused_in_step": after.refused - refused,
+            "cards_left": e.count - e.started,
             "event_loop_lag_ms": {
                 "p50": lag_pct(b.lag, after.lag_cumulative, 50),
                 "p99": lag_pct(b.lag, after.lag_cumulative, 99),
