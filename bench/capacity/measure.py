@@ -46,7 +46,8 @@ def lag_pct(before: list[int], after: list[int], pct: int) -> int | str:
     total = counts[-1]
     if total == 0:
         return 0
-    for bound, seen in zip((*LAG_BUCKETS_MS, "+Inf"), counts, strict=True):
+    bounds: tuple[int | str, ...] = (*LAG_BUCKETS_MS, "+Inf")
+    for bound, seen in zip(bounds, counts, strict=True):
         if seen * 100 >= total * pct:
             return bound
     return "+Inf"

@@ -128,7 +128,8 @@ async def _profiled(
 def _flat(figures: dict[str, Any]) -> dict[str, Any]:
     """One engine's step: its figures beside the step's own (as the result always had them)."""
     (e,) = figures["engines"]
-    return {k: v for k, v in figures.items() if k != "engines"} | e
+    mine: dict[str, Any] = e
+    return {k: v for k, v in figures.items() if k != "engines"} | mine
 
 
 async def two_engines(
