@@ -1,4 +1,4 @@
-"""python -m bench.capacity [--steps 250,500,1000,2000] [--knee-steps 3000,4000,5000,6000,8000]
+"""python -m bench.capacity [--steps 500,1000,2000] [--knee-steps 3000,4000,5000,6000,8000]
 [--engines 2] [--pair-steps 1000,2000,3000] [--rate 30] [--hold 20] [--dbs …]
 → bench/results/capacity.json
 
@@ -53,13 +53,16 @@ async def bench(
             url = await databases.fresh(kind)
             pg_url = url if kind == "postgresql" else None
             knee = knee_steps if kind == "postgresql" else []
+            started = time.monotonic()
             result = await one_engine(url, pg_url, root / kind, ramp, knee, profile_s, own)
-            runs.append({"database": kind, **result})
+            runs.append({"database": kind, "took_s": int(time.monotonic() - started), **result})
         if pair is not None:
             url = await databases.fresh("postgresql")
             one = next((r["capacity_live_calls"] for r in runs if r["database"] == "postgresql"),
                        0)  # fmt: skip
+            started = time.monotonic()
             two = await two_engines(url, root / "two", pair, own, one)
+            two["took_s"] = int(time.monotonic() - started)
     finally:
         probe.cancel()
         databases.close()
@@ -93,7 +96,7 @@ def _counts(option: str, text: str) -> list[int]:
 
 
 @click.command()
-@click.option("--steps", default="250,500,1000,2000", help="live calls per step, comma-separated")
+@click.option("--steps", default="500,1000,2000", help="live calls per step, comma-separated")
 @click.option(
     "--knee-steps",
     default="3000,4000,5000,6000,8000",

@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from bench.capacity.measure import LAG_KNEE_MS, past_knee, spread
 from bench.capacity.profile import profile
-from bench.capacity.run import Engine, Ramp, cards, start_engine
+from bench.capacity.run import BLOCK, Cards, Engine, Ramp, line, start_engine
 from bench.capacity.steps import hold, step
-from bench.load.world import callers
 from cards.clock import aware
 from cards.db import Database
 from cards.models import CallRecord
@@ -44,17 +43,19 @@ async def one_engine(
     url: str, pg_url: str | None, work: Path, ramp: Ramp, knee_steps: list[int],
     profile_s: int, own: Pressure,
 ) -> dict[str, Any]:  # fmt: skip
-    """``ramp.steps``, then ``knee_steps`` until a step is past the knee (lag p99 over 20 ms,
-    calls refused or the step not reached): there the engine is profiled at the same load."""
+    """``ramp.steps``, then ``knee_steps``; with knee steps, up to the first step past the knee
+    (lag p99 over 20 ms or the step not reached): there the engine is profiled at that load."""
     whole = Ramp(ramp.steps + knee_steps, ramp.rate_per_s, ramp.hold_s, ramp.talk_mean_s,
                  ramp.credit_s, ramp.churn, ramp.seed)  # fmt: skip
-    count = whole.cards_needed()
-    credit_of = await cards(url, count, whole)
-    engine = await start_engine(url, work, credit_of, callers(count), 0, count)
+    cards = Cards(url, ramp.credit_s)
+    await cards.start()
+    engine = await start_engine(url, work, cards)
     rng = random.Random(ramp.seed + 1)
     steps: list[dict[str, Any]] = []
     knee: dict[str, Any] | None = None
     note = f"no knee: lag p99 <= {LAG_KNEE_MS} ms at every step"
+    if not knee_steps:
+        note = "no knee search here (--knee-steps run on PostgreSQL only)"
     try:
         for target in whole.steps:
             figures = await step([engine], target, whole, rng, own, pg_url)
@@ -77,7 +78,7 @@ async def one_engine(
             knee["profile"]["setups_while_profiled"] = held
             break
         else:
-            if knee_steps:
+            if knee_steps and len(steps) == len(whole.steps):
                 note += f" up to {whole.steps[-1]} live calls (the ceiling)"
     finally:
         await engine.stop()
@@ -118,6 +119,7 @@ async def _profiled(
 ) -> tuple[int, dict[str, Any]]:
     """Profile the engine while the step goes on being held (set-ups and churn as before)."""
     target = engine.standin.live_calls
+    await engine.ensure_cards(ramp.cards_for(0, seconds))
     held, prof = await asyncio.gather(
         hold(engine, target, ramp, rng, seconds + 1),
         profile(engine.proc.pid, seconds, work / "knee-profile.txt"),
@@ -138,16 +140,14 @@ async def two_engines(
     """Two engines, each with its own stand-in and cards, on one PostgreSQL database, ramped
     together to the same steps; the combined capacity is the highest step both keep within the
     knee bound, against twice one engine's (from the same run's one-engine phase)."""
-    count = ramp.cards_needed()
-    credit_of = await cards(url, 2 * count, ramp)
-    lines = callers(2 * count)
     engines: list[Engine] = []
     rng = random.Random(ramp.seed + 2)
     steps: list[dict[str, Any]] = []
     try:
         for k in range(2):
-            engines.append(await start_engine(url, work / f"engine{k + 1}", credit_of, lines,
-                                              k * count, count))  # fmt: skip
+            cards = Cards(url, ramp.credit_s, first=k * BLOCK)
+            await cards.start()
+            engines.append(await start_engine(url, work / f"engine{k + 1}", cards))
         for target in ramp.steps:
             figures = await step(engines, target, ramp, rng, own, url)
             figures["live_calls"] = sum(e["live_calls"] for e in figures["engines"])
@@ -185,22 +185,21 @@ async def judge_hangups(url: str, engines: list[Engine], steps: list[dict[str, A
         await db.close()
     started = {caller: aware(at) for caller, at in rows if at is not None}
     for k, engine in enumerate(engines):
-        channel_of = {engine.lines[i]: f"cap{i}"
-                      for i in range(engine.first, engine.first + engine.count)}  # fmt: skip
+        index_of = {line(i): i for i in range(engine.cards.first, engine.cards.made)}
         for figures in steps:
             mine = figures["engines"][k]
             low, high = mine.pop("window_ms")
             late = []
-            for line, charge_start in started.items():
-                channel = channel_of.get(line)
-                t = engine.standin.times.get(channel or "")
-                if channel is None or t is None or t.advisor_cut_ms is None:
+            for caller, charge_start in started.items():
+                i = index_of.get(caller)
+                t = engine.standin.times.get(f"cap{i}")
+                if i is None or t is None or t.advisor_cut_ms is None:
                     continue
                 if t.ended_ms is not None:
                     continue
                 if low <= t.advisor_cut_ms < high and t.advisor_cut_wall_ms is not None:
                     planned = (
-                        int(charge_start.timestamp() * 1000) + engine.credit_of[channel] * 1000
+                        int(charge_start.timestamp() * 1000) + engine.cards.credit_of(i) * 1000
                     )
                     late.append(t.advisor_cut_wall_ms - planned)
             mine["advisor_hangup_minus_charge_start_minus_credit_ms"] = spread(late)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from bench.capacity.standin import StandIn, WallClock
 from bench.load import procstat
-from bench.load.world import callers
 from cards.db import Database
 from cards.services import activation, cardbatch
 from pbx_engine.clock import RealClock
@@ -24,6 +23,8 @@ from testbed.fake_ari import PASSWORD, USER
 from testbed.postgres import free_port
 
 BIN = Path(sys.executable).parent
+BLOCK = 50_000
+"""Calls an engine may place in one run (its cards and lines are a block of their own)."""
 PG_WORKERS = 4
 """Cards activated at once on PostgreSQL (SQLite has one writer): 10,000 cards take a while."""
 
@@ -42,9 +43,10 @@ class Ramp:
     calls stay at the step and set-ups run at the rate (the issue's 2,000 live at 30/s)."""
     seed: int = 7
 
-    def cards_needed(self) -> int:
-        """Per engine: the top step, every set-up of every hold, and a ramp's worth spare."""
-        return max(self.steps) + self.rate_per_s * (self.hold_s * len(self.steps) + 60)
+    def cards_for(self, missing: int, seconds: int) -> int:
+        """Cards a step needs: the calls it lacks (half again: refused ones and ones that end
+        on the way are replaced) and a set-up a tick for ``seconds`` of hold and slack."""
+        return missing * 3 // 2 + self.rate_per_s * (seconds + 15)
 
 
 @dataclass
@@ -55,10 +57,8 @@ class Engine:
     standin: StandIn
     proc: asyncio.subprocess.Process
     metrics_url: str
-    credit_of: dict[str, int]
-    lines: list[str]
-    first: int
-    count: int
+    cards: Cards
+    """This engine's calls are cap{cards.first}, cap{cards.first + 1}, …"""
     started: int = 0
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     ending: set[asyncio.Task[None]] = field(default_factory=set)
@@ -67,14 +67,21 @@ class Engine:
     rss_start: int = 0
 
     def has_cards(self) -> bool:
-        return self.started < self.count
+        return self.cards.first + self.started < self.cards.made
+
+    def cards_left(self) -> int:
+        return self.cards.made - self.cards.first - self.started
+
+    async def ensure_cards(self, calls: int) -> None:
+        """Cards for ``calls`` more calls, made now (between measured windows)."""
+        await self.cards.make_up_to(self.cards.first + self.started + calls)
 
     def start_one(self, rng: random.Random, talk_mean_s: int) -> None:
-        i = self.first + self.started
+        i = self.cards.first + self.started
         self.started += 1
         channel = f"cap{i}"
         talk_s = max(1, int(rng.expovariate(1 / talk_mean_s)))
-        task = asyncio.create_task(self._call(channel, self.lines[i], talk_s))
+        task = asyncio.create_task(self._call(channel, line(i), talk_s))
         self.tasks[channel] = task
         self.placed.append(channel)
         task.add_done_callback(lambda _: self.tasks.pop(channel, None))
@@ -115,8 +122,7 @@ class Engine:
         await self.standin.stop()
 
 
-async def start_engine(url: str, work: Path, credit_of: dict[str, int], lines: list[str],
-                       first: int, count: int) -> Engine:  # fmt: skip
+async def start_engine(url: str, work: Path, cards: Cards) -> Engine:
     """A stand-in on a port of its own and ``cardengine run`` connected to it."""
     standin = StandIn(WallClock())  # type: ignore[arg-type]
     await standin.start()
@@ -141,8 +147,7 @@ async def start_engine(url: str, work: Path, credit_of: dict[str, int], lines: l
     )
     for _ in range(200):
         if standin.connects and standin.allowed is not None:
-            engine = Engine(standin, proc, f"http://127.0.0.1:{api_port}/metrics", credit_of,
-                            lines, first, count)  # fmt: skip
+            engine = Engine(standin, proc, f"http://127.0.0.1:{api_port}/metrics", cards)
             engine.rss_start = procstat.rss_kib(proc.pid)
             return engine
         await asyncio.sleep(0.05)
@@ -151,34 +156,58 @@ async def start_engine(url: str, work: Path, credit_of: dict[str, int], lines: l
     raise RuntimeError(f"cardengine did not connect to the stand-in (log: {work / 'engine.log'})")
 
 
-async def cards(url: str, count: int, ramp: Ramp) -> dict[str, int]:
-    """One card and bound line per call (project astro: 1 card unit a second); the credit of
-    each call's card in seconds, by the caller's channel. Engines get disjoint index ranges."""
-    db = Database(url)
-    credit_of: dict[str, int] = {}
-    workers = PG_WORKERS if url.startswith("postgresql") else 1
-    try:
-        await astro_project(db, secret=SECRET, credit=ramp.credit_s[0])
-        lines = callers(count)
-        kinds = len(ramp.credit_s)
-        for k, credit in enumerate(ramp.credit_s):
-            mine = list(range(k, count, kinds))
-            made = []
-            for at in range(0, len(mine), cardbatch.MAX_BATCH):
-                chunk = len(mine[at : at + cardbatch.MAX_BATCH])
-                made += await cardbatch.create_cards(db, "astro", chunk, credit, secret=SECRET)
-            pairs = list(zip(mine, made, strict=True))
+def line(i: int) -> str:
+    """The caller line of call ``i`` (bound to its card)."""
+    return f"+49302000{i:04d}"
 
-            async def bind(share: list[tuple[int, cardbatch.NewCard]]) -> None:
-                for i, card in share:
-                    await activation.activate(db, "astro", lines[i], card.pin, secret=SECRET)
 
-            await asyncio.gather(*(bind(pairs[w::workers]) for w in range(workers)))
-            for i in mine:
-                credit_of[f"cap{i}"] = credit
-    finally:
-        await db.close()
-    return credit_of
+@dataclass
+class Cards:
+    """One card and bound line per call (project astro: 1 card unit a second), credits in turn
+    from ``credit_s``; made block by block as the ramp needs them, so a run that meets its knee
+    early does not wait for cards of steps it never reaches."""
+
+    url: str
+    credit_s: tuple[int, ...]
+    first: int = 0
+    """Calls first … made - 1 have their card; engine k's block starts at k × BLOCK."""
+    made: int = 0
+
+    async def start(self) -> None:
+        """The project (with the first block) and this block's start."""
+        if self.first == 0:
+            db = Database(self.url)
+            try:
+                await astro_project(db, secret=SECRET, credit=self.credit_s[0])
+            finally:
+                await db.close()
+        self.made = self.first
+
+    def credit_of(self, i: int) -> int:
+        return self.credit_s[i % len(self.credit_s)]
+
+    async def make_up_to(self, upto: int) -> None:
+        upto = min(upto, self.first + BLOCK)
+        if upto <= self.made:
+            return
+        db = Database(self.url)
+        workers = PG_WORKERS if self.url.startswith("postgresql") else 1
+        try:
+            for credit in self.credit_s:
+                mine = [i for i in range(self.made, upto) if self.credit_of(i) == credit]
+                if not mine:
+                    continue
+                made = await cardbatch.create_cards(db, "astro", len(mine), credit, secret=SECRET)
+                pairs = list(zip(mine, made, strict=True))
+
+                async def bind(share: list[tuple[int, cardbatch.NewCard]]) -> None:
+                    for i, card in share:
+                        await activation.activate(db, "astro", line(i), card.pin, secret=SECRET)
+
+                await asyncio.gather(*(bind(pairs[w::workers]) for w in range(workers)))
+        finally:
+            await db.close()
+        self.made = upto
 
 
 def stand_in_lag() -> Pressure:

@@ -79,6 +79,8 @@ async def step(
 ) -> dict[str, Any]:  # fmt: skip
     """Every engine to ``target`` live calls and held there ``ramp.hold_s``; per engine the
     hold's figures, and the database's (shared) counters."""
+    for e in engines:
+        await e.ensure_cards(ramp.cards_for(target - e.standin.live_calls, ramp.hold_s))
     loop = asyncio.get_running_loop()
     ramp_t0 = loop.time()
     refused0 = [(await scrape(e.metrics_url)).refused for e in engines]
@@ -111,7 +113,7 @@ async def step(
             "setups_per_s_in_hold": held.setups * 1000 // hold_ms,
             "caller_hangups_in_hold": held.churned,
             "refused_in_step": after.refused - refused,
-            "cards_left": e.count - e.started,
+            "cards_left": e.cards_left(),
             "event_loop_lag_ms": {
                 "p50": lag_pct(b.lag, after.lag_cumulative, 50),
                 "p99": lag_pct(b.lag, after.lag_cumulative, 99),
