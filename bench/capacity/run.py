@@ -44,15 +44,15 @@ class Ramp:
     seed: int = 7
 
     def cards_for(self, missing: int, seconds: int) -> int:
-        """Cards a step needs: the calls it lacks (half again: refused ones and ones that end
-        on the way are replaced) and a set-up a tick for ``seconds`` of hold and slack."""
-        return missing * 3 // 2 + self.rate_per_s * (seconds + 15)
+        """Cards a step may use at most: a ramp gives up after 10 s + twice the time its
+        ``missing`` calls take (steps.raise_to), then a set-up a tick for ``seconds``."""
+        return 2 * missing + self.rate_per_s * (10 + seconds)
 
 
 @dataclass
 class Engine:
-    """One engine process, its stand-in and the calls placed through it (indices into the
-    callers list: each engine has its own cards and lines)."""
+    """One engine process, its stand-in and the calls placed through it (each engine with its
+    own block of cards and lines)."""
 
     standin: StandIn
     proc: asyncio.subprocess.Process
