@@ -47,6 +47,9 @@ class StandIn(FakeAri):
     playback_ms: int = 1_500
     ring_ms: int = 500
     times: dict[str, CallTimes] = field(default_factory=dict)
+    live_calls: int = 0
+    """Calls in and not yet hung up by either side (kept as a count: the ramp asks 30 times a
+    second and 10,000 calls' times would cost the stand-in's loop more than the engine's)."""
     _later: set[asyncio.Future[None]] = field(default_factory=set)
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
@@ -62,6 +65,7 @@ class StandIn(FakeAri):
             if call is not None and call.first_command_ms is None:
                 call.first_command_ms = now
             if call is not None and request.method == "DELETE" and len(parts) == 2:
+                self._ended(call)
                 call.engine_hangup_ms = now
         await asyncio.sleep(self.answer_ms / 1000)
         if parts[0] == "bridges" and parts[2:] == ["addChannel"]:
@@ -99,16 +103,32 @@ class StandIn(FakeAri):
             self.playback_ms / 1000, lambda: self._soon(self.finish_playback(playback_id))
         )
 
+    def _ended(self, call: CallTimes) -> None:
+        if call.engine_hangup_ms is None and call.ended_ms is None:
+            self.live_calls -= 1
+
     async def call_in(self, channel: str, dialed: str, caller: str) -> None:
         self.times[channel] = CallTimes(self.clock.now)
+        self.live_calls += 1
         await self.caller_dials(channel, dialed, caller)
 
     async def caller_hangs_up(self, channel: str) -> None:
         if channel in self.channels:
             await self.hang_up(channel)
-            self.times[channel].ended_ms = self.clock.now
+            call = self.times[channel]
+            self._ended(call)
+            call.ended_ms = self.clock.now
 
-    def live(self) -> int:
-        return sum(
-            1 for t in self.times.values() if t.engine_hangup_ms is None and t.ended_ms is None
+    def talking(self, channel: str) -> bool:
+        """Bridged with its advisor and not hung up: a call the caller may end now."""
+        call = self.times.get(channel)
+        return (
+            call is not None
+            and call.bridged_ms is not None
+            and call.engine_hangup_ms is None
+            and call.ended_ms is None
         )
+
+    def ended(self, channel: str) -> bool:
+        call = self.times.get(channel)
+        return call is not None and (call.engine_hangup_ms is not None or call.ended_ms is not None)
