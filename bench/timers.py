@@ -36,7 +36,7 @@ async def measure(delay_ms: int) -> dict[str, int]:
 
     start = clock.now_ms()
     for i in range(TIMERS):
-        timers.start(f"t{i}", start + delay_ms + i, fired)
+        timers.start("bench", f"t{i}", start + delay_ms + i, fired)
     await done.wait()
     return {
         "p50_us": percentile(late_us, 50),

@@ -5,6 +5,8 @@ a second, each costing more than the UPDATE inside it. The writer gathers what a
 ``FLUSH_MS`` (the latest seconds per hold) and writes it at once; a checkpoint therefore reaches
 the database at most ``FLUSH_MS`` after its instant. A failed write comes back to each of its
 calls as ``CommandFailed`` (the machine keeps talking; the next checkpoint tries again).
+A large batch is written in chunks of ``CHUNK`` holds, one transaction each: rating and binding
+1,100 holds at once held the event loop for tens of ms at 5,600 live calls (bench.capacity).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pbx_engine.clock import Clock
 log = logging.getLogger("minutecard.checkpoints")
 
 FLUSH_MS = 1000
+CHUNK = 250
 
 Sink = Callable[[str, ev.Event], None]
 Spawn = Callable[[Coroutine[Any, Any, None], str], None]
@@ -44,13 +47,17 @@ class CheckpointWriter:
 
     async def _flush_soon(self) -> None:
         await self.clock.sleep_until(self.clock.now_ms() + FLUSH_MS)
-        batch, self._pending = self._pending, {}
+        batch, self._pending = list(self._pending.items()), {}
+        for start in range(0, len(batch), CHUNK):
+            await self._write(dict(batch[start : start + CHUNK]))
+
+    async def _write(self, chunk: dict[int, tuple[str, cmd.Checkpoint]]) -> None:
         try:
-            await calls.checkpoint(self.db, {hold: c.talk_s for hold, (_, c) in batch.items()})
+            await calls.checkpoint(self.db, {hold: c.talk_s for hold, (_, c) in chunk.items()})
         except (CardsError, *STORAGE_ERRORS) as exc:
-            log.error("%d checkpoints not written: %s", len(batch), exc)
+            log.error("%d checkpoints not written: %s", len(chunk), exc)
             now = self.clock.now_ms()
-            for call_id, c in batch.values():
+            for call_id, c in chunk.values():
                 self.sink(call_id, ev.CommandFailed(c, str(exc) or type(exc).__name__, now))
         else:
             self.writes += 1

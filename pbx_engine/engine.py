@@ -182,7 +182,7 @@ class Engine:
                     pending.append(follow_up)
 
     def _forget(self, call_id: str) -> None:
-        self.runner.timers.cancel_prefix(f"{call_id}:")
+        self.runner.timers.cancel_group(call_id)
         self.calls.pop(call_id, None)
         self.registry.forget(call_id)
         if not self.calls:

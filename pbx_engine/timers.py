@@ -1,4 +1,5 @@
-"""Named one-shot timers on an injectable clock; starting a name again replaces it."""
+"""Named one-shot timers on an injectable clock, grouped by call; starting a name again
+replaces it, and a call's whole group is cancelled without looking at other calls' timers."""
 
 from __future__ import annotations
 
@@ -13,25 +14,34 @@ log = logging.getLogger("minutecard.timers")
 class Timers:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._cancels: dict[str, Callable[[], None]] = {}
+        self._cancels: dict[str, dict[str, Callable[[], None]]] = {}
 
-    def start(self, name: str, at_ms: int, fire: Callable[[str, int], None]) -> None:
-        self.cancel(name)
+    def start(self, group: str, name: str, at_ms: int, fire: Callable[[str, int], None]) -> None:
+        self.cancel(group, name)
 
         def due() -> None:
-            self._cancels.pop(name, None)
+            self._drop(group, name)
             try:
                 fire(name, at_ms)
             except Exception:
-                log.exception("timer %s failed", name)
+                log.exception("timer %s:%s failed", group, name)
 
-        self._cancels[name] = self.clock.call_at(at_ms, due)
+        self._cancels.setdefault(group, {})[name] = self.clock.call_at(at_ms, due)
 
-    def cancel(self, name: str) -> None:
-        cancel = self._cancels.pop(name, None)
+    def cancel(self, group: str, name: str) -> None:
+        cancel = self._drop(group, name)
         if cancel is not None:
             cancel()
 
-    def cancel_prefix(self, prefix: str) -> None:
-        for name in [n for n in self._cancels if n.startswith(prefix)]:
-            self.cancel(name)
+    def cancel_group(self, group: str) -> None:
+        for cancel in self._cancels.pop(group, {}).values():
+            cancel()
+
+    def _drop(self, group: str, name: str) -> Callable[[], None] | None:
+        timers = self._cancels.get(group)
+        if timers is None:
+            return None
+        cancel = timers.pop(name, None)
+        if not timers:
+            del self._cancels[group]
+        return cancel

@@ -11,6 +11,18 @@ class Registry:
         self.playbacks: dict[str, str] = {}
         self.cards: dict[str, int] = {}
         self._calls_of_card: defaultdict[int, set[str]] = defaultdict(set)
+        self._owned: defaultdict[str, list[tuple[dict[str, str], str]]] = defaultdict(list)
+        """Per call, the channel and playback keys it was given: forgetting a call looks at
+        its own keys, not at every live call's (at 3,000 live calls the scan was 5 % of the
+        engine's CPU, bench.capacity)."""
+
+    def own_channel(self, channel: str, call_id: str) -> None:
+        self.channels[channel] = call_id
+        self._owned[call_id].append((self.channels, channel))
+
+    def own_playback(self, playback_id: str, call_id: str) -> None:
+        self.playbacks[playback_id] = call_id
+        self._owned[call_id].append((self.playbacks, playback_id))
 
     def add_card(self, call_id: str, card_id: int) -> None:
         self.cards[call_id] = card_id
@@ -23,8 +35,8 @@ class Registry:
         return sorted(self._calls_of_card)
 
     def forget(self, call_id: str) -> None:
-        for table in (self.channels, self.playbacks):
-            for key in [k for k, owner in table.items() if owner == call_id]:
+        for table, key in self._owned.pop(call_id, ()):
+            if table.get(key) == call_id:  # a playback is dropped when it finishes
                 del table[key]
         card = self.cards.pop(call_id, None)
         if card is not None:

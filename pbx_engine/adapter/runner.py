@@ -74,7 +74,7 @@ class CommandRunner:
             case cmd.Answer():
                 await self.ari.answer(c.channel)
             case cmd.Play():
-                self.registry.playbacks[c.playback_id] = call_id
+                self.registry.own_playback(c.playback_id, call_id)
                 media = [f"sound:{self.sounds_prefix}/{c.lang}/{s}" for s in c.sounds]
                 await self.ari.play(
                     media, c.playback_id, channel=c.channel, bridge=c.bridge, lang=c.lang
@@ -85,7 +85,7 @@ class CommandRunner:
                 if c.channel:
                     await _unless_gone(self.ari.hangup(c.channel, c.reason))
             case cmd.Dial():
-                self.registry.channels[c.channel] = call_id
+                self.registry.own_channel(c.channel, call_id)
                 await self.ari.originate(
                     c.destination,
                     c.channel,
@@ -99,9 +99,9 @@ class CommandRunner:
             case cmd.DestroyBridge():
                 await _unless_gone(self.ari.destroy_bridge(c.bridge))
             case cmd.StartTimer():
-                self.timers.start(f"{call_id}:{c.timer}", c.at_ms, self._fired(call_id, c))
+                self.timers.start(call_id, c.timer, c.at_ms, self._fired(call_id, c))
             case cmd.CancelTimer():
-                self.timers.cancel(f"{call_id}:{c.timer}")
+                self.timers.cancel(call_id, c.timer)
             case cmd.LookUp():
                 return await self._look_up(c)
             case cmd.Activate():

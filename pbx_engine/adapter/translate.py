@@ -90,5 +90,5 @@ class Translator:
             caller=normalise_caller(channel.caller_number, self.caller_format),
             checkpoint_ms=self.checkpoint_ms,
         )
-        self.registry.channels[channel.id] = setup.call_id
+        self.registry.own_channel(channel.id, setup.call_id)
         return NewCall(setup, ev.Started(at))

@@ -1,5 +1,5 @@
-"""Checkpoints of live calls go to the database together: one transaction per flush, the latest
-seconds of each hold, and a failed write told to every call in it."""
+"""Checkpoints of live calls go to the database together: one transaction per flush (per chunk
+of a large one), the latest seconds of each hold, and a failed write told to every call in it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from cards.db import Database
 from cards.models import Reservation
 from cards.services import calls
+from pbx_engine import checkpoints
 from pbx_engine.call import commands as cmd
 from pbx_engine.call import events as ev
 from pbx_engine.checkpoints import FLUSH_MS, CheckpointWriter
@@ -83,3 +85,20 @@ async def test_a_failed_write_is_told_to_every_call_in_it(db: Database) -> None:
     assert sorted(call for call, _ in h.heard) == ["c0", "gone"]
     assert all(isinstance(e, ev.CommandFailed) and "no hold" in e.reason for _, e in h.heard)
     assert (await _used(db))[hold] == 0 and h.writer.writes == 0
+
+
+async def test_a_large_flush_is_written_in_chunks_and_a_bad_chunk_fails_alone(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoints, "CHUNK", 2)
+    holds = await _holds(db, 5)
+    h = Harness(db)
+    for i, hold in enumerate(holds):
+        h.writer.add(f"c{i}", cmd.Checkpoint(hold, 60 + i))
+    h.writer.add("gone", cmd.Checkpoint(holds[-1] + 1_000, 60))  # in the third chunk
+    await h.flush()
+    used = await _used(db)
+    assert [used[hold] for hold in holds[:4]] == [60, 61, 62, 63]
+    assert used[holds[4]] == 0, "written with the unknown hold: rolled back with it"
+    assert sorted(call for call, _ in h.heard) == ["c4", "gone"]
+    assert h.writer.writes == 2
