@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.capacity.measure import LAG_KNEE_MS, past_knee, spread
-from bench.capacity.profile import profile
 from bench.capacity.run import BLOCK, Cards, Engine, Ramp, line, start_engine
 from bench.capacity.steps import hold, step
+from bench.profile import profile
 from cards.clock import aware
 from cards.db import Database
 from cards.models import CallRecord

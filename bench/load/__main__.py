@@ -81,7 +81,9 @@ async def bench(
 @click.option(
     "--keep", is_flag=True, help="keep the work directory (SIPp logs, the engine's log, configs)"
 )
-@click.option("--profile", is_flag=True, help="run the engine under cProfile (use with --keep)")
+@click.option(
+    "--profile", is_flag=True, help="sample the app with py-spy: its CPU by package, database share"
+)
 @click.option("--note", help="a sentence kept in the result, e.g. what else ran on the box")
 @click.option(
     "--max-calls", default=0, type=click.IntRange(0, 100_000), help="the engine's max_calls"

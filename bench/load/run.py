@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bench.load import procstat, sipp_load
 from bench.load.world import Databases, callers, engine_database, start_bare, start_engine
+from bench.profile import profile
 from bench.timers import percentile
 from cards.clock import aware
 from cards.db import Database
@@ -35,7 +36,8 @@ class Bench:
     databases: Databases
     credit_s: int
     profile: bool = False
-    """Run the engine under cProfile: ``<work>/engine.prof`` per engine run (with --keep)."""
+    """Sample the app (engine or bare) with py-spy from outside for the calls' span: its busy
+    samples by package and the database's share go into the run's figures."""
     max_calls: int = 0
     """The engine's ``[engine] max_calls`` (0: no cap; overload shedding is on either way)."""
 
@@ -53,17 +55,7 @@ def spread(values: list[int]) -> dict[str, int] | None:
 async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     work = bench.root / f"{mode}-{calls}"
     work.mkdir()
-    url = None
-    if mode.startswith("engine"):
-        url = await bench.databases.fresh("sqlite" if mode == "engine-sqlite" else "postgresql")
-        await engine_database(url, calls, bench.credit_s)
-        app = await start_engine(
-            bench.asterisk, url, work, profile=bench.profile, max_calls=bench.max_calls
-        )
-    elif mode == "bare":
-        app = await start_bare(bench.asterisk, bench.credit_s, work / "bare.json")
-    else:
-        app = None
+    app, url = await _start_app(bench, mode, calls, work)
     seconds = bench.credit_s + 15
     pcap = work / "audio.pcap"
     rtp_pcap.build(pcap, seconds + calls // RATE_PER_S + 10, {})
@@ -81,6 +73,7 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
     host0 = procstat.host_ticks()
     rss0 = procstat.rss_kib(app.pid) if app else 0
     peak = rss0
+    spied = _spy(bench, app, calls, work)
     inject = sipp_load.injection_file(work / "callers.csv", callers(calls))
     caller, caller_log = await sipp_load.start(
         work, "caller", sipp_load.caller_xml(timeout_ms), port=free_port(),
@@ -100,6 +93,7 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
         advisor.kill()
     cpu = {name: procstat.cpu_ms(pid) - cpu0[name] for name, pid in pids.items()}
     host = procstat.host_share(host0, procstat.host_ticks())
+    sampled = await spied if spied is not None else None
     stamps: dict[str, dict[str, int]] = {}
     if app is not None:
         app.send_signal(signal.SIGTERM)
@@ -115,12 +109,46 @@ async def one_run(bench: Bench, mode: str, calls: int) -> dict[str, Any]:
             stamps[call["caller"].lstrip("+")] = call
     elif url is not None:
         stamps = await _engine_stamps(url)
-    return _figures(
-        mode, calls, bench.credit_s, caller_log, advisor_log, stamps, cpu, peak - rss0, url
-    ) | {
-        "host_cpu": host,
-        "sipp_exit": {"caller": caller.returncode, "advisor": advisor.returncode},
-        "app_exit": None if app is None else app.returncode,
+    return (
+        _figures(
+            mode, calls, bench.credit_s, caller_log, advisor_log, stamps, cpu, peak - rss0, url
+        )
+        | {
+            "host_cpu": host,
+            "sipp_exit": {"caller": caller.returncode, "advisor": advisor.returncode},
+            "app_exit": None if app is None else app.returncode,
+        }
+        | ({"app_profile": _profile_cut(sampled)} if sampled is not None else {})
+    )
+
+
+async def _start_app(
+    bench: Bench, mode: str, calls: int, work: Path
+) -> tuple[asyncio.subprocess.Process | None, str | None]:
+    """The mode's ARI app (none for native) and the engine's database URL."""
+    if mode.startswith("engine"):
+        url = await bench.databases.fresh("sqlite" if mode == "engine-sqlite" else "postgresql")
+        await engine_database(url, calls, bench.credit_s)
+        return await start_engine(bench.asterisk, url, work, max_calls=bench.max_calls), url
+    if mode == "bare":
+        return await start_bare(bench.asterisk, bench.credit_s, work / "bare.json"), None
+    return None, None
+
+
+def _spy(
+    bench: Bench, app: asyncio.subprocess.Process | None, calls: int, work: Path
+) -> asyncio.Future[dict[str, Any]] | None:
+    """py-spy on the app over the calls' span (ramp, talk, farewell), if asked for."""
+    if not bench.profile or app is None:
+        return None
+    span_s = calls // RATE_PER_S + bench.credit_s + 10
+    return asyncio.ensure_future(profile(app.pid, span_s, work / "app.spy"))
+
+
+def _profile_cut(sampled: dict[str, Any]) -> dict[str, Any]:
+    keep = ("error", "tool", "seconds", "rate_hz", "busy_samples", "database_share_pct")
+    return {k: v for k, v in sampled.items() if k in keep} | {
+        "by_package_cumulative": sampled.get("by_package_cumulative", [])[:8]
     }
 
 

@@ -76,7 +76,7 @@ class Databases:
 
 
 async def start_engine(
-    asterisk: PrivateAsterisk, url: str, root: Path, *, profile: bool = False, max_calls: int = 0
+    asterisk: PrivateAsterisk, url: str, root: Path, *, max_calls: int = 0
 ) -> asyncio.subprocess.Process:
     config = root / "engine.toml"
     config.write_text(
@@ -90,13 +90,10 @@ async def start_engine(
         "MINUTECARD_PIN_SECRET": SECRET.decode(),
         "MINUTECARD_JOURNAL": str(root / "journal.jsonl"),
     }
-    command = [str(BIN / "cardengine")]
-    if profile:
-        command = [sys.executable, "-m", "cProfile", "-o", str(root / "engine.prof"),
-                   "-m", "pbx_engine.main"]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
-        *command, "run", "--config", str(config), env=env, stderr=asyncio.subprocess.PIPE
-    )
+        str(BIN / "cardengine"), "run", "--config", str(config),
+        env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
     assert proc.stderr is not None
     log = root / "engine.log"
     with log.open("wb") as out:

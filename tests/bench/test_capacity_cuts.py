@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bench.capacity.measure import lag_pct, past_knee
 from bench.capacity.phases import cpu_split
-from bench.capacity.profile import top_functions
+from bench.profile import top_functions
 
 ENTRY = "run (asyncio/runners.py);BaseEventLoop._run_once (asyncio/base_events.py)"
 LOOP = "Handle._run (asyncio/events.py)"
@@ -21,6 +21,7 @@ def test_own_and_cumulative_samples_below_the_loops_entry_chain() -> None:
     ])  # fmt: skip
     cut = top_functions(raw)
     assert cut["busy_samples"] == 100
+    assert cut["database_share_pct"] == 20
     own = {row["function"]: row["share_pct"] for row in cut["own"]}
     assert own == {
         "EpollSelector.select (selectors.py)": 40,
@@ -34,6 +35,16 @@ def test_own_and_cumulative_samples_below_the_loops_entry_chain() -> None:
     assert LOOP in cut["cumulative_leaves_out"]
     packages = {row["package"]: row["samples"] for row in cut["by_package_cumulative"]}
     assert packages == {"pbx_engine": 40, "rating": 30, "selectors": 40, "sqlalchemy": 20}
+
+
+def test_the_database_share_counts_a_sample_once_whatever_its_sql_frames() -> None:
+    raw = "\n".join([
+        f"{ENTRY};{LOOP};settle (cards/services/calls.py);execute (sqlalchemy/orm/session.py) 3",
+        f"{ENTRY};{LOOP};Engine._work (pbx_engine/engine.py);fetch (asyncpg/connection.py) 1",
+        "_connection_worker_thread (aiosqlite/core.py);execute (sqlite3) 2",
+        f"{ENTRY};{LOOP};AriClient._request (pbx_engine/ari/client.py) 4",
+    ])  # fmt: skip
+    assert top_functions(raw)["database_share_pct"] == 60
 
 
 def test_lag_percentiles_read_as_bucket_bounds_and_the_knee_is_past_20_ms() -> None:

@@ -1,5 +1,6 @@
-"""A py-spy profile of a running engine (sampled from outside, so the engine runs unchanged),
-cut to the functions that cost most: own samples (the frame on top) and cumulative ones."""
+"""A py-spy profile of a running process (sampled from outside, so it runs unchanged), cut to
+the functions that cost most: own samples (the frame on top) and cumulative ones, and the share
+of samples spent on the database (bench.capacity at the knee, bench.load --profile)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ PY_SPY = Path(sys.executable).parent / "py-spy"
 RATE_HZ = 100
 TOP = 15
 LOOP_CALL = "Handle._run (asyncio/events.py)"
+DATABASE = frozenset({"cards", "sqlalchemy", "asyncpg", "aiosqlite", "sqlite3", "greenlet"})
+"""Packages whose frames make a sample the database's: our services and the SQL stack under them
+(SQLAlchemy's greenlets and aiosqlite's thread show as stacks of their own)."""
 
 
 async def profile(pid: int, seconds: int, out: Path) -> dict[str, Any]:
@@ -50,9 +54,11 @@ def top_functions(raw: str) -> dict[str, Any]:
     below: Counter[str] = Counter()
     package_own: Counter[str] = Counter()
     package_below: Counter[str] = Counter()
-    total = 0
+    total = database = 0
     for frames, n in stacks:
         total += n
+        if any(_package(f) in DATABASE for f in frames):
+            database += n
         own[frames[-1]] += n
         package_own[_package(frames[-1])] += n
         inner = {f for f in frames if f not in entry}
@@ -62,6 +68,7 @@ def top_functions(raw: str) -> dict[str, Any]:
             package_below[package] += n
     return {
         "busy_samples": total,
+        "database_share_pct": (database * 200 + total) // (2 * max(total, 1)),
         "own": _shares(own, total),
         "cumulative": _shares(below, total),
         "cumulative_leaves_out": sorted(entry),
