@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -153,9 +153,9 @@ class Database:
             try:
                 dbapi_connection.ping()
             except Exception as exc:
-                # The pool drops this connection and checks out another (SQLAlchemy's
-                # documented pessimistic disconnect handling).
-                raise DisconnectionError(f"pooled connection dead after idling: {exc}") from exc
+                # The pool drops this connection and every older one (a restart killed them
+                # all) and checks out a new one, as pool_pre_ping does.
+                raise InvalidatePoolError(f"pooled connection dead after idling: {exc}") from exc
 
     def on_credit_change(self, listener: CreditListener) -> Callable[[], None]:
         """Call ``listener`` after every commit in this process that changed cards' credit;

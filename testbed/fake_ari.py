@@ -51,13 +51,23 @@ class FakeClock:
 
     def call_at(self, at_ms: int, callback: Callable[[], None]) -> Callable[[], None]:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(lambda f: None if f.cancelled() else callback())
+        cancelled = False
+
+        def due(done: asyncio.Future[None]) -> None:
+            # A deadline already woken still runs its callback a loop step later: a cancel
+            # in between must stop it, as the real clock's cancelled handle does.
+            if not done.cancelled() and not cancelled:
+                callback()
+
+        future.add_done_callback(due)
         if at_ms <= self.now:
             future.set_result(None)
         else:
             heapq.heappush(self._sleepers, (at_ms, next(self._seq), future))
 
         def cancel() -> None:
+            nonlocal cancelled
+            cancelled = True
             future.cancel()
 
         return cancel

@@ -230,7 +230,8 @@ async def checkpoint(
     db: Database, talked: Mapping[int, int], *, now: datetime | None = None
 ) -> None:
     """Record what live calls have cost so far (hold id → seconds talked), all in one
-    transaction: a crash then settles each at most one interval short. The holds' ratings are
+    transaction (the engine's writer sends a chunk of holds at a time): a crash then settles
+    each at most one interval short. The holds' ratings are
     remembered from their authorization; only a hold this process did not authorize is read."""
     if not talked:
         return

@@ -19,8 +19,9 @@ MAX_CHARS = 64
 def client_of(request: web.Request) -> str:
     """The peer; from a trusted proxy, the last X-Forwarded-For entry (the one that proxy
     added; earlier ones are whatever the client sent). No header, or an entry that is not an
-    address, leaves the peer: never a key made of whatever text reached the header."""
-    peer = request.remote or "unknown"
+    address, leaves the peer: never a key made of whatever text reached the header. An
+    IPv4-mapped IPv6 address is the IPv4 one, and a zone is dropped (one client, one name)."""
+    peer = _address(request.remote or "") or request.remote or "unknown"
     trusted = request.config_dict.get(TRUSTED_PROXIES)
     if trusted is None or not trusted.permits(peer):
         return peer
@@ -29,7 +30,27 @@ def client_of(request: web.Request) -> str:
     last = forwarded.rsplit(",", 1)[-1].strip()
     if len(last) > MAX_CHARS:
         return peer
+    return _address(last) or peer
+
+
+def limit_key(client: str) -> str:
+    """What a per-client limit counts: an IPv6 client by its /64 (one subscriber's prefix, so
+    rotating addresses inside it neither escapes a limit nor floods the limiter's table), any
+    other by its address."""
     try:
-        return str(ipaddress.ip_address(last))
+        address = ipaddress.ip_address(client)
     except ValueError:
-        return peer
+        return client
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return client
+
+
+def _address(text: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)

@@ -14,7 +14,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp.web_urldispatcher import MatchInfoError
 
 from cards.services.tokens import Grant
-from pbx_engine.api.client import client_of
+from pbx_engine.api.client import client_of, limit_key
 from pbx_engine.api.problem import problem
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def stack(api: Api) -> list[Middleware]:
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        peer = client_of(request)
+        peer = limit_key(client_of(request))
         wait = 0 if route_of(request) in OPEN_ROUTES else api.throttle.retry_after(peer)
         if wait:
             api.instruments.throttled.labels("auth").inc()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from cards.db import Database
-from pbx_engine.api.client import client_of
+from pbx_engine.api.client import client_of, limit_key
 from pbx_engine.payments.service import Payments
 from pbx_engine.web.guard import PageError
 from pbx_engine.web.limits import RateLimit, Tokens, monotonic_ms
@@ -57,7 +57,8 @@ class Site:
 
     def count_lookup(self, request: web.Request, line_key: str) -> None:
         """One lookup by this client and of this line; a 429 page when either is over."""
-        for limit, key in ((self.per_client, client_of(request)), (self.per_line, line_key)):
+        client = limit_key(client_of(request))
+        for limit, key in ((self.per_client, client), (self.per_line, line_key)):
             wait = limit.hit(key)
             if wait is not None:
                 raise PageError(429, "too_many", retry_after=wait)

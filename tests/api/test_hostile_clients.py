@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from cards.db import Database
 from pbx_engine.allowlist import Allowlist
 from pbx_engine.api import server
+from pbx_engine.api.client import limit_key
 from pbx_engine.api.limits import Limits
 from pbx_engine.api.metrics import Instruments
 from testbed.postgres import free_port
@@ -238,6 +239,8 @@ async def test_behind_a_trusted_proxy_the_throttle_holds_the_client_not_the_prox
         ("127.0.0.1", ["10.9.9.9, 203.0.113.5"], "203.0.113.5"),
         ("127.0.0.1", ["198.51.100.66", "203.0.113.7"], "203.0.113.7"),  # the proxy's own line
         ("127.0.0.1", ["2001:DB8:0::1"], "2001:db8::1"),
+        ("127.0.0.1", ["::ffff:203.0.113.9"], "203.0.113.9"),  # one client, one name
+        ("127.0.0.1", ["fe80::1%eth0"], "fe80::1"),
         ("127.0.0.1", [], "127.0.0.1"),
         ("127.0.0.1", [""], "127.0.0.1"),
         ("127.0.0.1", ["203.0.113.5, "], "127.0.0.1"),
@@ -268,6 +271,31 @@ async def test_the_client_is_the_proxys_last_forwarded_address_or_else_the_peer(
         assert resp.status == 200
     [line] = [r.getMessage() for r in caplog.records if r.name == "minutecard.api.access"]
     assert line.split()[0] == client
+
+
+def test_a_limit_counts_an_ipv6_client_by_its_64_and_others_by_their_address() -> None:
+    assert limit_key("2001:db8:1:2:aaaa::1") == limit_key("2001:db8:1:2:bbbb::9")
+    assert limit_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert limit_key("2001:db8:1:3::1") != limit_key("2001:db8:1:2::1")
+    assert limit_key("203.0.113.5") == "203.0.113.5"
+    assert limit_key("unknown") == "unknown"
+
+
+async def test_rotating_ipv6_addresses_inside_one_64_does_not_escape_the_throttle(
+    api_with: Started,
+) -> None:
+    api = await api_with(Limits(trusted_proxies=Allowlist.parse("t", ["127.0.0.1/32"])))
+    async with aiohttp.ClientSession() as session:
+
+        async def get(token: str, client: str) -> int:
+            headers = {"Authorization": f"Bearer {token}", "X-Forwarded-For": client}
+            async with session.get(f"{api.url}/v1/cards/{api.serial}", headers=headers) as r:
+                return r.status
+
+        for n in range(20):
+            assert await get(f"mct_wrong-{n}", f"2001:db8:7:7::{n + 1:x}") == 401
+        assert await get(api.read, "2001:db8:7:7:ffff::1") == 429
+        assert await get(api.read, "2001:db8:7:8::1") == 200  # the next /64 is someone else
 
 
 async def test_one_access_log_line_a_request_names_the_token_never_its_secrets(

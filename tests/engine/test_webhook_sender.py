@@ -274,3 +274,11 @@ async def test_a_delivery_queued_in_this_process_is_sent_before_the_poll(
 async def delivery_count(db: Database) -> int:
     async with db.read() as session:
         return len((await session.scalars(select(WebhookDelivery))).all())
+
+
+def test_the_senders_now_keeps_the_milliseconds() -> None:
+    """Cut to the second, an event queued 0.999 s into a second was not due until the poll."""
+    engine_clock = FakeClock(wall_start_ms=999)  # wall 1,000,999 ms once its clock reads 1,000,000
+    sender = WebhookSender(Database("sqlite+aiosqlite:///:memory:"), engine_clock)
+    assert engine_clock.wall_ms() % 1000 == 999
+    assert sender.wall().microsecond == 999_000
