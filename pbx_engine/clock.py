@@ -23,6 +23,13 @@ class Clock(Protocol):
         ...
 
 
+def _step_ms(left_ms: int) -> int:
+    """The next wait towards a deadline ``left_ms`` away. Long epoll waits overshoot by up to
+    0.1 % (ASTERISK-NOTES "Timing"): wait most of the way, then re-arm close to the deadline so
+    a 1 h timer still fires within ~1 ms."""
+    return left_ms - left_ms // 100 - 2 if left_ms > FINAL_STEP_MS else left_ms
+
+
 class RealClock:
     """Monotonic time for timers, wall time for records and Asterisk's event stamps."""
 
@@ -33,11 +40,8 @@ class RealClock:
         return time.time_ns() // 1_000_000
 
     async def sleep_until(self, at_ms: int) -> None:
-        # Long epoll waits overshoot by up to 0.1 % (ASTERISK-NOTES "Timing"): sleep most of the
-        # way, then re-arm close to the deadline so a 1 h timer still fires within ~1 ms.
         while (left := at_ms - self.now_ms()) > 0:
-            step = left - left // 100 - 2 if left > FINAL_STEP_MS else left
-            await asyncio.sleep(step / 1000)
+            await asyncio.sleep(_step_ms(left) / 1000)
 
     def call_at(self, at_ms: int, callback: Callable[[], None]) -> Callable[[], None]:
         # A loop handle, re-armed as sleep_until re-arms: a call's timers cost no task of
@@ -63,8 +67,7 @@ class _Deadline:
             self._handle = None
             self._callback()
             return
-        step = left - left // 100 - 2 if left > FINAL_STEP_MS else left
-        self._handle = self._loop.call_later(step / 1000, self._arm)
+        self._handle = self._loop.call_later(_step_ms(left) / 1000, self._arm)
 
     def cancel(self) -> None:
         if self._handle is not None:

@@ -231,8 +231,8 @@ async def checkpoint(
 ) -> None:
     """Record what live calls have cost so far (hold id → seconds talked), all in one
     transaction (the engine's writer sends a chunk of holds at a time): a crash then settles
-    each at most one interval short. The holds' ratings are
-    remembered from their authorization; only a hold this process did not authorize is read."""
+    each at most one interval short. The holds' ratings are remembered from their
+    authorization; only a hold this process did not authorize is read."""
     if not talked:
         return
     moment = now or utcnow()
